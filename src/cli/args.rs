@@ -1,0 +1,101 @@
+//! What the user typed, checked for shape only. Defaults are shown in help texts but applied by
+//! [`super::options`], from the library's `DEFAULT_*` constants, so CLI and library never disagree.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// How easily can a customer reach a human at a company?
+///
+/// reachaudit crawls a company's website politely, finds its contact channels (phone, e-mail,
+/// and more to come) with evidence and click depth, and reports them as text or JSON.
+#[derive(Debug, Parser)]
+#[command(name = "reachaudit", version, about, long_about = None, max_term_width = 100)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Audit one or more sites: an http(s):// URL, a directory laid out like a static site, or an .html file.
+    Scan(ScanArgs),
+}
+
+/// `reachaudit scan`.
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Sites to audit: https://www.example.de, ./public (static build directory) or page.html.
+    #[arg(required = true, value_name = "TARGET")]
+    pub targets: Vec<String>,
+
+    /// Default country for national phone numbers (ISO 3166 code, e.g. DE); else guessed from the
+    /// page language and the domain.
+    #[arg(long, value_name = "CC")]
+    pub country: Option<String>,
+
+    /// Most pages to fetch per site [default: 50].
+    #[arg(long, value_name = "N")]
+    pub max_pages: Option<u32>,
+
+    /// Most link clicks from the start page [default: 5].
+    #[arg(long, value_name = "N")]
+    pub max_depth: Option<u32>,
+
+    /// Requests per second per host [default: 2]; a robots.txt Crawl-delay can only slow it down.
+    #[arg(long, value_name = "PER_SEC")]
+    pub rate: Option<f64>,
+
+    /// Requests in flight per host [default: 1].
+    #[arg(long, value_name = "N")]
+    pub host_concurrency: Option<usize>,
+
+    /// Timeout per request in seconds [default: 10].
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<f64>,
+
+    /// Largest response body read, e.g. 5MiB or 500KiB [default: 5MiB]; longer pages are truncated and noted.
+    #[arg(long, value_name = "SIZE")]
+    pub max_size: Option<String>,
+
+    /// Most redirects followed per request [default: 10].
+    #[arg(long, value_name = "N")]
+    pub max_redirects: Option<u32>,
+
+    /// User-Agent header [default: reachaudit/<version> (+project URL)].
+    #[arg(long, value_name = "UA")]
+    pub user_agent: Option<String>,
+
+    /// Do not read robots.txt. Only for sites you run yourself; reported as "ignored".
+    #[arg(long)]
+    pub ignore_robots: bool,
+
+    /// Allow loopback, private and link-local addresses (refused by default: a CI job must not
+    /// become a proxy into its own network).
+    #[arg(long)]
+    pub allow_private: bool,
+
+    /// Resolve HOST to ADDR instead of asking DNS, like curl --resolve (e.g. www.example.de:127.0.0.1).
+    /// The address is still checked against --allow-private.
+    #[arg(long, value_name = "HOST:ADDR")]
+    pub resolve: Vec<String>,
+
+    /// Base URL given to pages of a local directory or file, so root-relative links resolve
+    /// [default: https://site.invalid/].
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+
+    /// Directory with rule files that replace the built-in ones of the same path (e.g. cues/pages.toml).
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
+
+    /// Format printed on standard output: text or json [default: text].
+    #[arg(long, short = 'f', value_name = "FORMAT")]
+    pub format: Option<String>,
+
+    /// Also write the report as FORMAT to PATH (repeatable), e.g. --output json=report.json.
+    #[arg(long, short = 'o', value_name = "FORMAT=PATH")]
+    pub output: Vec<String>,
+}

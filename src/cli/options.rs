@@ -1,0 +1,237 @@
+//! Turns checked arguments into the one read-only options value the library runs with. Every
+//! fallible conversion happens here, once, and every error names the input and the fix.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result, bail};
+use url::Url;
+
+use super::args::ScanArgs;
+use crate::AuditOptions;
+use crate::crawl::{CrawlOptions, Start};
+use crate::report::Format;
+use crate::rules::Rules;
+
+/// Highest `--host-concurrency`: more parallel requests to one host is no longer polite.
+const MAX_HOST_CONCURRENCY: usize = 16;
+
+/// Everything `scan` needs, validated.
+pub struct ScanOptions {
+    /// Targets in order, as written and as parsed.
+    pub targets: Vec<(String, Start)>,
+    /// Options for every audit.
+    pub audit: AuditOptions,
+    /// Loaded rules.
+    pub rules: Rules,
+    /// Format for standard output.
+    pub format: Format,
+    /// Extra outputs.
+    pub outputs: Vec<(Format, PathBuf)>,
+}
+
+impl ScanOptions {
+    /// Validates the arguments.
+    ///
+    /// # Errors
+    /// The first invalid argument, as one line naming it and the fix.
+    pub fn from_args(args: ScanArgs) -> Result<Self> {
+        let targets = args
+            .targets
+            .iter()
+            .map(|t| Start::from_input(t).map(|s| (t.clone(), s)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let defaults = CrawlOptions::default();
+        let positive = |name: &str, v: f64| -> Result<f64> {
+            if !v.is_finite() || v <= 0.0 {
+                bail!("--{name} {v}: must be a number greater than 0");
+            }
+            Ok(v)
+        };
+        let rate = args.rate.map(|r| positive("rate", r)).transpose()?;
+        let timeout = args.timeout.map(|t| positive("timeout", t)).transpose()?;
+        if args.max_pages == Some(0) {
+            bail!("--max-pages 0: must be at least 1");
+        }
+        let host_concurrency = args.host_concurrency.unwrap_or(defaults.host_concurrency);
+        if !(1..=MAX_HOST_CONCURRENCY).contains(&host_concurrency) {
+            bail!(
+                "--host-concurrency {host_concurrency}: must be between 1 and {MAX_HOST_CONCURRENCY}"
+            );
+        }
+        let max_bytes = args
+            .max_size
+            .as_deref()
+            .map(parse_size)
+            .transpose()?
+            .unwrap_or(defaults.max_bytes);
+        let country = args.country.as_deref().map(parse_country).transpose()?;
+        let resolve = parse_resolve(&args.resolve)?;
+        let base_url = args
+            .base_url
+            .as_deref()
+            .map(|u| {
+                let url = Url::parse(u).with_context(|| {
+                    format!(
+                        "--base-url {u}: not a valid URL; write it like https://www.example.de/"
+                    )
+                })?;
+                if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+                    bail!("--base-url {u}: must be an http(s):// URL with a host");
+                }
+                Ok(url)
+            })
+            .transpose()?;
+        if let Some(ua) = &args.user_agent {
+            if ua.trim().is_empty() || ua.chars().any(char::is_control) {
+                bail!("--user-agent: must be non-empty printable text");
+            }
+        }
+        if let Some(dir) = &args.rules {
+            if !dir.is_dir() {
+                bail!(
+                    "--rules {}: not a directory; give the folder that holds cues/*.toml",
+                    dir.display()
+                );
+            }
+        }
+        let rules = Rules::load(args.rules.as_deref())?;
+        let format = match &args.format {
+            Some(f) => f
+                .parse::<Format>()
+                .map_err(|e| anyhow::anyhow!("--format {e}"))?,
+            None => Format::Text,
+        };
+        let outputs = args
+            .output
+            .iter()
+            .map(|o| parse_output(o))
+            .collect::<Result<Vec<_>>>()?;
+
+        let crawl = CrawlOptions {
+            max_pages: args.max_pages.unwrap_or(defaults.max_pages),
+            max_depth: args.max_depth.unwrap_or(defaults.max_depth),
+            rate: rate.or(defaults.rate),
+            host_concurrency,
+            timeout: timeout.map_or(defaults.timeout, Duration::from_secs_f64),
+            max_bytes,
+            max_redirects: args.max_redirects.unwrap_or(defaults.max_redirects),
+            user_agent: args.user_agent.unwrap_or(defaults.user_agent),
+            allow_private: args.allow_private,
+            ignore_robots: args.ignore_robots,
+            resolve,
+            base_url,
+        };
+        Ok(Self {
+            targets,
+            audit: AuditOptions { crawl, country },
+            rules,
+            format,
+            outputs,
+        })
+    }
+}
+
+fn parse_country(cc: &str) -> Result<String> {
+    let upper = cc.trim().to_ascii_uppercase();
+    if upper.len() != 2 || upper.parse::<phonenumber::country::Id>().is_err() {
+        bail!(
+            "--country {cc}: unknown country code; use an ISO 3166 alpha-2 code such as DE, AT, CH or GB"
+        );
+    }
+    Ok(upper)
+}
+
+/// `5MiB`, `500KiB`, `2MB`, `1048576`.
+fn parse_size(s: &str) -> Result<u64> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (digits, unit) = t.split_at(split);
+    let n: u64 = digits
+        .parse()
+        .with_context(|| format!("--max-size {s}: write a size like 5MiB, 500KiB or 1048576"))?;
+    let factor = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" => 1_000,
+        "kib" => 1 << 10,
+        "m" | "mb" => 1_000_000,
+        "mib" => 1 << 20,
+        "g" | "gb" => 1_000_000_000,
+        "gib" => 1 << 30,
+        _ => bail!("--max-size {s}: unknown unit '{unit}'; use B, KiB, MiB or GiB"),
+    };
+    let bytes = n.saturating_mul(factor);
+    if bytes < 1024 {
+        bail!("--max-size {s}: must be at least 1KiB");
+    }
+    Ok(bytes)
+}
+
+fn parse_resolve(entries: &[String]) -> Result<HashMap<String, Vec<IpAddr>>> {
+    let mut map: HashMap<String, Vec<IpAddr>> = HashMap::new();
+    for entry in entries {
+        let (host, addr) = entry
+            .split_once(':')
+            .filter(|(h, _)| !h.is_empty())
+            .with_context(|| {
+                format!("--resolve {entry}: write HOST:ADDR, e.g. www.example.de:127.0.0.1")
+            })?;
+        let addr = addr.trim_start_matches('[').trim_end_matches(']');
+        let ip: IpAddr = addr
+            .parse()
+            .with_context(|| format!("--resolve {entry}: '{addr}' is not an IP address"))?;
+        map.entry(host.to_ascii_lowercase()).or_default().push(ip);
+    }
+    Ok(map)
+}
+
+fn parse_output(spec: &str) -> Result<(Format, PathBuf)> {
+    let (format, path) = spec
+        .split_once('=')
+        .filter(|(_, p)| !p.is_empty())
+        .with_context(|| {
+            format!("--output {spec}: write FORMAT=PATH, e.g. --output json=report.json")
+        })?;
+    let format = format
+        .parse::<Format>()
+        .map_err(|e| anyhow::anyhow!("--output {spec}: {e}"))?;
+    Ok((format, PathBuf::from(path)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_countries_resolves_and_outputs() {
+        assert_eq!(parse_size("5MiB").unwrap(), 5 * 1024 * 1024);
+        assert_eq!(parse_size("500 KiB").unwrap(), 500 * 1024);
+        assert!(
+            parse_size("5 parsecs")
+                .unwrap_err()
+                .to_string()
+                .contains("unknown unit")
+        );
+        assert_eq!(parse_country("de").unwrap(), "DE");
+        assert!(parse_country("XX").is_err());
+        let map = parse_resolve(&["WWW.Acme.de:127.0.0.1".into(), "acme.de:[::1]".into()]).unwrap();
+        assert_eq!(
+            map["www.acme.de"],
+            vec!["127.0.0.1".parse::<IpAddr>().unwrap()]
+        );
+        assert!(parse_resolve(&["acme.de".into()]).is_err());
+        assert_eq!(
+            parse_output("json=out/r.json").unwrap(),
+            (Format::Json, PathBuf::from("out/r.json"))
+        );
+        assert!(
+            parse_output("xml=r.xml")
+                .unwrap_err()
+                .to_string()
+                .contains("unknown format 'xml'")
+        );
+        assert!(parse_output("json=").is_err());
+    }
+}

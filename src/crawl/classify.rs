@@ -1,0 +1,156 @@
+//! Page kinds and link priorities from the cue words in `rules/cues/pages.toml`.
+//!
+//! Both decisions read the same words: a link labelled "Kontakt" is worth fetching early *and* leads
+//! to a contact page. Matching is deliberately simple and explainable — a cue matches where it
+//! starts a word — because a reader of the report must be able to tell why a page got its kind.
+
+use percent_encoding::percent_decode_str;
+use url::Url;
+
+use crate::model::PageKind;
+use crate::rules::PageCues;
+
+/// Whether `word` (lower case) starts a word somewhere in `text_lower`.
+#[must_use]
+pub fn starts_word(text_lower: &str, word: &str) -> bool {
+    text_lower.match_indices(word).any(|(i, _)| {
+        text_lower[..i]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !c.is_alphanumeric())
+    })
+}
+
+/// The decoded, lower-case path segments of a URL.
+fn path_segments(url: &Url) -> Vec<String> {
+    url.path_segments()
+        .map(|segments| {
+            segments
+                .filter(|s| !s.is_empty())
+                .map(|s| percent_decode_str(s).decode_utf8_lossy().to_lowercase())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn path_matches(segments: &[String], tokens: &[String]) -> bool {
+    segments
+        .iter()
+        .any(|seg| tokens.iter().any(|t| starts_word(seg, t)))
+}
+
+fn text_matches(text_lower: &str, words: &[String]) -> bool {
+    !text_lower.is_empty() && words.iter().any(|w| starts_word(text_lower, w))
+}
+
+/// How early the frontier should fetch a link (higher = earlier; 0 = no cue).
+#[must_use]
+pub fn link_priority(cues: &PageCues, target: &Url, text: &str) -> u32 {
+    let text = text.to_lowercase();
+    let segments = path_segments(target);
+    let kinds = cues
+        .kinds
+        .iter()
+        .filter(|c| text_matches(&text, &c.words) || path_matches(&segments, &c.paths))
+        .map(|c| c.priority);
+    let boosts = cues
+        .boosts
+        .iter()
+        .filter(|c| text_matches(&text, &c.words) || path_matches(&segments, &c.paths))
+        .map(|c| c.priority);
+    kinds.chain(boosts).max().unwrap_or(0)
+}
+
+/// What a page is about, from its URL, title, main heading and the text of links pointing to it.
+#[must_use]
+pub fn page_kinds(
+    cues: &PageCues,
+    url: &Url,
+    title: Option<&str>,
+    heading: Option<&str>,
+    anchor_texts: &[String],
+    is_start: bool,
+) -> Vec<PageKind> {
+    let segments = path_segments(url);
+    let own_text = format!("{} | {}", title.unwrap_or(""), heading.unwrap_or("")).to_lowercase();
+    let anchors: Vec<String> = anchor_texts.iter().map(|t| t.to_lowercase()).collect();
+    let mut kinds: Vec<PageKind> = Vec::new();
+    if is_start {
+        kinds.push(PageKind::Home);
+    }
+    for cue in &cues.kinds {
+        // The home page's title names the company, not a kind; only its URL could.
+        let by_text = !is_start
+            && (text_matches(&own_text, &cue.words)
+                || anchors.iter().any(|a| text_matches(a, &cue.words)));
+        if by_text || path_matches(&segments, &cue.paths) {
+            kinds.push(cue.kind);
+        }
+    }
+    if kinds.is_empty() {
+        kinds.push(PageKind::Other);
+    }
+    kinds.sort();
+    kinds.dedup();
+    kinds
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::Rules;
+
+    fn cues() -> PageCues {
+        Rules::embedded().unwrap().pages
+    }
+
+    #[test]
+    fn cue_must_start_a_word() {
+        assert!(starts_word("unser kontaktformular", "kontakt"));
+        assert!(starts_word("legal notice", "legal"));
+        assert!(!starts_word("illegal", "legal"));
+    }
+
+    #[test]
+    fn contact_links_come_before_product_links() {
+        let cues = cues();
+        let base = Url::parse("https://e.de/").unwrap();
+        let contact = link_priority(&cues, &base.join("/x/").unwrap(), "Kontakt");
+        let kuendigen = link_priority(&cues, &base.join("/k%C3%BCndigen/").unwrap(), "");
+        let imprint = link_priority(&cues, &base.join("/impressum.html").unwrap(), "");
+        let product = link_priority(&cues, &base.join("/sofa-berlin/").unwrap(), "Sofa Berlin");
+        assert!(contact > imprint && imprint > kuendigen && kuendigen > product);
+        assert_eq!(product, 0);
+    }
+
+    #[test]
+    fn kinds_from_url_title_heading_and_anchor_text() {
+        let cues = cues();
+        let url = Url::parse("https://e.de/service/seite-42.html").unwrap();
+        assert_eq!(
+            page_kinds(&cues, &url, Some("Impressum | Acme"), None, &[], false),
+            vec![PageKind::Imprint]
+        );
+        assert_eq!(
+            page_kinds(&cues, &url, None, None, &["Häufige Fragen".into()], false),
+            vec![PageKind::Help]
+        );
+        let home = Url::parse("https://e.de/").unwrap();
+        assert_eq!(
+            page_kinds(
+                &cues,
+                &home,
+                Some("Acme – Kontakt und Service"),
+                None,
+                &[],
+                true
+            ),
+            vec![PageKind::Home]
+        );
+        let other = Url::parse("https://e.de/sofas/").unwrap();
+        assert_eq!(
+            page_kinds(&cues, &other, Some("Sofas"), None, &[], false),
+            vec![PageKind::Other]
+        );
+    }
+}

@@ -1,0 +1,192 @@
+//! One request, one response: the HTTP client (limits, SSRF guard, decompression) or a local
+//! static site. Redirects, robots.txt and rate limits are decided one level up, per hop, so every
+//! hop of a redirect chain passes the same checks.
+
+use std::collections::HashMap;
+use std::error::Error as _;
+use std::net::IpAddr;
+use std::time::Duration;
+
+use url::Url;
+
+use super::guard::{self, GuardedResolver, PrivateAddress};
+use super::local::StaticSite;
+use crate::model::ErrorKind;
+
+/// One response, body cut at the size limit.
+#[derive(Debug)]
+pub(crate) struct Hop {
+    pub status: u16,
+    pub location: Option<String>,
+    pub content_type: Option<String>,
+    pub body: Vec<u8>,
+    pub truncated: bool,
+}
+
+/// A request that got no usable response.
+#[derive(Debug, Clone)]
+pub(crate) struct HopError {
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+/// Where pages come from.
+#[derive(Debug)]
+pub(crate) enum Source {
+    Http {
+        client: reqwest::Client,
+        allow_private: bool,
+    },
+    Local {
+        site: StaticSite,
+        origin: String,
+    },
+}
+
+/// Settings of the HTTP client.
+pub(crate) struct HttpSettings<'a> {
+    pub user_agent: &'a str,
+    pub timeout: Duration,
+    pub allow_private: bool,
+    pub resolve: &'a HashMap<String, Vec<IpAddr>>,
+}
+
+impl Source {
+    pub(crate) fn http(settings: &HttpSettings<'_>) -> Result<Self, reqwest::Error> {
+        // reqwest is built without a default crypto provider so that we can pick ring (pure Rust
+        // + asm, no cmake); installing twice is harmless.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = reqwest::Client::builder()
+            .user_agent(settings.user_agent)
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(settings.timeout)
+            .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
+            .gzip(true)
+            .brotli(true)
+            .deflate(true)
+            // A proxy would resolve names itself and defeat the private-address check.
+            .no_proxy()
+            .dns_resolver(GuardedResolver::new(
+                settings.allow_private,
+                settings.resolve.clone(),
+            ))
+            .build()?;
+        Ok(Self::Http {
+            client,
+            allow_private: settings.allow_private,
+        })
+    }
+
+    pub(crate) fn is_local(&self) -> bool {
+        matches!(self, Self::Local { .. })
+    }
+
+    /// Fetches one URL without following redirects. `want_body` false skips reading the body of
+    /// responses we will not parse (images, PDFs).
+    pub(crate) async fn get(
+        &self,
+        url: &Url,
+        max_bytes: usize,
+        want_body: impl Fn(Option<&str>) -> bool,
+    ) -> Result<Hop, HopError> {
+        match self {
+            Self::Local { site, origin } => {
+                let response = site.respond(url.path(), origin);
+                let content_type = response.header("content-type").map(str::to_owned);
+                let location = response.header("location").map(str::to_owned);
+                let mut body = response.body;
+                let truncated = body.len() > max_bytes;
+                body.truncate(max_bytes);
+                if !want_body(content_type.as_deref()) {
+                    body.clear();
+                }
+                Ok(Hop {
+                    status: response.status,
+                    location,
+                    content_type,
+                    body,
+                    truncated,
+                })
+            }
+            Self::Http {
+                client,
+                allow_private,
+            } => {
+                if let Some(host) = url.host() {
+                    guard::check_host(&host, *allow_private).map_err(|e| HopError {
+                        kind: ErrorKind::RefusedPrivate,
+                        message: e.to_string(),
+                    })?;
+                }
+                let mut response = client.get(url.clone()).send().await.map_err(classify)?;
+                let status = response.status().as_u16();
+                let header = |name: reqwest::header::HeaderName| {
+                    response
+                        .headers()
+                        .get(name)
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_owned)
+                };
+                let location = header(reqwest::header::LOCATION);
+                let content_type = header(reqwest::header::CONTENT_TYPE);
+                let mut body = Vec::new();
+                let mut truncated = false;
+                if want_body(content_type.as_deref()) {
+                    while let Some(chunk) = response.chunk().await.map_err(classify)? {
+                        let room = max_bytes - body.len();
+                        if chunk.len() > room {
+                            body.extend_from_slice(&chunk[..room]);
+                            truncated = true;
+                            break;
+                        }
+                        body.extend_from_slice(&chunk);
+                    }
+                }
+                Ok(Hop {
+                    status,
+                    location,
+                    content_type,
+                    body,
+                    truncated,
+                })
+            }
+        }
+    }
+}
+
+/// Maps a reqwest error to a crawl error kind with a one-line message.
+fn classify(error: reqwest::Error) -> HopError {
+    let mut chain = Vec::new();
+    let mut private = None;
+    let mut tls = false;
+    let mut source: Option<&(dyn std::error::Error + 'static)> = error.source();
+    while let Some(e) = source {
+        if let Some(p) = e.downcast_ref::<PrivateAddress>() {
+            private = Some(p.to_string());
+        }
+        if e.downcast_ref::<rustls::Error>().is_some() {
+            tls = true;
+        }
+        chain.push(e.to_string());
+        source = e.source();
+    }
+    chain.dedup();
+    let detail = chain.join(": ");
+    let (kind, message) = if let Some(message) = private {
+        (ErrorKind::RefusedPrivate, message)
+    } else if error.is_timeout() {
+        (
+            ErrorKind::Timeout,
+            "no response within the timeout".to_owned(),
+        )
+    } else if tls || detail.contains("certificate") || detail.contains("tls handshake") {
+        (ErrorKind::Tls, detail)
+    } else if detail.contains("dns error") || detail.contains("failed to lookup address") {
+        (ErrorKind::Dns, detail)
+    } else if error.is_connect() {
+        (ErrorKind::Connect, detail)
+    } else {
+        (ErrorKind::Body, format!("{error}: {detail}"))
+    };
+    HopError { kind, message }
+}

@@ -1,0 +1,1123 @@
+//! The crawl stage: from a target and limits to fetched pages with their clicks from the start
+//! page. It knows nothing about channels or law; it hands each parsed page to an observer (the
+//! extract stage) and keeps only what the report needs, so memory stays flat on large sites.
+//!
+//! Politeness is the default and lives here: robots.txt per origin (with Crawl-delay and
+//! RFC 9309's "unreachable means disallowed"), one rate limiter per host name, a per-host
+//! concurrency cap, bounded pages, depth, body size, redirects and time, and one honest user agent.
+
+pub mod classify;
+mod decode;
+mod fetch;
+pub mod frontier;
+pub mod guard;
+pub mod local;
+pub mod robots;
+pub mod sitemap;
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures::stream::{FuturesUnordered, StreamExt};
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use scraper::{ElementRef, Html, Selector};
+use tokio::sync::{OnceCell, Semaphore};
+use url::Url;
+
+use crate::model::{CrawlError, ErrorKind, Limits, Page, RobotsStatus, SkipReason, Skipped};
+use crate::rules::PageCues;
+use fetch::{Hop, HopError, HttpSettings, Source};
+use frontier::Frontier;
+use robots::Robots;
+
+/// The user agent sent by default: product token, version and where to learn what we are.
+pub const DEFAULT_USER_AGENT: &str = concat!(
+    "reachaudit/",
+    env!("CARGO_PKG_VERSION"),
+    " (+https://github.com/reachaudit/reachaudit)"
+);
+/// Default page budget.
+pub const DEFAULT_MAX_PAGES: u32 = 50;
+/// Default depth limit in clicks.
+pub const DEFAULT_MAX_DEPTH: u32 = 5;
+/// Default requests per second per host.
+pub const DEFAULT_RATE: f64 = 2.0;
+/// Default per-request timeout.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default body size limit.
+pub const DEFAULT_MAX_BYTES: u64 = 5 * 1024 * 1024;
+/// Default redirect limit per request.
+pub const DEFAULT_MAX_REDIRECTS: u32 = 10;
+/// Base URL given to pages of a local directory, whose root-relative links need an origin.
+pub const DEFAULT_LOCAL_BASE: &str = "https://site.invalid/";
+
+/// Most sitemap files read per crawl (indexes included).
+const MAX_SITEMAP_FILES: usize = 10;
+/// Most entries listed in `crawl.skipped` per reason; the rest are counted in a message.
+const MAX_SKIPPED_LISTED: usize = 100;
+/// Link texts kept per target to decide its page kind.
+const MAX_ANCHOR_TEXTS: usize = 8;
+
+/// File extensions that are never HTML; links to them are not fetched.
+const NON_HTML_EXTENSIONS: &[&str] = &[
+    "pdf", "jpg", "jpeg", "png", "gif", "webp", "svg", "ico", "bmp", "tif", "tiff", "mp3", "mp4",
+    "m4a", "wav", "avi", "mov", "webm", "ogg", "zip", "gz", "tgz", "rar", "7z", "exe", "dmg",
+    "msi", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "odt", "ods", "csv", "css", "js", "json",
+    "woff", "woff2", "ttf", "eot", "ics", "vcf", "apk",
+];
+
+/// What to crawl.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Start {
+    /// A site on the web.
+    Url(Url),
+    /// A directory laid out like a static site (`index.html` as start).
+    Directory(PathBuf),
+    /// A single HTML file: only that page is read.
+    File(PathBuf),
+}
+
+/// Limits and manners of one crawl. Built once by the CLI; read-only afterwards.
+#[derive(Debug, Clone)]
+pub struct CrawlOptions {
+    /// Most pages requested.
+    pub max_pages: u32,
+    /// Most clicks from the start page.
+    pub max_depth: u32,
+    /// Requests per second per host; `None` = no limit (benchmarks, own servers). Crawl-delay
+    /// can only make it slower.
+    pub rate: Option<f64>,
+    /// Requests in flight per host.
+    pub host_concurrency: usize,
+    /// Per-request timeout (connect, headers and body).
+    pub timeout: Duration,
+    /// Largest body read; longer bodies are truncated and noted.
+    pub max_bytes: u64,
+    /// Most redirects followed per request.
+    pub max_redirects: u32,
+    /// The User-Agent header.
+    pub user_agent: String,
+    /// Allow loopback, private and link-local addresses.
+    pub allow_private: bool,
+    /// Ignore robots.txt (for auditing one's own site only).
+    pub ignore_robots: bool,
+    /// Fixed name → address mappings, like curl's `--resolve` (still subject to the SSRF guard).
+    pub resolve: HashMap<String, Vec<IpAddr>>,
+    /// Origin for pages of a local directory or file.
+    pub base_url: Option<Url>,
+}
+
+impl Default for CrawlOptions {
+    fn default() -> Self {
+        Self {
+            max_pages: DEFAULT_MAX_PAGES,
+            max_depth: DEFAULT_MAX_DEPTH,
+            rate: Some(DEFAULT_RATE),
+            host_concurrency: 1,
+            timeout: DEFAULT_TIMEOUT,
+            max_bytes: DEFAULT_MAX_BYTES,
+            max_redirects: DEFAULT_MAX_REDIRECTS,
+            user_agent: DEFAULT_USER_AGENT.to_owned(),
+            allow_private: false,
+            ignore_robots: false,
+            resolve: HashMap::new(),
+            base_url: None,
+        }
+    }
+}
+
+/// One parsed page, as the observer sees it.
+#[derive(Debug)]
+pub struct PageView<'a> {
+    /// The final URL.
+    pub url: &'a Url,
+    /// The parsed document.
+    pub document: &'a Html,
+    /// The `lang` attribute of `<html>`, if any.
+    pub lang: Option<&'a str>,
+}
+
+/// What the crawl produced.
+#[derive(Debug, Clone)]
+pub struct CrawlOutput {
+    /// The first URL requested.
+    pub start_url: Url,
+    /// The scope: registrable domain (or host for IPs and local names).
+    pub site: String,
+    /// Pages in fetch order, with clicks and kinds.
+    pub pages: Vec<Page>,
+    /// Requests sent.
+    pub requests: u32,
+    /// How robots.txt was treated.
+    pub robots: RobotsStatus,
+    /// Failures.
+    pub errors: Vec<CrawlError>,
+    /// URLs not fetched on purpose.
+    pub skipped: Vec<Skipped>,
+    /// Limits in force.
+    pub limits: Limits,
+    /// Wall-clock duration.
+    pub duration: Duration,
+    /// Why not a single page could be read, if so.
+    pub failure: Option<String>,
+}
+
+/// A crawl that could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CrawlSetupError {
+    /// The HTTP client could not be built (TLS roots, resolver).
+    #[error("cannot set up the HTTP client: {0}")]
+    Client(#[from] reqwest::Error),
+    /// The local directory or file cannot be read.
+    #[error("{}: {source}", path.display())]
+    Local {
+        /// The path.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+}
+
+/// The scope key of a URL: its registrable domain, or the host (with port) for IP addresses and
+/// names without a public suffix. Scheme and `www.` do not matter: http→https and apex→www
+/// redirects stay on the site.
+#[must_use]
+pub fn site_of(url: &Url) -> Option<String> {
+    match url.host()? {
+        url::Host::Domain(domain) => {
+            let domain = domain.trim_end_matches('.').to_ascii_lowercase();
+            match psl::domain_str(&domain) {
+                Some(registrable) if domain.contains('.') => Some(registrable.to_owned()),
+                _ => Some(with_port(&domain, url)),
+            }
+        }
+        host => Some(with_port(&host.to_string(), url)),
+    }
+}
+
+fn with_port(host: &str, url: &Url) -> String {
+    match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    }
+}
+
+/// Crawls a target, calling `observe` with every parsed HTML page.
+///
+/// # Errors
+/// Only when the crawl cannot start at all; everything the site does wrong is in the output.
+pub async fn crawl(
+    start: &Start,
+    options: &CrawlOptions,
+    cues: &PageCues,
+    observe: &mut dyn FnMut(&PageView<'_>),
+) -> Result<CrawlOutput, CrawlSetupError> {
+    let started = Instant::now();
+    let base = options
+        .base_url
+        .clone()
+        .unwrap_or_else(|| Url::parse(DEFAULT_LOCAL_BASE).expect("valid constant"));
+    let (source, start_url, single_page) = match start {
+        Start::Url(url) => {
+            let settings = HttpSettings {
+                user_agent: &options.user_agent,
+                timeout: options.timeout,
+                allow_private: options.allow_private,
+                resolve: &options.resolve,
+            };
+            (Source::http(&settings)?, url.clone(), false)
+        }
+        Start::Directory(dir) => {
+            let site = local::StaticSite::open(dir).map_err(|source| CrawlSetupError::Local {
+                path: dir.clone(),
+                source,
+            })?;
+            let origin = base.origin().ascii_serialization();
+            (Source::Local { site, origin }, base.clone(), false)
+        }
+        Start::File(file) => {
+            let dir = file
+                .parent()
+                .map_or_else(|| PathBuf::from("."), PathBuf::from);
+            let site = local::StaticSite::open(&dir).map_err(|source| CrawlSetupError::Local {
+                path: dir.clone(),
+                source,
+            })?;
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let url = base.join(&name).unwrap_or_else(|_| base.clone());
+            let origin = base.origin().ascii_serialization();
+            (Source::Local { site, origin }, url, true)
+        }
+    };
+    let ignore_robots = options.ignore_robots || single_page;
+    let crawler = Crawler {
+        options,
+        cues,
+        source,
+        ignore_robots,
+        origins: Mutex::new(HashMap::new()),
+        hosts: Mutex::new(HashMap::new()),
+        frontier: Mutex::new(Frontier::default()),
+        requests: AtomicU32::new(0),
+        robots_found: AtomicU32::new(0),
+        site: Mutex::new(site_of(&start_url).unwrap_or_default()),
+        used_rate: Mutex::new(options.rate),
+    };
+    let mut state = State::default();
+    crawler
+        .run(&start_url, single_page, &mut state, observe)
+        .await;
+    Ok(crawler.finish(start_url, state, started))
+}
+
+/// Per-origin robots.txt, fetched once.
+#[derive(Debug, Default)]
+struct Origin {
+    robots: OnceCell<Robots>,
+}
+
+/// Per-host manners: a rate limiter (replaced once Crawl-delay is known) and a concurrency cap.
+struct Host {
+    limiter: Mutex<Option<Arc<DefaultDirectRateLimiter>>>,
+    slots: Semaphore,
+}
+
+fn limiter(period: Duration) -> Option<Arc<DefaultDirectRateLimiter>> {
+    Quota::with_period(period)
+        .map(|q| Arc::new(RateLimiter::direct(q.allow_burst(NonZeroU32::MIN))))
+}
+
+/// Everything the main loop learns, turned into the output at the end.
+#[derive(Default)]
+struct State {
+    pages: Vec<Page>,
+    /// Final URL → index into `pages`.
+    page_index: HashMap<String, usize>,
+    /// Requested URL → where it redirected.
+    redirects: HashMap<String, String>,
+    /// Page (final URL) → link targets (as written, resolved).
+    links: HashMap<String, Vec<String>>,
+    /// Target → texts of links to it.
+    anchors: HashMap<String, Vec<String>>,
+    /// Page → (title, h1) for classification at the end.
+    headings: HashMap<String, (Option<String>, Option<String>)>,
+    errors: Vec<CrawlError>,
+    skipped: Vec<Skipped>,
+    skipped_seen: HashSet<String>,
+    too_deep: Vec<String>,
+    start_final: Option<String>,
+    robots_found: bool,
+    /// Page fetches started (the `max_pages` budget).
+    budget_used: u32,
+}
+
+/// The result of one page task.
+enum Outcome {
+    Page {
+        final_url: Url,
+        chain: Vec<Url>,
+        hop: Hop,
+        depth: u32,
+    },
+    /// Redirected to a URL already fetched or being fetched.
+    Joined {
+        chain: Vec<Url>,
+        target: Url,
+    },
+    Skipped(Url, SkipReason),
+    Failed {
+        chain: Vec<Url>,
+        url: Url,
+        error: HopError,
+        status: Option<u16>,
+    },
+}
+
+struct Crawler<'a> {
+    options: &'a CrawlOptions,
+    cues: &'a PageCues,
+    source: Source,
+    ignore_robots: bool,
+    origins: Mutex<HashMap<String, Arc<Origin>>>,
+    hosts: Mutex<HashMap<String, Arc<Host>>>,
+    frontier: Mutex<Frontier>,
+    requests: AtomicU32,
+    robots_found: AtomicU32,
+    site: Mutex<String>,
+    used_rate: Mutex<Option<f64>>,
+}
+
+impl Crawler<'_> {
+    fn in_scope(&self, url: &Url) -> bool {
+        let site = self.site.lock().expect("lock");
+        matches!(url.scheme(), "http" | "https") && site_of(url).as_deref() == Some(site.as_str())
+    }
+
+    fn host(&self, url: &Url) -> Arc<Host> {
+        let key = url.host_str().unwrap_or("").to_owned();
+        let mut hosts = self.hosts.lock().expect("lock");
+        hosts
+            .entry(key)
+            .or_insert_with(|| {
+                let period = self
+                    .options
+                    .rate
+                    .filter(|_| !self.source.is_local())
+                    .map(|r| Duration::from_secs_f64(1.0 / r));
+                Arc::new(Host {
+                    limiter: Mutex::new(period.and_then(limiter)),
+                    slots: Semaphore::new(self.options.host_concurrency.max(1)),
+                })
+            })
+            .clone()
+    }
+
+    /// Sends one request through the host's limiter and concurrency cap.
+    async fn request(
+        &self,
+        url: &Url,
+        want_body: impl Fn(Option<&str>) -> bool,
+    ) -> Result<Hop, HopError> {
+        let host = self.host(url);
+        let _slot = host.slots.acquire().await.expect("semaphore never closed");
+        let limiter = host.limiter.lock().expect("lock").clone();
+        if let Some(limiter) = limiter {
+            limiter.until_ready().await;
+        }
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let max = usize::try_from(self.options.max_bytes).unwrap_or(usize::MAX);
+        self.source.get(url, max, want_body).await
+    }
+
+    /// The robots.txt rules for a URL's origin, fetched on first use.
+    async fn robots(&self, url: &Url) -> Arc<Origin> {
+        let key = url.origin().ascii_serialization();
+        let origin = self
+            .origins
+            .lock()
+            .expect("lock")
+            .entry(key)
+            .or_default()
+            .clone();
+        origin
+            .robots
+            .get_or_init(|| async {
+                if self.ignore_robots {
+                    return Robots::Ignored;
+                }
+                let robots = self.fetch_robots(url).await;
+                if let Robots::Found(_) = robots {
+                    self.robots_found.fetch_add(1, Ordering::Relaxed);
+                }
+                if let Some(delay) = robots.crawl_delay() {
+                    self.apply_crawl_delay(url, delay);
+                }
+                robots
+            })
+            .await;
+        origin
+    }
+
+    async fn fetch_robots(&self, url: &Url) -> Robots {
+        let Ok(mut current) = url.join("/robots.txt") else {
+            return Robots::Missing;
+        };
+        // RFC 9309 §2.3.1.2: follow at least five redirects.
+        for _ in 0..5 {
+            match self.request(&current, |_| true).await {
+                Ok(hop) if (300..400).contains(&hop.status) => {
+                    match hop.location.and_then(|l| current.join(&l).ok()) {
+                        Some(next) if next != current => current = next,
+                        _ => return Robots::Missing,
+                    }
+                }
+                Ok(hop) => return Robots::from_response(hop.status, &hop.body),
+                Err(e) => return Robots::Unavailable(e.message),
+            }
+        }
+        Robots::Missing
+    }
+
+    /// Slows a host down to its Crawl-delay if that is slower than our rate.
+    fn apply_crawl_delay(&self, url: &Url, delay: f64) {
+        if self.source.is_local() {
+            return;
+        }
+        let ours = self.options.rate.map_or(0.0, |r| 1.0 / r);
+        if delay <= ours {
+            return;
+        }
+        let host = self.host(url);
+        let slower = limiter(Duration::from_secs_f64(delay));
+        if let Some(l) = &slower {
+            // The robots.txt request just used this host's turn.
+            let _ = l.check();
+        }
+        *host.limiter.lock().expect("lock") = slower;
+        let mut used = self.used_rate.lock().expect("lock");
+        let rate = 1.0 / delay;
+        *used = Some(used.map_or(rate, |r| r.min(rate)));
+    }
+
+    /// Fetches one page, following redirects hop by hop with scope, robots and loop checks.
+    async fn fetch_page(&self, url: Url, depth: u32, is_start: bool) -> Outcome {
+        let mut current = url.clone();
+        let mut chain: Vec<Url> = Vec::new();
+        loop {
+            let origin = self.robots(&current).await;
+            let robots = origin.robots.get().expect("initialised above");
+            if !robots.allows(&current) {
+                if let Robots::Unavailable(why) = robots {
+                    return Outcome::Failed {
+                        chain,
+                        url: current,
+                        error: HopError {
+                            kind: ErrorKind::RobotsUnavailable,
+                            message: format!(
+                                "{why}; RFC 9309 treats an unreachable robots.txt as disallowing everything"
+                            ),
+                        },
+                        status: None,
+                    };
+                }
+                return Outcome::Skipped(current, SkipReason::RobotsTxt);
+            }
+            let hop = match self.request(&current, is_html_type).await {
+                Ok(hop) => hop,
+                Err(error) => {
+                    return Outcome::Failed {
+                        chain,
+                        url: current,
+                        error,
+                        status: None,
+                    };
+                }
+            };
+            if !(300..400).contains(&hop.status) || hop.location.is_none() {
+                return Outcome::Page {
+                    final_url: current,
+                    chain,
+                    hop,
+                    depth,
+                };
+            }
+            let location = hop.location.as_deref().unwrap_or_default();
+            let Ok(mut next) = current.join(location) else {
+                return Outcome::Failed {
+                    chain,
+                    url: current,
+                    error: HopError {
+                        kind: ErrorKind::HttpStatus,
+                        message: format!("redirect to an invalid URL: {location:?}"),
+                    },
+                    status: Some(hop.status),
+                };
+            };
+            next.set_fragment(None);
+            if next == current || chain.contains(&next) || next == url {
+                return Outcome::Failed {
+                    chain,
+                    url: url.clone(),
+                    error: HopError {
+                        kind: ErrorKind::RedirectLoop,
+                        message: format!("redirects come back to {next}"),
+                    },
+                    status: Some(hop.status),
+                };
+            }
+            if u32::try_from(chain.len()).unwrap_or(u32::MAX) >= self.options.max_redirects {
+                return Outcome::Failed {
+                    chain,
+                    url: url.clone(),
+                    error: HopError {
+                        kind: ErrorKind::TooManyRedirects,
+                        message: format!(
+                            "more than {} redirects (last: {next})",
+                            self.options.max_redirects
+                        ),
+                    },
+                    status: Some(hop.status),
+                };
+            }
+            if is_start {
+                // The start page may move the whole site (example.de → example-group.com);
+                // the site is wherever the company's start page lives.
+                if let Some(site) = site_of(&next) {
+                    *self.site.lock().expect("lock") = site;
+                }
+            } else if !self.in_scope(&next) {
+                return Outcome::Failed {
+                    chain,
+                    url: current,
+                    error: HopError {
+                        kind: ErrorKind::OffSiteRedirect,
+                        message: format!("redirects off the site to {next}"),
+                    },
+                    status: Some(hop.status),
+                };
+            }
+            chain.push(current);
+            current = next;
+            if !self.frontier.lock().expect("lock").claim(&current) {
+                return Outcome::Joined {
+                    chain,
+                    target: current,
+                };
+            }
+        }
+    }
+
+    async fn run(
+        &self,
+        start_url: &Url,
+        single_page: bool,
+        state: &mut State,
+        observe: &mut dyn FnMut(&PageView<'_>),
+    ) {
+        self.frontier.lock().expect("lock").claim(start_url);
+        state.budget_used = 1;
+        let outcome = self.fetch_page(start_url.clone(), 0, true).await;
+        self.settle(outcome, state, observe);
+        if single_page {
+            return;
+        }
+        if let Some(home) = state.start_final.clone() {
+            if let Ok(home) = Url::parse(&home) {
+                self.seed_sitemaps(&home, state).await;
+            }
+        }
+
+        let max_in_flight = self.options.host_concurrency.max(1) * 2;
+        let mut in_flight = FuturesUnordered::new();
+        loop {
+            while in_flight.len() < max_in_flight && state.budget_used < self.options.max_pages {
+                let Some(entry) = self.frontier.lock().expect("lock").pop() else {
+                    break;
+                };
+                state.budget_used += 1;
+                in_flight.push(self.fetch_page(entry.url, entry.depth, false));
+            }
+            let Some(outcome) = in_flight.next().await else {
+                break;
+            };
+            if let Outcome::Skipped(..) = outcome {
+                // A robots.txt refusal costs no request, so it does not use up the budget.
+                state.budget_used -= 1;
+            }
+            self.settle(outcome, state, observe);
+        }
+        state.robots_found = self.robots_found.load(Ordering::Relaxed) > 0;
+
+        let rest = self.frontier.lock().expect("lock").drain();
+        let left = rest.len();
+        for entry in rest.into_iter().take(MAX_SKIPPED_LISTED) {
+            state.skip(entry.url.as_str(), SkipReason::MaxPages);
+        }
+        if left > MAX_SKIPPED_LISTED {
+            state.errors.push(CrawlError {
+                url: start_url.to_string(),
+                kind: ErrorKind::Truncated,
+                message: format!(
+                    "--max-pages {} reached with {left} pages unvisited; {MAX_SKIPPED_LISTED} are listed in crawl.skipped",
+                    self.options.max_pages
+                ),
+                status: None,
+            });
+        }
+        let deep: Vec<String> = std::mem::take(&mut state.too_deep);
+        for url in deep.iter().take(MAX_SKIPPED_LISTED) {
+            if !state.page_index.contains_key(url) {
+                state.skip(url, SkipReason::MaxDepth);
+            }
+        }
+    }
+
+    /// Reads robots.txt `Sitemap:` lines (or `/sitemap.xml`) and queues the pages they list.
+    async fn seed_sitemaps(&self, home: &Url, state: &mut State) {
+        let origin = self.robots(home).await;
+        let robots = origin.robots.get().expect("initialised");
+        let declared: Vec<Url> = robots
+            .sitemaps()
+            .iter()
+            .filter_map(|s| home.join(s).ok())
+            .collect();
+        let guessed = declared.is_empty();
+        let mut queue: VecDeque<Url> = if guessed {
+            home.join("/sitemap.xml").into_iter().collect()
+        } else {
+            declared.into_iter().collect()
+        };
+        let mut read = 0;
+        while let Some(url) = queue.pop_front() {
+            if read >= MAX_SITEMAP_FILES {
+                break;
+            }
+            read += 1;
+            if !self.in_scope(&url) || !robots.allows(&url) {
+                continue;
+            }
+            let hop = match self.request(&url, |_| true).await {
+                Ok(hop) => hop,
+                Err(e) => {
+                    state.error(&url, e.kind, e.message, None);
+                    continue;
+                }
+            };
+            if hop.status >= 400 {
+                if !guessed {
+                    state.error(
+                        &url,
+                        ErrorKind::Sitemap,
+                        format!("sitemap named in robots.txt answered HTTP {}", hop.status),
+                        Some(hop.status),
+                    );
+                }
+                continue;
+            }
+            match sitemap::parse(&hop.body) {
+                Ok(sitemap::Sitemap::Index(children)) => {
+                    queue.extend(children.iter().filter_map(|c| url.join(c).ok()));
+                }
+                Ok(sitemap::Sitemap::Pages(pages)) => {
+                    let mut frontier = self.frontier.lock().expect("lock");
+                    for page in pages.iter().filter_map(|p| url.join(p).ok()) {
+                        if self.in_scope(&page) && !is_non_html_path(&page) {
+                            let priority = classify::link_priority(self.cues, &page, "");
+                            frontier.push(page, 1, priority);
+                        }
+                    }
+                }
+                Err(why) => {
+                    if !guessed || hop.status < 300 {
+                        state.error(&url, ErrorKind::Sitemap, why, Some(hop.status));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Records an outcome; parses HTML pages, calls the observer and queues their links.
+    fn settle(&self, outcome: Outcome, state: &mut State, observe: &mut dyn FnMut(&PageView<'_>)) {
+        match outcome {
+            Outcome::Skipped(url, reason) => state.skip(url.as_str(), reason),
+            Outcome::Joined { chain, target } => {
+                for from in chain {
+                    state.redirects.insert(from.to_string(), target.to_string());
+                }
+            }
+            Outcome::Failed {
+                chain,
+                url,
+                error,
+                status,
+            } => {
+                let first = chain.first().cloned().unwrap_or_else(|| url.clone());
+                state.error(&first, error.kind, error.message, status);
+            }
+            Outcome::Page {
+                final_url,
+                chain,
+                hop,
+                depth,
+            } => self.settle_page(final_url, chain, hop, depth, state, observe),
+        }
+    }
+
+    fn settle_page(
+        &self,
+        final_url: Url,
+        chain: Vec<Url>,
+        hop: Hop,
+        depth: u32,
+        state: &mut State,
+        observe: &mut dyn FnMut(&PageView<'_>),
+    ) {
+        let final_key = final_url.to_string();
+        for from in &chain {
+            state.redirects.insert(from.to_string(), final_key.clone());
+        }
+        if state.start_final.is_none() {
+            state.start_final = Some(final_key.clone());
+        }
+        let media_type = hop.content_type.as_deref().map(|c| {
+            c.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        });
+        let mut page = Page {
+            url: final_key.clone(),
+            status: hop.status,
+            clicks: None,
+            kinds: Vec::new(),
+            title: None,
+            content_type: media_type.clone(),
+            redirected_from: chain.iter().map(Url::to_string).collect(),
+            truncated: hop.truncated,
+        };
+        if hop.status >= 400 {
+            state.error(
+                &final_url,
+                ErrorKind::HttpStatus,
+                format!("HTTP {}", hop.status),
+                Some(hop.status),
+            );
+        }
+        if hop.truncated {
+            state.error(
+                &final_url,
+                ErrorKind::Truncated,
+                format!(
+                    "body larger than {} bytes; only the first {} bytes were read",
+                    self.options.max_bytes, self.options.max_bytes
+                ),
+                Some(hop.status),
+            );
+        }
+        let is_html = is_html_type(hop.content_type.as_deref());
+        if (200..300).contains(&hop.status) && is_html {
+            let (text, _encoding) = decode::html(&hop.body, hop.content_type.as_deref());
+            drop(hop);
+            let document = Html::parse_document(&text);
+            let facts = PageFacts::read(&document);
+            page.title.clone_from(&facts.title);
+            state.headings.insert(
+                final_key.clone(),
+                (facts.title.clone(), facts.heading.clone()),
+            );
+            observe(&PageView {
+                url: &final_url,
+                document: &document,
+                lang: facts.lang.as_deref(),
+            });
+            let base = facts
+                .base
+                .as_deref()
+                .and_then(|b| final_url.join(b).ok())
+                .filter(|b| matches!(b.scheme(), "http" | "https"))
+                .unwrap_or_else(|| final_url.clone());
+            let mut targets = Vec::new();
+            let mut frontier = self.frontier.lock().expect("lock");
+            for (href, text) in facts.links {
+                let Ok(mut target) = base.join(href.trim()) else {
+                    continue;
+                };
+                target.set_fragment(None);
+                if !self.in_scope(&target) {
+                    continue;
+                }
+                let key = target.to_string();
+                let texts = state.anchors.entry(key.clone()).or_default();
+                if !text.is_empty() && texts.len() < MAX_ANCHOR_TEXTS && !texts.contains(&text) {
+                    texts.push(text.clone());
+                }
+                targets.push(key.clone());
+                if is_non_html_path(&target) {
+                    continue;
+                }
+                if depth + 1 > self.options.max_depth {
+                    if !frontier.is_taken(&target) {
+                        state.too_deep.push(key);
+                    }
+                    continue;
+                }
+                let priority = classify::link_priority(self.cues, &target, &text);
+                frontier.push(target, depth + 1, priority);
+            }
+            state.links.insert(final_key.clone(), targets);
+        }
+        if !state.page_index.contains_key(&final_key) {
+            state.page_index.insert(final_key, state.pages.len());
+            state.pages.push(page);
+        }
+    }
+
+    fn finish(self, start_url: Url, mut state: State, started: Instant) -> CrawlOutput {
+        // Clicks: breadth-first over the link graph from the start page, through redirects.
+        let resolve = |target: &str| -> String {
+            let mut current = target.to_owned();
+            for _ in 0..=self.options.max_redirects {
+                match state.redirects.get(&current) {
+                    Some(next) if *next != current => current = next.clone(),
+                    _ => break,
+                }
+            }
+            current
+        };
+        let mut clicks: HashMap<String, u32> = HashMap::new();
+        let mut queue = VecDeque::new();
+        if let Some(home) = &state.start_final {
+            clicks.insert(home.clone(), 0);
+            queue.push_back(home.clone());
+        }
+        while let Some(page) = queue.pop_front() {
+            let here = clicks[&page];
+            for target in state.links.get(&page).into_iter().flatten() {
+                let target = resolve(target);
+                if state.page_index.contains_key(&target) && !clicks.contains_key(&target) {
+                    clicks.insert(target.clone(), here + 1);
+                    queue.push_back(target);
+                }
+            }
+        }
+        // Link texts point at requested URLs; credit them to where those URLs ended up.
+        let mut anchors: HashMap<String, Vec<String>> = HashMap::new();
+        for (target, texts) in std::mem::take(&mut state.anchors) {
+            anchors.entry(resolve(&target)).or_default().extend(texts);
+        }
+        let start_final = state.start_final.clone();
+        for page in &mut state.pages {
+            page.clicks = clicks.get(&page.url).copied();
+            if page.status < 300 && is_html_media(page.content_type.as_deref()) {
+                let url = Url::parse(&page.url).expect("came from a Url");
+                let (title, heading) = state.headings.get(&page.url).cloned().unwrap_or_default();
+                let texts = anchors.get(&page.url).cloned().unwrap_or_default();
+                let is_start = start_final.as_deref() == Some(page.url.as_str());
+                page.kinds = classify::page_kinds(
+                    self.cues,
+                    &url,
+                    title.as_deref(),
+                    heading.as_deref(),
+                    &texts,
+                    is_start,
+                );
+            }
+        }
+        let robots = if self.ignore_robots {
+            RobotsStatus::Ignored
+        } else if state.robots_found {
+            RobotsStatus::Obeyed
+        } else {
+            RobotsStatus::Missing
+        };
+        let readable = state
+            .pages
+            .iter()
+            .any(|p| (200..300).contains(&p.status) && is_html_media(p.content_type.as_deref()));
+        let failure = (!readable).then(|| explain_failure(&state));
+        let limits = Limits {
+            max_pages: self.options.max_pages,
+            max_depth: self.options.max_depth,
+            rate: if self.source.is_local() {
+                None
+            } else {
+                *self.used_rate.lock().expect("lock")
+            },
+            timeout_secs: self.options.timeout.as_secs_f64(),
+            max_bytes: self.options.max_bytes,
+            max_redirects: self.options.max_redirects,
+            user_agent: self.options.user_agent.clone(),
+        };
+        let site = self.site.lock().expect("lock").clone();
+        CrawlOutput {
+            start_url,
+            site,
+            pages: state.pages,
+            requests: self.requests.load(Ordering::Relaxed),
+            robots,
+            errors: state.errors,
+            skipped: state.skipped,
+            limits,
+            duration: started.elapsed(),
+            failure,
+        }
+    }
+}
+
+impl Frontier {
+    /// Claims a URL for fetching; `false` if it was already taken.
+    fn claim(&mut self, url: &Url) -> bool {
+        if self.is_taken(url) {
+            return false;
+        }
+        self.mark_taken(url);
+        true
+    }
+}
+
+impl State {
+    fn error(&mut self, url: &Url, kind: ErrorKind, message: String, status: Option<u16>) {
+        self.errors.push(CrawlError {
+            url: url.to_string(),
+            kind,
+            message,
+            status,
+        });
+    }
+
+    fn skip(&mut self, url: &str, reason: SkipReason) {
+        if self.skipped_seen.insert(url.to_owned()) {
+            self.skipped.push(Skipped {
+                url: url.to_owned(),
+                reason,
+            });
+        }
+    }
+}
+
+/// Why no page could be read: the start page's own error, else a summary.
+fn explain_failure(state: &State) -> String {
+    if let Some(e) = state.errors.first() {
+        return format!("{} ({}): {}", e.url, e.kind.as_str(), e.message);
+    }
+    if let Some(s) = state.skipped.first() {
+        if s.reason == SkipReason::RobotsTxt {
+            return format!("{}: robots.txt disallows it for reachaudit", s.url);
+        }
+    }
+    if let Some(p) = state.pages.first() {
+        return format!(
+            "{}: not an HTML page ({})",
+            p.url,
+            p.content_type.as_deref().unwrap_or("no content type")
+        );
+    }
+    "no page could be fetched".to_owned()
+}
+
+fn is_html_media(media: Option<&str>) -> bool {
+    matches!(media, Some("text/html" | "application/xhtml+xml"))
+}
+
+/// Whether a Content-Type header announces HTML. A missing header is treated as HTML, as
+/// browsers sniff such responses and render them.
+fn is_html_type(content_type: Option<&str>) -> bool {
+    match content_type {
+        None => true,
+        Some(ct) => {
+            let media = ct
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            media == "text/html" || media == "application/xhtml+xml"
+        }
+    }
+}
+
+fn is_non_html_path(url: &Url) -> bool {
+    url.path_segments()
+        .and_then(|mut s| s.next_back())
+        .and_then(|last| last.rsplit_once('.'))
+        .is_some_and(|(_, ext)| NON_HTML_EXTENSIONS.contains(&ext.to_ascii_lowercase().as_str()))
+}
+
+/// What the crawl itself needs from a page.
+struct PageFacts {
+    title: Option<String>,
+    heading: Option<String>,
+    lang: Option<String>,
+    base: Option<String>,
+    links: Vec<(String, String)>,
+}
+
+fn selector(s: &str) -> Selector {
+    Selector::parse(s).expect("valid constant selector")
+}
+
+impl PageFacts {
+    fn read(document: &Html) -> Self {
+        thread_local! {
+            static SELECTORS: [Selector; 5] = [
+                selector("title"),
+                selector("h1"),
+                selector("html"),
+                selector("base[href]"),
+                selector("a[href], area[href]"),
+            ];
+        }
+        SELECTORS.with(|[title, h1, html, base, links]| {
+            let first_text = |sel: &Selector| {
+                document
+                    .select(sel)
+                    .next()
+                    .map(|e| collapse(&e.text().collect::<String>()))
+                    .filter(|t| !t.is_empty())
+            };
+            Self {
+                title: first_text(title),
+                heading: first_text(h1),
+                lang: document
+                    .select(html)
+                    .next()
+                    .and_then(|e| e.value().attr("lang"))
+                    .map(str::to_owned),
+                base: document
+                    .select(base)
+                    .next()
+                    .and_then(|e| e.value().attr("href"))
+                    .map(str::to_owned),
+                links: document
+                    .select(links)
+                    .filter_map(|a| Some((a.value().attr("href")?.to_owned(), link_text(a))))
+                    .collect(),
+            }
+        })
+    }
+}
+
+/// A link's text as a reader sees it: its text, else an image's alt, else its title or label.
+fn link_text(a: ElementRef<'_>) -> String {
+    let text = collapse(&a.text().collect::<String>());
+    if !text.is_empty() {
+        return text;
+    }
+    thread_local! {
+        static IMG: Selector = selector("img[alt]");
+    }
+    IMG.with(|img| {
+        a.select(img)
+            .next()
+            .and_then(|i| i.value().attr("alt"))
+            .or_else(|| a.value().attr("aria-label"))
+            .or_else(|| a.value().attr("title"))
+            .map(collapse)
+            .unwrap_or_default()
+    })
+}
+
+/// Collapses whitespace runs to one space.
+#[must_use]
+pub fn collapse(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scope_is_the_registrable_domain() {
+        let site = |s: &str| site_of(&Url::parse(s).unwrap()).unwrap();
+        assert_eq!(site("https://www.acme-shop.de/kontakt"), "acme-shop.de");
+        assert_eq!(site("http://acme-shop.de/"), "acme-shop.de");
+        assert_eq!(
+            site("https://shop.northwind-energy.co.uk/"),
+            "northwind-energy.co.uk"
+        );
+        assert_eq!(site("http://127.0.0.1:8080/"), "127.0.0.1:8080");
+        assert_eq!(site("http://localhost:8080/"), "localhost:8080");
+        assert_ne!(site("https://acme-shop.de.evil.com/"), "acme-shop.de");
+    }
+
+    #[test]
+    fn non_html_links_are_recognised_by_extension() {
+        let u = |s: &str| Url::parse(s).unwrap();
+        assert!(is_non_html_path(&u("https://e.de/downloads/AGB.PDF")));
+        assert!(!is_non_html_path(&u("https://e.de/kontakt/")));
+        assert!(!is_non_html_path(&u("https://e.de/kontakt.html")));
+        assert!(is_html_type(Some("text/html; charset=utf-8")));
+        assert!(!is_html_type(Some("application/pdf")));
+    }
+}

@@ -1,0 +1,148 @@
+//! The extract stage: one parsed page in, observations out, each with its evidence (page URL,
+//! which extractor saw it, the text around it). Pure: no network, no other pages, no law.
+//!
+//! Today it reads `tel:` and `mailto:` links; the other channel kinds of the report model
+//! (forms, widgets, messengers, addresses, structured data) plug in here as further extractors
+//! that return the same [`Observation`] type.
+
+pub mod email;
+mod link;
+pub mod phone;
+
+use crate::crawl::PageView;
+use crate::model::{ChannelKind, EmailInfo, Evidence, Mode, PhoneInfo};
+use crate::rules::Rules;
+
+/// One sighting of a channel on one page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Observation {
+    /// What kind of channel.
+    pub kind: ChannelKind,
+    /// Display value (formatted number, address).
+    pub value: String,
+    /// Phone details for phones and faxes.
+    pub phone: Option<PhoneInfo>,
+    /// E-mail details.
+    pub email: Option<EmailInfo>,
+    /// Widget vendor, if any.
+    pub vendor: Option<String>,
+    /// Whether it reaches a person.
+    pub mode: Mode,
+    /// Where it was seen.
+    pub evidence: Evidence,
+}
+
+/// What extraction needs besides the page.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    /// Cue words and labels.
+    pub rules: &'a Rules,
+    /// `--country`, which beats every guess.
+    pub country: Option<&'a str>,
+    /// The region the site's domain suggests (`.de` → DE).
+    pub site_region: Option<&'a str>,
+}
+
+/// All observations on one page.
+#[must_use]
+pub fn page(view: &PageView<'_>, context: &Context<'_>) -> Vec<Observation> {
+    let region = region_for(context, view.lang);
+    link::observe(view, context.rules, region.as_deref())
+}
+
+/// The default region for national phone numbers on a page: `--country`, else the page's
+/// `lang` region (`de-CH` → CH), else the domain's country, else the language's main country.
+#[must_use]
+pub fn region_for(context: &Context<'_>, lang: Option<&str>) -> Option<String> {
+    if let Some(country) = context.country {
+        return Some(country.to_ascii_uppercase());
+    }
+    let mut parts = lang.unwrap_or("").split(['-', '_']);
+    let language = parts.next().unwrap_or("").to_ascii_lowercase();
+    let lang_region = parts
+        .find(|p| p.len() == 2 && p.chars().all(|c| c.is_ascii_alphabetic()))
+        .map(str::to_ascii_uppercase);
+    lang_region
+        .or_else(|| context.site_region.map(str::to_owned))
+        .or_else(|| {
+            // Languages spoken mainly in one country; English and others are ambiguous.
+            let region = match language.as_str() {
+                "de" => "DE",
+                "fr" => "FR",
+                "es" => "ES",
+                "it" => "IT",
+                "nl" => "NL",
+                "pl" => "PL",
+                "da" => "DK",
+                "sv" => "SE",
+                "fi" => "FI",
+                "cs" => "CZ",
+                _ => return None,
+            };
+            Some(region.to_owned())
+        })
+}
+
+/// The country a domain suggests: its country-code TLD (`.co.uk` → GB), none for generic TLDs.
+#[must_use]
+pub fn region_of_site(site: &str) -> Option<String> {
+    let host = site.split(':').next().unwrap_or(site);
+    let tld = host.rsplit('.').next()?.to_ascii_lowercase();
+    match tld.as_str() {
+        "uk" => Some("GB".to_owned()),
+        "eu" => None,
+        t if t.len() == 2 && t.chars().all(|c| c.is_ascii_alphabetic()) && host.contains('.') => {
+            Some(t.to_ascii_uppercase())
+        }
+        _ => None,
+    }
+}
+
+/// Shortens a snippet to at most `max` characters on a character boundary.
+#[must_use]
+pub fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn region_precedence() {
+        let rules = Rules::embedded().unwrap();
+        let ctx = |country, site_region| Context {
+            rules: &rules,
+            country,
+            site_region,
+        };
+        assert_eq!(
+            region_for(&ctx(Some("at"), Some("DE")), Some("de-CH")).as_deref(),
+            Some("AT")
+        );
+        assert_eq!(
+            region_for(&ctx(None, Some("DE")), Some("de-CH")).as_deref(),
+            Some("CH")
+        );
+        assert_eq!(
+            region_for(&ctx(None, Some("GB")), Some("en")).as_deref(),
+            Some("GB")
+        );
+        assert_eq!(
+            region_for(&ctx(None, None), Some("de")).as_deref(),
+            Some("DE")
+        );
+        assert_eq!(region_for(&ctx(None, None), Some("en")), None);
+        assert_eq!(
+            region_of_site("northwind-energy.co.uk").as_deref(),
+            Some("GB")
+        );
+        assert_eq!(region_of_site("globex-insurance.com"), None);
+        assert_eq!(region_of_site("127.0.0.1:8080"), None);
+    }
+}

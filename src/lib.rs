@@ -1,0 +1,240 @@
+//! reachaudit: how easily can a customer reach a human at a company?
+//!
+//! The pipeline runs one way — crawl → extract → synthesize → (check → score) → report — with the
+//! [`model`] types passed between stages. [`audit`] runs it for one target; the `cli` module is
+//! only the command-line front door and nothing in the library depends on it.
+
+#![warn(missing_docs, unreachable_pub)]
+
+pub mod cli;
+pub mod crawl;
+pub mod extract;
+pub mod model;
+pub mod report;
+pub mod rules;
+pub mod synthesize;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use crawl::{CrawlOptions, CrawlSetupError, Start};
+use model::{Crawl, Report, Score, SourceKind, Target, Tool};
+use rules::Rules;
+
+/// Everything one audit needs besides the target. Built once, read-only afterwards.
+#[derive(Debug, Clone, Default)]
+pub struct AuditOptions {
+    /// Crawl limits and manners.
+    pub crawl: CrawlOptions,
+    /// Default region for national phone numbers (ISO 3166 alpha-2), beating every guess.
+    pub country: Option<String>,
+}
+
+/// A target the user wrote that cannot be audited.
+#[derive(Debug, thiserror::Error)]
+#[error("{input}: {reason}")]
+pub struct TargetError {
+    /// The target as written.
+    pub input: String,
+    /// What is wrong and how to fix it.
+    pub reason: String,
+}
+
+impl Start {
+    /// Reads a target as written on the command line: an `http(s)://` URL, a directory laid out
+    /// like a static site, or one `.html` file.
+    ///
+    /// # Errors
+    /// A malformed URL, an unsupported scheme, a missing path or a file that is not HTML.
+    pub fn from_input(input: &str) -> Result<Self, TargetError> {
+        let fail = |reason: String| TargetError {
+            input: input.to_owned(),
+            reason,
+        };
+        let lower = input.trim().to_ascii_lowercase();
+        if lower.starts_with("http://") || lower.starts_with("https://") {
+            let url = url::Url::parse(input.trim()).map_err(|e| {
+                fail(format!(
+                    "not a valid URL ({e}); write it like https://www.example.de/"
+                ))
+            })?;
+            if url.host_str().is_none_or(str::is_empty) {
+                return Err(fail(
+                    "the URL has no host; write it like https://www.example.de/".into(),
+                ));
+            }
+            if !url.username().is_empty() || url.password().is_some() {
+                return Err(fail(
+                    "URLs with user names or passwords are not audited; remove the credentials"
+                        .into(),
+                ));
+            }
+            return Ok(Self::Url(url));
+        }
+        if let Some((scheme, _)) = input.split_once("://") {
+            return Err(fail(format!(
+                "unsupported scheme '{scheme}'; give an http(s):// URL, a directory or an .html file"
+            )));
+        }
+        let path = PathBuf::from(input);
+        match std::fs::metadata(&path) {
+            Ok(meta) if meta.is_dir() => {
+                if !path.join("index.html").is_file() {
+                    return Err(fail(
+                        "directory has no index.html to start from; point at the site's root directory".into(),
+                    ));
+                }
+                std::fs::read_dir(&path).map_err(|e| {
+                    fail(format!(
+                        "cannot read directory ({e}); check its permissions"
+                    ))
+                })?;
+                Ok(Self::Directory(path))
+            }
+            Ok(_) => {
+                let is_html = path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+                    e.eq_ignore_ascii_case("html") || e.eq_ignore_ascii_case("htm")
+                });
+                if !is_html {
+                    return Err(fail(
+                        "not an .html file; give an http(s):// URL, a directory or an .html file"
+                            .into(),
+                    ));
+                }
+                std::fs::File::open(&path)
+                    .map_err(|e| fail(format!("cannot read file ({e}); check its permissions")))?;
+                Ok(Self::File(path))
+            }
+            Err(_) if looks_like_domain(input) => Err(fail(format!(
+                "no such file or directory; to audit a website write https://{input}"
+            ))),
+            Err(e) => Err(fail(format!(
+                "{}; give an http(s):// URL, a directory or an .html file",
+                lowercase_first(&e.to_string())
+            ))),
+        }
+    }
+}
+
+fn looks_like_domain(input: &str) -> bool {
+    !input.contains(['/', '\\'])
+        && input.contains('.')
+        && !Path::new(input)
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("html"))
+}
+
+fn lowercase_first(s: &str) -> String {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .map_or_else(String::new, |c| c.to_lowercase().chain(chars).collect())
+}
+
+/// Audits one target: crawls it, extracts and merges its channels, and returns the report.
+/// A site that misbehaves is described in the report (`evaluated`, `crawl.errors`), not an error.
+///
+/// # Errors
+/// Only when the crawl cannot start (HTTP client setup, unreadable directory).
+pub async fn audit(
+    input: &str,
+    start: &Start,
+    options: &AuditOptions,
+    rules: &Rules,
+) -> Result<Report, CrawlSetupError> {
+    let mut observations = Vec::new();
+    let mut site_region: Option<String> = match start {
+        Start::Url(url) => crawl::site_of(url).and_then(|s| extract::region_of_site(&s)),
+        _ => options
+            .crawl
+            .base_url
+            .as_ref()
+            .and_then(crawl::site_of)
+            .and_then(|s| extract::region_of_site(&s)),
+    };
+    let output = {
+        let mut observe = |view: &crawl::PageView<'_>| {
+            let context = extract::Context {
+                rules,
+                country: options.country.as_deref(),
+                site_region: site_region.as_deref(),
+            };
+            observations.extend(extract::page(view, &context));
+        };
+        crawl::crawl(start, &options.crawl, &rules.pages, &mut observe).await?
+    };
+    // The start page may have moved the site to another domain; that domain's country counts.
+    if let Some(region) = extract::region_of_site(&output.site) {
+        site_region.get_or_insert(region);
+    }
+    let clicks: HashMap<String, Option<u32>> = output
+        .pages
+        .iter()
+        .map(|p| (p.url.clone(), p.clicks))
+        .collect();
+    let channels = synthesize::channels(observations, &clicks);
+    let source = match start {
+        Start::Url(_) => SourceKind::Http,
+        Start::Directory(_) => SourceKind::Directory,
+        Start::File(_) => SourceKind::File,
+    };
+    let duration_ms = u64::try_from(output.duration.as_millis()).unwrap_or(u64::MAX);
+    Ok(Report {
+        schema_version: model::SCHEMA_VERSION.to_owned(),
+        tool: Tool::current(),
+        target: Target {
+            input: input.to_owned(),
+            start_url: output.start_url.to_string(),
+            site: output.site,
+            source,
+        },
+        evaluated: output.failure.is_none(),
+        reason: output.failure,
+        crawl: Crawl {
+            pages: output.pages,
+            requests: output.requests,
+            robots: output.robots,
+            errors: output.errors,
+            skipped: output.skipped,
+            limits: output.limits,
+            duration_ms,
+        },
+        channels,
+        findings: Vec::new(),
+        score: Score::not_computed(),
+        probes: Vec::new(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_are_read_or_refused_with_a_fix() {
+        assert!(matches!(
+            Start::from_input("https://www.example.de/"),
+            Ok(Start::Url(_))
+        ));
+        let err = |s: &str| Start::from_input(s).unwrap_err().to_string();
+        assert!(err("https://").contains("not a valid URL"));
+        assert!(err("ftp://example.de").contains("unsupported scheme 'ftp'"));
+        assert!(err("example.de").contains("write https://example.de"));
+        assert!(err("/no/such/dir").contains("no such file"));
+        assert!(err("https://user:pw@example.de/").contains("credentials"));
+        let dir = tempfile::tempdir().unwrap();
+        assert!(err(dir.path().to_str().unwrap()).contains("no index.html"));
+        std::fs::write(dir.path().join("index.html"), "<p>x</p>").unwrap();
+        std::fs::write(dir.path().join("notes.txt"), "x").unwrap();
+        assert!(matches!(
+            Start::from_input(dir.path().to_str().unwrap()),
+            Ok(Start::Directory(_))
+        ));
+        assert!(err(dir.path().join("notes.txt").to_str().unwrap()).contains("not an .html file"));
+        let page = dir.path().join("index.html");
+        assert!(matches!(
+            Start::from_input(page.to_str().unwrap()),
+            Ok(Start::File(_))
+        ));
+    }
+}

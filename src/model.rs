@@ -1,0 +1,523 @@
+//! The report model: the one value every stage fills in and every renderer reads.
+//!
+//! The JSON form of [`Report`] is a public contract (`schema_version` "1"). The keys listed in
+//! DESIGN.md — `schema_version, tool, target, crawl{pages, requests, robots, errors}, channels[kind,
+//! value, phone, email, vendor, mode, clicks, evidence], findings, score{total, grade, categories},
+//! probes` — are never renamed or removed; new keys may be added. Consumers should ignore keys they do
+//! not know. Enums serialize in snake case; absent optional values are `null`, never omitted, for the
+//! contract keys, so a consumer can tell "not found" from "not reported".
+
+use serde::{Deserialize, Serialize};
+
+/// The version of the JSON contract. Bumped only for breaking changes.
+pub const SCHEMA_VERSION: &str = "1";
+
+/// One audit of one site.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// Always [`SCHEMA_VERSION`].
+    pub schema_version: String,
+    /// Which tool and version produced the report.
+    pub tool: Tool,
+    /// What was audited.
+    pub target: Target,
+    /// Whether the site could be evaluated at all. `false` means nothing usable was fetched and
+    /// every figure below says nothing about the company (exit code 3).
+    pub evaluated: bool,
+    /// Why the site could not be evaluated; `null` when it was.
+    pub reason: Option<String>,
+    /// What the crawl did.
+    pub crawl: Crawl,
+    /// Every contact channel found, deduplicated across pages.
+    pub channels: Vec<Channel>,
+    /// Compliance findings (empty until rule packs are checked).
+    pub findings: Vec<Finding>,
+    /// The reachability score.
+    pub score: Score,
+    /// Results of test contacts (empty unless probes were run).
+    pub probes: Vec<serde_json::Value>,
+}
+
+/// The producing tool.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Tool {
+    /// Always "reachaudit".
+    pub name: String,
+    /// The crate version.
+    pub version: String,
+}
+
+impl Tool {
+    /// This build of reachaudit.
+    #[must_use]
+    pub fn current() -> Self {
+        Self {
+            name: env!("CARGO_PKG_NAME").to_owned(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+        }
+    }
+}
+
+/// What the user asked to audit and where the crawl started.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Target {
+    /// The target exactly as given on the command line.
+    pub input: String,
+    /// The first URL fetched.
+    pub start_url: String,
+    /// The site's registrable domain (or host, for IP addresses and local names): the crawl scope.
+    pub site: String,
+    /// Where the pages came from.
+    pub source: SourceKind,
+}
+
+/// Where pages come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum SourceKind {
+    /// Fetched over HTTP(S).
+    Http,
+    /// Read from a local directory laid out like a static site.
+    Directory,
+    /// A single local HTML file.
+    File,
+}
+
+/// What the crawl fetched, skipped and failed on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Crawl {
+    /// Every page requested that answered, in the order fetched.
+    pub pages: Vec<Page>,
+    /// HTTP requests sent (pages, redirects, robots.txt, sitemaps).
+    pub requests: u32,
+    /// How robots.txt was treated.
+    pub robots: RobotsStatus,
+    /// Pages or resources that failed. A failure here never stops the crawl.
+    pub errors: Vec<CrawlError>,
+    /// URLs deliberately not fetched (robots.txt, limits), so a reader knows what was not seen.
+    pub skipped: Vec<Skipped>,
+    /// The limits the crawl ran under.
+    pub limits: Limits,
+    /// Wall-clock duration of the crawl in milliseconds.
+    pub duration_ms: u64,
+}
+
+/// How robots.txt was treated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RobotsStatus {
+    /// A robots.txt was found and obeyed.
+    Obeyed,
+    /// No robots.txt exists (4xx), which means everything is allowed.
+    Missing,
+    /// The user told us to ignore robots.txt (auditing their own site).
+    Ignored,
+}
+
+/// One fetched page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Page {
+    /// The final URL after redirects.
+    pub url: String,
+    /// HTTP status of the final response.
+    pub status: u16,
+    /// Fewest link clicks from the start page; `null` if only the sitemap leads here.
+    pub clicks: Option<u32>,
+    /// What the page is about, judged from URL, title, main heading and the text of links to it.
+    pub kinds: Vec<PageKind>,
+    /// The page title, if any.
+    pub title: Option<String>,
+    /// The media type of the response (without parameters).
+    pub content_type: Option<String>,
+    /// URLs that redirected here.
+    pub redirected_from: Vec<String>,
+    /// The body was cut at the size limit.
+    pub truncated: bool,
+}
+
+/// What a page is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum PageKind {
+    /// The start page.
+    Home,
+    /// A contact page.
+    Contact,
+    /// Imprint / legal notice.
+    Imprint,
+    /// Help, FAQ, support.
+    Help,
+    /// Cancelling a contract.
+    Cancellation,
+    /// Privacy policy.
+    Privacy,
+    /// None of the above.
+    Other,
+}
+
+impl PageKind {
+    /// The snake-case name used in JSON and rules.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Home => "home",
+            Self::Contact => "contact",
+            Self::Imprint => "imprint",
+            Self::Help => "help",
+            Self::Cancellation => "cancellation",
+            Self::Privacy => "privacy",
+            Self::Other => "other",
+        }
+    }
+}
+
+/// One failure during the crawl.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CrawlError {
+    /// The URL that failed.
+    pub url: String,
+    /// What kind of failure.
+    pub kind: ErrorKind,
+    /// A one-line explanation.
+    pub message: String,
+    /// The HTTP status, when there was a response.
+    pub status: Option<u16>,
+}
+
+/// Kinds of crawl failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// No response within the timeout.
+    Timeout,
+    /// The host name did not resolve.
+    Dns,
+    /// The connection failed or was refused.
+    Connect,
+    /// The TLS handshake or certificate failed.
+    Tls,
+    /// The address is loopback, private, link-local or unspecified and `--allow-private` is off.
+    RefusedPrivate,
+    /// An error status (4xx, 5xx).
+    HttpStatus,
+    /// Redirects came back to a URL already visited.
+    RedirectLoop,
+    /// More redirects than allowed.
+    TooManyRedirects,
+    /// A redirect left the site.
+    OffSiteRedirect,
+    /// The body exceeded the size limit and was truncated.
+    Truncated,
+    /// robots.txt could not be fetched (5xx, network); RFC 9309 says to assume everything is disallowed.
+    RobotsUnavailable,
+    /// The body could not be read.
+    Body,
+    /// A sitemap could not be read.
+    Sitemap,
+    /// A local file could not be read.
+    Io,
+}
+
+impl ErrorKind {
+    /// The snake-case name used in JSON.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Timeout => "timeout",
+            Self::Dns => "dns",
+            Self::Connect => "connect",
+            Self::Tls => "tls",
+            Self::RefusedPrivate => "refused_private",
+            Self::HttpStatus => "http_status",
+            Self::RedirectLoop => "redirect_loop",
+            Self::TooManyRedirects => "too_many_redirects",
+            Self::OffSiteRedirect => "off_site_redirect",
+            Self::Truncated => "truncated",
+            Self::RobotsUnavailable => "robots_unavailable",
+            Self::Body => "body",
+            Self::Sitemap => "sitemap",
+            Self::Io => "io",
+        }
+    }
+}
+
+/// A URL deliberately not fetched.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Skipped {
+    /// The URL.
+    pub url: String,
+    /// Why it was not fetched.
+    pub reason: SkipReason,
+}
+
+/// Why a URL was not fetched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum SkipReason {
+    /// robots.txt disallows it for our user agent.
+    RobotsTxt,
+    /// `--max-pages` was reached.
+    MaxPages,
+    /// Deeper than `--max-depth` clicks.
+    MaxDepth,
+}
+
+/// The limits a crawl ran under, echoed so a report can be reproduced.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Limits {
+    /// At most this many pages fetched.
+    pub max_pages: u32,
+    /// At most this many clicks from the start page.
+    pub max_depth: u32,
+    /// Requests per second per host actually used (after Crawl-delay); `null` = unlimited.
+    pub rate: Option<f64>,
+    /// Per-request timeout in seconds.
+    pub timeout_secs: f64,
+    /// Largest body read, in bytes.
+    pub max_bytes: u64,
+    /// Most redirects followed per request.
+    pub max_redirects: u32,
+    /// The User-Agent header sent.
+    pub user_agent: String,
+}
+
+/// One way to reach the company.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Channel {
+    /// What kind of channel.
+    pub kind: ChannelKind,
+    /// A human-readable value (formatted number, address, vendor name).
+    pub value: String,
+    /// Phone details for `phone` and `fax`.
+    pub phone: Option<PhoneInfo>,
+    /// E-mail details for `email`.
+    pub email: Option<EmailInfo>,
+    /// The vendor behind a widget, if known.
+    pub vendor: Option<String>,
+    /// Whether the channel reaches a person.
+    pub mode: Mode,
+    /// Fewest clicks from the start page to a page that shows it; `null` if only the sitemap leads there.
+    pub clicks: Option<u32>,
+    /// Where it was seen, best (fewest clicks) first.
+    pub evidence: Vec<Evidence>,
+}
+
+/// Kinds of contact channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ChannelKind {
+    /// A telephone number.
+    Phone,
+    /// An e-mail address.
+    Email,
+    /// A web form with a free-text message field.
+    ContactForm,
+    /// A live chat or chatbot.
+    Chat,
+    /// WhatsApp, Messenger, Telegram, Apple Messages.
+    Messenger,
+    /// A callback request.
+    Callback,
+    /// A video consultation.
+    Video,
+    /// An appointment booking.
+    Appointment,
+    /// A postal address.
+    PostalAddress,
+    /// A fax number.
+    Fax,
+    /// A social media profile.
+    Social,
+}
+
+impl ChannelKind {
+    /// The snake-case name used in JSON and rules.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Phone => "phone",
+            Self::Email => "email",
+            Self::ContactForm => "contact_form",
+            Self::Chat => "chat",
+            Self::Messenger => "messenger",
+            Self::Callback => "callback",
+            Self::Video => "video",
+            Self::Appointment => "appointment",
+            Self::PostalAddress => "postal_address",
+            Self::Fax => "fax",
+            Self::Social => "social",
+        }
+    }
+}
+
+/// Phone number details, from libphonenumber's metadata.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PhoneInfo {
+    /// E.164 form, e.g. `+498003301000`.
+    pub e164: String,
+    /// libphonenumber's number type.
+    #[serde(rename = "type")]
+    pub kind: PhoneType,
+    /// ISO 3166 region the number belongs to, if known.
+    pub region: Option<String>,
+}
+
+/// libphonenumber's number types in snake case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum PhoneType {
+    FixedLine,
+    Mobile,
+    FixedLineOrMobile,
+    TollFree,
+    PremiumRate,
+    SharedCost,
+    Voip,
+    PersonalNumber,
+    Pager,
+    Uan,
+    Voicemail,
+    Unknown,
+}
+
+impl PhoneType {
+    /// The snake-case name used in JSON and rules.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::FixedLine => "fixed_line",
+            Self::Mobile => "mobile",
+            Self::FixedLineOrMobile => "fixed_line_or_mobile",
+            Self::TollFree => "toll_free",
+            Self::PremiumRate => "premium_rate",
+            Self::SharedCost => "shared_cost",
+            Self::Voip => "voip",
+            Self::PersonalNumber => "personal_number",
+            Self::Pager => "pager",
+            Self::Uan => "uan",
+            Self::Voicemail => "voicemail",
+            Self::Unknown => "unknown",
+        }
+    }
+}
+
+/// E-mail address details.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EmailInfo {
+    /// The address, lower case.
+    pub address: String,
+    /// It was hidden from simple scrapers (`[at]`, entities, scripts).
+    pub obfuscated: bool,
+    /// It is a no-reply address: nobody reads it.
+    pub no_reply: bool,
+}
+
+/// Whether a channel reaches a person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// A person answers.
+    Human,
+    /// A bot first, a person on request or by hand-over.
+    Hybrid,
+    /// Only a bot or an automaton.
+    Bot,
+    /// Not known.
+    Unknown,
+}
+
+/// Where and how a channel was seen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Evidence {
+    /// The page URL.
+    pub url: String,
+    /// Which extractor saw it (`tel_link`, `mailto_link`, ...).
+    pub source: String,
+    /// The text around it, whitespace-collapsed and shortened.
+    pub snippet: String,
+}
+
+/// One compliance finding.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    /// Stable rule id, e.g. `de.ddg.5.email`.
+    pub rule: String,
+    /// The result.
+    pub status: FindingStatus,
+    /// How serious a failure is.
+    pub severity: Severity,
+    /// What the rule checks.
+    pub title: String,
+    /// The legal reference with article.
+    pub law: String,
+    /// What was found and where, and what a human must still check.
+    pub message: String,
+    /// Where it was seen.
+    pub evidence: Vec<Evidence>,
+}
+
+/// Result of one rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum FindingStatus {
+    Pass,
+    Fail,
+    Warn,
+    NeedsReview,
+    NotApplicable,
+}
+
+/// Severity of a rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum Severity {
+    Error,
+    Warning,
+    Info,
+}
+
+/// The reachability score. `total` and `grade` are `null` while not computed or when nothing could
+/// be evaluated: an unknown score must never read as zero.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Score {
+    /// 0–100, or `null`.
+    pub total: Option<u32>,
+    /// A–F, or `null`.
+    pub grade: Option<String>,
+    /// Per-category scores.
+    pub categories: Vec<CategoryScore>,
+    /// Why the score is missing or partial.
+    pub note: Option<String>,
+}
+
+impl Score {
+    /// The placeholder used until scoring exists, stated as such.
+    #[must_use]
+    pub fn not_computed() -> Self {
+        Self {
+            total: None,
+            grade: None,
+            categories: Vec::new(),
+            note: Some("not computed yet: scoring is not part of this version".to_owned()),
+        }
+    }
+}
+
+/// One scored category.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CategoryScore {
+    /// Category id, e.g. `channels`.
+    pub id: String,
+    /// 0–100, or `null` when nothing in it could be evaluated.
+    pub score: Option<u32>,
+    /// Its weight in the total.
+    pub weight: f64,
+}

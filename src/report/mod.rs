@@ -1,0 +1,194 @@
+//! The report stage: one [`Renderer`] per output format, each turning reports into a string. A
+//! renderer knows only the [`crate::model`]; where the string goes (stdout, `--output` files) is
+//! the CLI's business. [`renderer`] is the one place that maps a [`Format`] to its renderer.
+
+mod json;
+mod text;
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::model::Report;
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Format {
+    /// A readable terminal report.
+    Text,
+    /// The JSON contract (one object, or an array for several targets).
+    Json,
+}
+
+impl Format {
+    /// Every format, for help texts and error messages.
+    pub const ALL: &'static [Format] = &[Format::Text, Format::Json];
+
+    /// The name used on the command line.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Text => "text",
+            Self::Json => "json",
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Format {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|f| f.name().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| {
+                let names: Vec<_> = Self::ALL.iter().map(|f| f.name()).collect();
+                format!("unknown format '{s}'; use one of {}", names.join(", "))
+            })
+    }
+}
+
+/// Turns reports into one document of some format.
+pub trait Renderer {
+    /// Renders all reports of one run (one per target).
+    fn render(&self, reports: &[Report]) -> String;
+}
+
+/// The renderer for a format.
+#[must_use]
+pub fn renderer(format: Format) -> Box<dyn Renderer> {
+    match format {
+        Format::Text => Box::new(text::Text),
+        Format::Json => Box::new(json::Json),
+    }
+}
+
+/// Sample reports shared by every renderer's tests.
+#[cfg(test)]
+pub(crate) mod sample {
+    use crate::model::*;
+
+    pub(crate) fn report() -> Report {
+        Report {
+            schema_version: SCHEMA_VERSION.into(),
+            tool: Tool {
+                name: "reachaudit".into(),
+                version: "0.1.0".into(),
+            },
+            target: Target {
+                input: "https://www.acme-shop.de".into(),
+                start_url: "https://www.acme-shop.de/".into(),
+                site: "acme-shop.de".into(),
+                source: SourceKind::Http,
+            },
+            evaluated: true,
+            reason: None,
+            crawl: Crawl {
+                pages: vec![
+                    Page {
+                        url: "https://www.acme-shop.de/".into(),
+                        status: 200,
+                        clicks: Some(0),
+                        kinds: vec![PageKind::Home],
+                        title: Some("Acme Versand \u{1b}[31m– Start".into()),
+                        content_type: Some("text/html".into()),
+                        redirected_from: vec![],
+                        truncated: false,
+                    },
+                    Page {
+                        url: "https://www.acme-shop.de/kontakt/".into(),
+                        status: 200,
+                        clicks: Some(1),
+                        kinds: vec![PageKind::Contact],
+                        title: Some("Kontakt".into()),
+                        content_type: Some("text/html".into()),
+                        redirected_from: vec!["https://www.acme-shop.de/kontakt.html".into()],
+                        truncated: false,
+                    },
+                ],
+                requests: 4,
+                robots: RobotsStatus::Obeyed,
+                errors: vec![CrawlError {
+                    url: "https://www.acme-shop.de/alt/a".into(),
+                    kind: ErrorKind::RedirectLoop,
+                    message: "redirects come back to https://www.acme-shop.de/alt/a".into(),
+                    status: Some(301),
+                }],
+                skipped: vec![Skipped {
+                    url: "https://www.acme-shop.de/intern/".into(),
+                    reason: SkipReason::RobotsTxt,
+                }],
+                limits: Limits {
+                    max_pages: 50,
+                    max_depth: 5,
+                    rate: Some(2.0),
+                    timeout_secs: 10.0,
+                    max_bytes: 5_242_880,
+                    max_redirects: 10,
+                    user_agent: "reachaudit/0.1.0".into(),
+                },
+                duration_ms: 1500,
+            },
+            channels: vec![
+                Channel {
+                    kind: ChannelKind::Phone,
+                    value: "+49 800 3301000".into(),
+                    phone: Some(PhoneInfo {
+                        e164: "+498003301000".into(),
+                        kind: PhoneType::TollFree,
+                        region: Some("DE".into()),
+                    }),
+                    email: None,
+                    vendor: None,
+                    mode: Mode::Human,
+                    clicks: Some(1),
+                    evidence: vec![Evidence {
+                        url: "https://www.acme-shop.de/kontakt/".into(),
+                        source: "tel_link".into(),
+                        snippet: "Hotline: 0800 330 1000".into(),
+                    }],
+                },
+                Channel {
+                    kind: ChannelKind::Email,
+                    value: "service@acme-shop.de".into(),
+                    phone: None,
+                    email: Some(EmailInfo {
+                        address: "service@acme-shop.de".into(),
+                        obfuscated: false,
+                        no_reply: false,
+                    }),
+                    vendor: None,
+                    mode: Mode::Human,
+                    clicks: None,
+                    evidence: vec![Evidence {
+                        url: "https://www.acme-shop.de/service/rueckruf.html".into(),
+                        source: "mailto_link".into(),
+                        snippet: "E-Mail: service@acme-shop.de".into(),
+                    }],
+                },
+            ],
+            findings: vec![],
+            score: Score::not_computed(),
+            probes: vec![],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_parse_by_name_and_unknown_ones_name_the_choices() {
+        assert_eq!("JSON".parse::<Format>(), Ok(Format::Json));
+        let err = "xml".parse::<Format>().unwrap_err();
+        assert_eq!(err, "unknown format 'xml'; use one of text, json");
+    }
+}

@@ -1,0 +1,253 @@
+//! The terminal report: what a consumer advocate reads first. Channels lead (with where they were
+//! seen and how many clicks away), then what the crawl saw and what went wrong.
+//!
+//! Every string that came from a crawled site is stripped of control characters, so a page title
+//! cannot smuggle terminal escape sequences into the reader's terminal.
+
+use std::fmt::Write as _;
+
+use super::Renderer;
+use crate::model::{Channel, Report, RobotsStatus, SourceKind};
+
+pub(super) struct Text;
+
+impl Renderer for Text {
+    fn render(&self, reports: &[Report]) -> String {
+        let mut out = String::new();
+        for (i, report) in reports.iter().enumerate() {
+            if i > 0 {
+                out.push_str("\n\n");
+            }
+            render_one(&mut out, report);
+        }
+        out
+    }
+}
+
+/// Removes control characters (ESC, BEL, CR, ...) from untrusted text.
+fn clean(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+fn clicks(c: Option<u32>) -> String {
+    match c {
+        Some(0) => "start page".to_owned(),
+        Some(1) => "1 click".to_owned(),
+        Some(n) => format!("{n} clicks"),
+        None => "sitemap only".to_owned(),
+    }
+}
+
+fn render_one(out: &mut String, r: &Report) {
+    let source = match r.target.source {
+        SourceKind::Http => String::new(),
+        SourceKind::Directory => format!(" (local directory {})", clean(&r.target.input)),
+        SourceKind::File => format!(" (local file {})", clean(&r.target.input)),
+    };
+    let _ = writeln!(
+        out,
+        "reachaudit {} · {}",
+        r.tool.version,
+        clean(&r.target.site)
+    );
+    let _ = writeln!(out, "  start   {}{source}", clean(&r.target.start_url));
+    if !r.evaluated {
+        let _ = writeln!(
+            out,
+            "  result  NOT EVALUATED: {}",
+            clean(r.reason.as_deref().unwrap_or("nothing could be fetched"))
+        );
+        let _ = writeln!(
+            out,
+            "          Nothing below says anything about how reachable this company is."
+        );
+    }
+    match (r.score.total, &r.score.grade) {
+        (Some(total), Some(grade)) => {
+            let _ = writeln!(out, "  score   {total}/100 (grade {grade})");
+        }
+        _ => {
+            let _ = writeln!(
+                out,
+                "  score   {}",
+                r.score.note.as_deref().unwrap_or("not computed")
+            );
+        }
+    }
+
+    let _ = writeln!(out, "\nChannels ({})", r.channels.len());
+    if r.channels.is_empty() {
+        let _ = writeln!(out, "  none found on the pages crawled");
+    } else {
+        let rows: Vec<[String; 5]> = r.channels.iter().map(channel_row).collect();
+        table(
+            out,
+            ["KIND", "VALUE", "DETAIL", "REACHED", "SEEN ON"],
+            &rows,
+        );
+    }
+
+    let robots = match r.crawl.robots {
+        RobotsStatus::Obeyed => "robots.txt obeyed",
+        RobotsStatus::Missing => "no robots.txt",
+        RobotsStatus::Ignored => "robots.txt ignored",
+    };
+    let rate = r.crawl.limits.rate.map_or_else(
+        || "no rate limit".to_owned(),
+        |rate| format!("{rate} req/s"),
+    );
+    let _ = writeln!(
+        out,
+        "\nPages ({} fetched, {} requests, {robots}, {rate}, {:.1} s)",
+        r.crawl.pages.len(),
+        r.crawl.requests,
+        r.crawl.duration_ms as f64 / 1000.0
+    );
+    let rows: Vec<[String; 5]> = r
+        .crawl
+        .pages
+        .iter()
+        .map(|p| {
+            let kinds: Vec<&str> = p.kinds.iter().map(|k| k.as_str()).collect();
+            [
+                clicks(p.clicks),
+                p.status.to_string(),
+                kinds.join(","),
+                clean(&p.url),
+                clean(p.title.as_deref().unwrap_or("")),
+            ]
+        })
+        .collect();
+    table(out, ["REACHED", "STATUS", "KINDS", "URL", "TITLE"], &rows);
+
+    if !r.crawl.skipped.is_empty() {
+        let _ = writeln!(out, "\nNot fetched ({})", r.crawl.skipped.len());
+        let rows: Vec<[String; 2]> = r
+            .crawl
+            .skipped
+            .iter()
+            .map(|s| {
+                let reason = serde_json::to_value(s.reason)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                [reason, clean(&s.url)]
+            })
+            .collect();
+        table(out, ["REASON", "URL"], &rows);
+    }
+
+    if !r.crawl.errors.is_empty() {
+        let _ = writeln!(out, "\nErrors ({})", r.crawl.errors.len());
+        let rows: Vec<[String; 3]> = r
+            .crawl
+            .errors
+            .iter()
+            .map(|e| [e.kind.as_str().to_owned(), clean(&e.url), clean(&e.message)])
+            .collect();
+        table(out, ["KIND", "URL", "WHAT HAPPENED"], &rows);
+    }
+}
+
+fn channel_row(c: &Channel) -> [String; 5] {
+    let mut detail = Vec::new();
+    if let Some(phone) = &c.phone {
+        detail.push(phone.kind.as_str().to_owned());
+    }
+    if let Some(email) = &c.email {
+        if email.no_reply {
+            detail.push("no-reply".to_owned());
+        }
+        if email.obfuscated {
+            detail.push("obfuscated".to_owned());
+        }
+    }
+    if let Some(vendor) = &c.vendor {
+        detail.push(clean(vendor));
+    }
+    let seen = c
+        .evidence
+        .first()
+        .map(|e| {
+            let more = if c.evidence.len() > 1 {
+                format!(" (+{} more)", c.evidence.len() - 1)
+            } else {
+                String::new()
+            };
+            format!("{}{more}  «{}»", clean(&e.url), clean(&e.snippet))
+        })
+        .unwrap_or_default();
+    [
+        c.kind.as_str().to_owned(),
+        clean(&c.value),
+        detail.join(", "),
+        clicks(c.clicks),
+        seen,
+    ]
+}
+
+/// Left-aligned columns; the last column is not padded.
+fn table<const N: usize>(out: &mut String, header: [&str; N], rows: &[[String; N]]) {
+    let mut widths = header.map(|h| h.chars().count());
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |out: &mut String, cells: &[&str]| {
+        out.push_str("  ");
+        for (i, cell) in cells.iter().enumerate() {
+            out.push_str(cell);
+            if i + 1 < cells.len() {
+                let pad = widths[i] - cell.chars().count() + 2;
+                out.extend(std::iter::repeat_n(' ', pad));
+            }
+        }
+        out.push('\n');
+    };
+    line(out, &header);
+    for row in rows {
+        let cells: Vec<&str> = row.iter().map(String::as_str).collect();
+        line(out, &cells);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::sample;
+
+    #[test]
+    fn reads_like_a_report_and_strips_escape_sequences() {
+        let text = Text.render(&[sample::report()]);
+        assert!(text.starts_with("reachaudit 0.1.0 · acme-shop.de\n"));
+        assert!(text.contains("score   not computed yet"));
+        assert!(text.contains("Channels (2)"));
+        assert!(text.contains("phone  +49 800 3301000"));
+        assert!(text.contains("toll_free"));
+        assert!(text.contains("1 click"));
+        assert!(text.contains("sitemap only"));
+        assert!(text.contains("«Hotline: 0800 330 1000»"));
+        assert!(text.contains("robots_txt  https://www.acme-shop.de/intern/"));
+        assert!(text.contains("redirect_loop"));
+        assert!(
+            !text.contains('\u{1b}'),
+            "terminal escapes from a page title must not pass"
+        );
+    }
+
+    #[test]
+    fn an_unevaluated_site_says_so_first() {
+        let mut report = sample::report();
+        report.evaluated = false;
+        report.reason = Some("connection refused".into());
+        let text = Text.render(&[report]);
+        let header: String = text.lines().take(3).collect::<Vec<_>>().join("\n");
+        assert!(
+            header.contains("NOT EVALUATED: connection refused"),
+            "{header}"
+        );
+    }
+}

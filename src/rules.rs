@@ -1,0 +1,287 @@
+//! Rules are data: the TOML files under `rules/`, embedded at build time and overridable file by
+//! file with `--rules DIR`. This module only loads and validates them; the stages interpret them.
+//!
+//! Loading is strict on purpose (unknown keys, empty word lists and duplicate kinds are errors with
+//! file, line and column), because a silently ignored typo in a rule file would make the audit quietly
+//! weaker — the one failure an audit tool must not have.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::model::PageKind;
+
+/// Every rule file this version reads, with its embedded default.
+const EMBEDDED: &[(&str, &str)] = &[
+    ("cues/pages.toml", include_str!("../rules/cues/pages.toml")),
+    (
+        "cues/labels.toml",
+        include_str!("../rules/cues/labels.toml"),
+    ),
+];
+
+/// All rules, loaded and validated.
+#[derive(Debug, Clone)]
+pub struct Rules {
+    /// Words that announce page kinds and steer the crawl.
+    pub pages: PageCues,
+    /// Labels next to contact details.
+    pub labels: LabelCues,
+}
+
+/// `rules/cues/pages.toml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageCues {
+    /// Page kinds and their words.
+    #[serde(rename = "kind")]
+    pub kinds: Vec<KindCue>,
+    /// Words that raise a link's priority without naming a kind.
+    #[serde(rename = "boost", default)]
+    pub boosts: Vec<BoostCue>,
+}
+
+/// Words announcing one page kind.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KindCue {
+    /// The kind announced.
+    pub kind: PageKind,
+    /// How early the crawler fetches such pages (higher first).
+    pub priority: u32,
+    /// Matched in link text, title and main heading.
+    pub words: Vec<String>,
+    /// Matched in URL path segments.
+    pub paths: Vec<String>,
+}
+
+/// Words that make a link worth following early.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BoostCue {
+    /// Frontier priority for matching links.
+    pub priority: u32,
+    /// Matched in link text.
+    pub words: Vec<String>,
+    /// Matched in URL path segments.
+    pub paths: Vec<String>,
+}
+
+/// `rules/cues/labels.toml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LabelCues {
+    /// Labels that make a number a fax.
+    pub fax: Vec<String>,
+    /// Labels that make a number a telephone.
+    pub phone: Vec<String>,
+    /// E-mail local parts that nobody reads.
+    pub no_reply: Vec<String>,
+}
+
+/// A rule file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RulesError {
+    /// The file could not be read.
+    #[error("{}: cannot read rule file: {source}", file.display())]
+    Io {
+        /// The file.
+        file: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML or breaks a rule-file constraint.
+    #[error("{}:{line}:{column}: {reason}", file.display())]
+    Invalid {
+        /// The file.
+        file: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What is wrong, and how to fix it.
+        reason: String,
+    },
+}
+
+impl Rules {
+    /// The rules built into this binary.
+    ///
+    /// # Errors
+    /// Only if the embedded files are broken, which a unit test rules out.
+    pub fn embedded() -> Result<Self, RulesError> {
+        Self::load(None)
+    }
+
+    /// The embedded rules, with each file replaced by `dir/<same path>` where that exists.
+    ///
+    /// # Errors
+    /// A file that cannot be read or does not validate, with its path, line and reason.
+    pub fn load(dir: Option<&Path>) -> Result<Self, RulesError> {
+        let source = |name: &str| -> Result<(PathBuf, String), RulesError> {
+            if let Some(dir) = dir {
+                let path = dir.join(name);
+                if path.exists() {
+                    return std::fs::read_to_string(&path)
+                        .map(|text| (path.clone(), text))
+                        .map_err(|source| RulesError::Io { file: path, source });
+                }
+            }
+            let text = EMBEDDED
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, t)| (*t).to_owned())
+                .unwrap_or_default();
+            Ok((PathBuf::from("rules").join(name), text))
+        };
+
+        let (file, text) = source("cues/pages.toml")?;
+        let mut pages: PageCues = parse(&file, &text)?;
+        validate_pages(&file, &text, &mut pages)?;
+
+        let (file, text) = source("cues/labels.toml")?;
+        let mut labels: LabelCues = parse(&file, &text)?;
+        for (key, list) in [
+            ("fax", &mut labels.fax),
+            ("phone", &mut labels.phone),
+            ("no_reply", &mut labels.no_reply),
+        ] {
+            normalize_words(&file, &text, key, list)?;
+        }
+        Ok(Self { pages, labels })
+    }
+}
+
+fn parse<T: serde::de::DeserializeOwned>(file: &Path, text: &str) -> Result<T, RulesError> {
+    toml::from_str(text).map_err(|e| {
+        let offset = e.span().map_or(0, |s| s.start);
+        let (line, column) = line_column(text, offset);
+        RulesError::Invalid {
+            file: file.to_owned(),
+            line,
+            column,
+            reason: e.message().trim().replace('\n', " "),
+        }
+    })
+}
+
+fn validate_pages(file: &Path, text: &str, pages: &mut PageCues) -> Result<(), RulesError> {
+    let mut seen = HashSet::new();
+    for cue in &mut pages.kinds {
+        if !seen.insert(cue.kind) {
+            return Err(invalid_at(
+                file,
+                text,
+                &format!("kind = \"{}\"", cue.kind.as_str()),
+                format!(
+                    "kind \"{}\" is defined twice; merge the two entries",
+                    cue.kind.as_str()
+                ),
+            ));
+        }
+        normalize_words(file, text, "words", &mut cue.words)?;
+        normalize_words(file, text, "paths", &mut cue.paths)?;
+    }
+    for cue in &mut pages.boosts {
+        normalize_words(file, text, "words", &mut cue.words)?;
+        normalize_words(file, text, "paths", &mut cue.paths)?;
+    }
+    Ok(())
+}
+
+/// Lower-cases every word and refuses empty ones: an empty word would match every text.
+fn normalize_words(
+    file: &Path,
+    text: &str,
+    key: &str,
+    words: &mut [String],
+) -> Result<(), RulesError> {
+    for word in words.iter_mut() {
+        let trimmed = word.trim().to_lowercase();
+        if trimmed.is_empty() {
+            return Err(invalid_at(
+                file,
+                text,
+                "\"\"",
+                format!("an empty word in `{key}` would match every text; remove it"),
+            ));
+        }
+        *word = trimmed;
+    }
+    Ok(())
+}
+
+fn invalid_at(file: &Path, text: &str, needle: &str, reason: String) -> RulesError {
+    let (line, column) = line_column(text, text.find(needle).unwrap_or(0));
+    RulesError::Invalid {
+        file: file.to_owned(),
+        line,
+        column,
+        reason,
+    }
+}
+
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_rules_load() {
+        let rules = Rules::embedded().expect("embedded rules must validate");
+        assert!(
+            rules
+                .pages
+                .kinds
+                .iter()
+                .any(|k| k.kind == PageKind::Contact)
+        );
+        assert!(rules.labels.fax.contains(&"fax".to_owned()));
+    }
+
+    #[test]
+    fn override_dir_replaces_a_file_and_reports_line_of_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("cues")).unwrap();
+        std::fs::write(
+            dir.path().join("cues/labels.toml"),
+            "fax = [\"fax\"]\nphone = [\"tel\"]\nno_reply = [\"noreply\"]\ncolour = 1\n",
+        )
+        .unwrap();
+        let err = Rules::load(Some(dir.path())).unwrap_err().to_string();
+        assert!(err.contains("cues/labels.toml:4:1"), "{err}");
+        assert!(err.contains("colour"), "{err}");
+
+        std::fs::write(
+            dir.path().join("cues/labels.toml"),
+            "fax = [\"Telefax\"]\nphone = [\"tel\"]\nno_reply = [\"noreply\"]\n",
+        )
+        .unwrap();
+        let rules = Rules::load(Some(dir.path())).unwrap();
+        assert_eq!(rules.labels.fax, vec!["telefax".to_owned()]);
+    }
+
+    #[test]
+    fn empty_word_and_duplicate_kind_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("cues")).unwrap();
+        let page = "[[kind]]\nkind = \"contact\"\npriority = 1\nwords = [\"\"]\npaths = []\n";
+        std::fs::write(dir.path().join("cues/pages.toml"), page).unwrap();
+        let err = Rules::load(Some(dir.path())).unwrap_err().to_string();
+        assert!(err.contains("pages.toml:4:"), "{err}");
+
+        let twice = "[[kind]]\nkind = \"contact\"\npriority = 1\nwords = [\"a\"]\npaths = []\n\
+                     [[kind]]\nkind = \"contact\"\npriority = 2\nwords = [\"b\"]\npaths = []\n";
+        std::fs::write(dir.path().join("cues/pages.toml"), twice).unwrap();
+        let err = Rules::load(Some(dir.path())).unwrap_err().to_string();
+        assert!(err.contains("defined twice"), "{err}");
+    }
+}
