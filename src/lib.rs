@@ -152,12 +152,17 @@ pub async fn audit(
             .and_then(crawl::site_of)
             .and_then(|s| extract::region_of_site(&s)),
     };
+    let mut site_lang: Option<String> = None;
     let output = {
         let mut observe = |view: &crawl::PageView<'_>| {
+            if site_lang.is_none() {
+                site_lang = view.lang.map(str::to_owned);
+            }
             let context = extract::Context {
                 rules,
                 country: options.country.as_deref(),
                 site_region: site_region.as_deref(),
+                site_lang: site_lang.as_deref(),
             };
             observations.extend(extract::page(view, &context));
         };

@@ -441,7 +441,9 @@ impl Crawler<'_> {
                     }
                 }
                 Ok(hop) => return Robots::from_response(hop.status, &hop.body),
-                Err(e) => return Robots::Unavailable(e.message),
+                // The host itself is unreachable: the page request would fail the same way, so
+                // report the cause, not the robots.txt consequence.
+                Err(e) => return Robots::Unavailable(e.kind, e.message),
             }
         }
         Robots::Missing
@@ -476,15 +478,13 @@ impl Crawler<'_> {
             let origin = self.robots(&current).await;
             let robots = origin.robots.get().expect("initialised above");
             if !robots.allows(&current) {
-                if let Robots::Unavailable(why) = robots {
+                if let Robots::Unavailable(kind, why) = robots {
                     return Outcome::Failed {
                         chain,
                         url: current,
                         error: HopError {
-                            kind: ErrorKind::RobotsUnavailable,
-                            message: format!(
-                                "{why}; RFC 9309 treats an unreachable robots.txt as disallowing everything"
-                            ),
+                            kind: *kind,
+                            message: why.clone(),
                         },
                         status: None,
                     };

@@ -6,6 +6,8 @@
 
 use texting_robots::Robot;
 
+use crate::model::ErrorKind;
+
 /// The product token we match in `User-agent:` lines.
 pub const AGENT_TOKEN: &str = "reachaudit";
 
@@ -19,8 +21,8 @@ pub enum Robots {
     Found(Box<Robot>),
     /// No file (4xx): everything allowed.
     Missing,
-    /// 5xx or unreachable: everything disallowed, with the reason.
-    Unavailable(String),
+    /// 5xx or unreachable: everything disallowed, with what went wrong.
+    Unavailable(ErrorKind, String),
     /// The user chose to ignore robots.txt.
     Ignored,
 }
@@ -40,7 +42,12 @@ impl Robots {
                 }
             }
             400..=499 => Self::Missing,
-            _ => Self::Unavailable(format!("robots.txt answered HTTP {status}")),
+            _ => Self::Unavailable(
+                ErrorKind::RobotsUnavailable,
+                format!(
+                    "robots.txt answered HTTP {status}; RFC 9309 treats an unreachable robots.txt as disallowing everything"
+                ),
+            ),
         }
     }
 
@@ -50,7 +57,7 @@ impl Robots {
         match self {
             Self::Found(robot) => robot.allowed(url.as_str()),
             Self::Missing | Self::Ignored => true,
-            Self::Unavailable(_) => false,
+            Self::Unavailable(..) => false,
         }
     }
 

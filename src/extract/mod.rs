@@ -41,12 +41,14 @@ pub struct Context<'a> {
     pub country: Option<&'a str>,
     /// The region the site's domain suggests (`.de` → DE).
     pub site_region: Option<&'a str>,
+    /// The language other pages of the site declared, for pages that declare none.
+    pub site_lang: Option<&'a str>,
 }
 
 /// All observations on one page.
 #[must_use]
 pub fn page(view: &PageView<'_>, context: &Context<'_>) -> Vec<Observation> {
-    let region = region_for(context, view.lang);
+    let region = region_for(context, view.lang.or(context.site_lang));
     link::observe(view, context.rules, region.as_deref())
 }
 
@@ -120,6 +122,7 @@ mod tests {
             rules: &rules,
             country,
             site_region,
+            site_lang: None,
         };
         assert_eq!(
             region_for(&ctx(Some("at"), Some("DE")), Some("de-CH")).as_deref(),

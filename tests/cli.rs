@@ -1,0 +1,277 @@
+//! The binary's contract: exit codes 0/2/3, one-line errors that name the input and the fix,
+//! JSON on stdout and in `--output` files.
+
+mod support;
+
+use assert_cmd::Command;
+use support::{TestServer, temp_site};
+
+fn reachaudit() -> Command {
+    Command::cargo_bin("reachaudit").unwrap()
+}
+
+/// Runs, checks the exit code, and returns (stdout, stderr).
+fn run(args: &[&str], code: i32) -> (String, String) {
+    let output = reachaudit().args(args).output().unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "args {args:?}\nstdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    (stdout, stderr)
+}
+
+fn one_line_error(args: &[&str], needles: &[&str]) {
+    let (_, stderr) = run(args, 2);
+    assert_eq!(
+        stderr.trim_end().lines().count(),
+        1,
+        "one line, got:\n{stderr}"
+    );
+    for needle in needles {
+        assert!(stderr.contains(needle), "{needle:?} not in {stderr:?}");
+    }
+}
+
+fn site() -> tempfile::TempDir {
+    temp_site(&[
+        (
+            "index.html",
+            "<html lang=de><title>Muster GmbH</title><a href=/kontakt/>Kontakt</a></html>",
+        ),
+        (
+            "kontakt/index.html",
+            "<title>Kontakt</title><p>Hotline: <a href='tel:0800 330 1000'>0800 330 1000</a> <a href='mailto:service@muster.de'>E-Mail</a></p>",
+        ),
+    ])
+}
+
+#[test]
+fn bad_input_is_a_one_line_error_with_exit_2() {
+    one_line_error(&["scan", "https://"], &["https://", "not a valid URL"]);
+    one_line_error(&["scan", "ftp://example.de"], &["unsupported scheme 'ftp'"]);
+    one_line_error(
+        &["scan", "/does/not/exist"],
+        &["/does/not/exist", "no such file"],
+    );
+    one_line_error(&["scan", "example.de"], &["write https://example.de"]);
+    let dir = site();
+    let target = dir.path().to_str().unwrap();
+    one_line_error(
+        &["scan", target, "--format", "xml"],
+        &["unknown format 'xml'", "text, json"],
+    );
+    one_line_error(
+        &["scan", target, "--output", "report.json"],
+        &["--output report.json", "FORMAT=PATH"],
+    );
+    one_line_error(
+        &["scan", target, "--country", "XY"],
+        &["--country XY", "ISO 3166"],
+    );
+    one_line_error(
+        &["scan", target, "--rate", "0"],
+        &["--rate 0", "greater than 0"],
+    );
+    one_line_error(
+        &["scan", target, "--max-size", "12 parsecs"],
+        &["--max-size", "unknown unit"],
+    );
+    let missing = dir.path().join("no/such/dir/r.json");
+    let spec = format!("json={}", missing.display());
+    one_line_error(
+        &["scan", target, "--output", &spec],
+        &["cannot write the report"],
+    );
+}
+
+#[test]
+fn a_broken_rule_file_names_file_line_and_reason() {
+    let rules = temp_site(&[(
+        "cues/labels.toml",
+        "fax = [\"fax\"]\nphone = [\"tel\"]\nno_reply = []\nfaks = 1\n",
+    )]);
+    let dir = site();
+    let (_, stderr) = run(
+        &[
+            "scan",
+            dir.path().to_str().unwrap(),
+            "--rules",
+            rules.path().to_str().unwrap(),
+        ],
+        2,
+    );
+    assert!(
+        stderr.contains("cues/labels.toml:4:1") && stderr.contains("faks"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn unknown_flags_and_missing_targets_are_usage_errors() {
+    let (_, stderr) = run(&["scan"], 2);
+    assert!(stderr.contains("TARGET"));
+    run(&["scan", "--no-such-flag", "x"], 2);
+    let (stdout, _) = run(&["--version"], 0);
+    assert!(stdout.starts_with("reachaudit 0.1.0"));
+}
+
+#[test]
+fn unreachable_and_private_targets_exit_3_with_the_reason() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let closed = format!("http://127.0.0.1:{port}/");
+    let (stdout, stderr) = run(
+        &[
+            "scan",
+            &closed,
+            "--allow-private",
+            "--timeout",
+            "2",
+            "--format",
+            "json",
+        ],
+        3,
+    );
+    assert!(
+        stderr.contains("not evaluated") && stderr.contains("connect"),
+        "{stderr}"
+    );
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        report["evaluated"], false,
+        "the report is still printed, marked as not evaluated"
+    );
+
+    let dir = site();
+    let server = TestServer::serve(dir.path());
+    let (_, stderr) = run(&["scan", &server.url("/")], 3);
+    assert!(
+        stderr.contains("--allow-private") && stderr.contains("loopback"),
+        "{stderr}"
+    );
+    assert!(server.log().is_empty());
+}
+
+#[test]
+fn json_report_carries_every_contract_key() {
+    let dir = site();
+    let server = TestServer::serve(dir.path());
+    let (stdout, _) = run(
+        &[
+            "scan",
+            &server.url("/"),
+            "--allow-private",
+            "--rate",
+            "100",
+            "--format",
+            "json",
+        ],
+        0,
+    );
+    let r: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    for key in [
+        "schema_version",
+        "tool",
+        "target",
+        "crawl",
+        "channels",
+        "findings",
+        "score",
+        "probes",
+    ] {
+        assert!(r.get(key).is_some(), "missing {key}");
+    }
+    assert_eq!(r["schema_version"], "1");
+    assert_eq!(r["tool"]["name"], "reachaudit");
+    for key in ["input", "start_url", "site"] {
+        assert!(r["target"][key].is_string(), "target.{key}");
+    }
+    for key in ["pages", "requests", "robots", "errors"] {
+        assert!(r["crawl"].get(key).is_some(), "crawl.{key}");
+    }
+    assert_eq!(r["crawl"]["robots"], "missing");
+    let page = &r["crawl"]["pages"][0];
+    for key in ["url", "status", "clicks", "kinds"] {
+        assert!(page.get(key).is_some(), "page.{key}");
+    }
+    let phone = r["channels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["kind"] == "phone")
+        .unwrap();
+    for key in [
+        "kind", "value", "phone", "email", "vendor", "mode", "clicks", "evidence",
+    ] {
+        assert!(phone.get(key).is_some(), "channel.{key}");
+    }
+    assert_eq!(phone["phone"]["e164"], "+498003301000");
+    assert_eq!(phone["phone"]["type"], "toll_free");
+    assert_eq!(phone["phone"]["region"], "DE");
+    assert_eq!(phone["clicks"], 1);
+    assert_eq!(phone["evidence"][0]["source"], "tel_link");
+    let email = r["channels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["kind"] == "email")
+        .unwrap();
+    assert_eq!(email["email"]["address"], "service@muster.de");
+    assert_eq!(email["email"]["no_reply"], false);
+    assert!(
+        r["score"]["total"].is_null(),
+        "no score is computed yet, and it must not read as 0"
+    );
+}
+
+#[test]
+fn outputs_are_written_and_several_targets_make_an_array() {
+    let dir = site();
+    let out = tempfile::tempdir().unwrap();
+    let json = out.path().join("r.json");
+    let text = out.path().join("r.txt");
+    let target = dir.path().to_str().unwrap();
+    let (stdout, _) = run(
+        &[
+            "scan",
+            target,
+            target,
+            "--output",
+            &format!("json={}", json.display()),
+            "--output",
+            &format!("text={}", text.display()),
+        ],
+        0,
+    );
+    assert!(stdout.contains("Channels (2)"), "{stdout}");
+    let array: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(array.as_array().map(Vec::len), Some(2));
+    assert_eq!(std::fs::read_to_string(&text).unwrap(), stdout);
+}
+
+#[test]
+fn a_single_html_file_is_one_page() {
+    let dir = site();
+    let file = dir.path().join("kontakt/index.html");
+    let (stdout, _) = run(
+        &[
+            "scan",
+            file.to_str().unwrap(),
+            "--country",
+            "DE",
+            "--format",
+            "json",
+        ],
+        0,
+    );
+    let r: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(r["crawl"]["pages"].as_array().map(Vec::len), Some(1));
+    assert_eq!(r["target"]["source"], "file");
+    assert_eq!(r["channels"].as_array().map(Vec::len), Some(2));
+}
