@@ -2,6 +2,7 @@
 //! footer with tel:/mailto: links, ~6 KB per page), rate limit lifted:
 //! - `http_loopback`: the whole pipeline over the loopback test server (8 requests in flight);
 //! - `directory`: the same site read from disk, so parsing and extraction alone are measured.
+//!
 //! Criterion reports elements/s = pages/s.
 
 use std::time::Duration;
@@ -18,10 +19,19 @@ const PAGES: usize = 2_000;
 
 fn generate() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let nav: String = ["kontakt", "impressum", "hilfe", "agb", "datenschutz", "ueber-uns", "karriere", "presse"]
-        .iter()
-        .map(|p| format!("<li><a href=\"/{p}.html\">{p}</a></li>"))
-        .collect();
+    let nav: String = [
+        "kontakt",
+        "impressum",
+        "hilfe",
+        "agb",
+        "datenschutz",
+        "ueber-uns",
+        "karriere",
+        "presse",
+    ]
+    .iter()
+    .map(|p| format!("<li><a href=\"/{p}.html\">{p}</a></li>"))
+    .collect();
     let filler = "<p>Unsere Produkte werden in Deutschland gefertigt und mit Sorgfalt verpackt. \
                   Lieferzeiten und Preise finden Sie auf den jeweiligen Produktseiten.</p>\n"
         .repeat(25);
@@ -41,9 +51,22 @@ fn generate() -> tempfile::TempDir {
     std::fs::create_dir_all(dir.path().join("p")).unwrap();
     std::fs::write(dir.path().join("index.html"), page(0, "Start")).unwrap();
     for i in 1..PAGES {
-        std::fs::write(dir.path().join(format!("p/{i}.html")), page(i, &format!("Produkt {i}"))).unwrap();
+        std::fs::write(
+            dir.path().join(format!("p/{i}.html")),
+            page(i, &format!("Produkt {i}")),
+        )
+        .unwrap();
     }
-    for name in ["kontakt", "impressum", "hilfe", "agb", "datenschutz", "ueber-uns", "karriere", "presse"] {
+    for name in [
+        "kontakt",
+        "impressum",
+        "hilfe",
+        "agb",
+        "datenschutz",
+        "ueber-uns",
+        "karriere",
+        "presse",
+    ] {
         std::fs::write(dir.path().join(format!("{name}.html")), page(0, name)).unwrap();
     }
     dir
@@ -70,14 +93,18 @@ fn bench(c: &mut Criterion) {
     let rules = Rules::embedded().unwrap();
     let options = options();
     let mut group = c.benchmark_group("crawl_2000_pages");
-    group.sample_size(10).measurement_time(Duration::from_secs(40));
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(40));
     group.throughput(Throughput::Elements(PAGES as u64 + 8));
 
     let url = server.url("/");
     let start = Start::from_input(&url).unwrap();
     group.bench_function("http_loopback", |b| {
         b.iter(|| {
-            let report = runtime.block_on(audit(&url, &start, &options, &rules)).unwrap();
+            let report = runtime
+                .block_on(audit(&url, &start, &options, &rules))
+                .unwrap();
             assert_eq!(report.crawl.pages.len(), PAGES + 8);
         });
     });
@@ -86,7 +113,9 @@ fn bench(c: &mut Criterion) {
     let local = Start::from_input(&dir).unwrap();
     group.bench_function("directory", |b| {
         b.iter(|| {
-            let report = runtime.block_on(audit(&dir, &local, &options, &rules)).unwrap();
+            let report = runtime
+                .block_on(audit(&dir, &local, &options, &rules))
+                .unwrap();
             assert_eq!(report.crawl.pages.len(), PAGES + 8);
         });
     });

@@ -10,6 +10,9 @@ use std::collections::HashMap;
 use crate::extract::Observation;
 use crate::model::{Channel, Evidence, Mode};
 
+/// A channel being merged, with its evidence and the clicks of the page each came from.
+type Merging = (Channel, Vec<(Option<u32>, Evidence)>);
+
 /// Evidence entries kept per channel: enough to show where it is, not every footer.
 pub const MAX_EVIDENCE: usize = 5;
 
@@ -22,7 +25,7 @@ pub fn channels(
 ) -> Vec<Channel> {
     let page_clicks = |url: &str| clicks.get(url).copied().flatten();
     let mut order: Vec<String> = Vec::new();
-    let mut merged: HashMap<String, (Channel, Vec<(Option<u32>, Evidence)>)> = HashMap::new();
+    let mut merged: HashMap<String, Merging> = HashMap::new();
     for obs in observations {
         let key = format!("{}|{}", obs.kind.as_str(), identity(&obs));
         let here = page_clicks(&obs.evidence.url);

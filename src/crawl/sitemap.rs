@@ -67,12 +67,10 @@ pub fn parse(xml: &[u8]) -> Result<Sitemap, String> {
                     }
                 }
             }
-            Event::End(e) => {
-                if e.local_name().as_ref().eq_ignore_ascii_case(b"loc") {
-                    if let Some(done) = loc.take() {
-                        if locs.len() < MAX_ENTRIES {
-                            locs.push(done.trim().to_owned());
-                        }
+            Event::End(e) if e.local_name().as_ref().eq_ignore_ascii_case(b"loc") => {
+                if let Some(done) = loc.take() {
+                    if locs.len() < MAX_ENTRIES {
+                        locs.push(done.trim().to_owned());
                     }
                 }
             }
