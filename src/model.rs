@@ -304,6 +304,87 @@ pub struct Channel {
     pub clicks: Option<u32>,
     /// Where it was seen, best (fewest clicks) first.
     pub evidence: Vec<Evidence>,
+    /// What the channel is for, from the labels next to it (`customer_service`, `outage`, `press` …).
+    #[serde(default)]
+    pub labels: Vec<String>,
+    /// The price written next to a number (`0,14 €/Min.`, `kostenlos`).
+    #[serde(default)]
+    pub price_note: Option<String>,
+    /// Opening or service hours written next to the channel.
+    #[serde(default)]
+    pub hours: Vec<String>,
+    /// Where the channel leads: a messenger or booking link, a form's action URL.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// Details of a contact form.
+    #[serde(default)]
+    pub form: Option<FormInfo>,
+    /// The parts of a postal address.
+    #[serde(default)]
+    pub address: Option<PostalAddress>,
+}
+
+impl Channel {
+    /// A channel of `kind` with `value` and nothing else known yet.
+    #[must_use]
+    pub fn new(kind: ChannelKind, value: impl Into<String>) -> Self {
+        Self {
+            kind,
+            value: value.into(),
+            phone: None,
+            email: None,
+            vendor: None,
+            mode: Mode::Unknown,
+            clicks: None,
+            evidence: Vec::new(),
+            labels: Vec::new(),
+            price_note: None,
+            hours: Vec::new(),
+            url: None,
+            form: None,
+            address: None,
+        }
+    }
+}
+
+/// A contact form: what it asks for and what stands in the way.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FormInfo {
+    /// The fields a visitor fills in (name or label, type, required).
+    pub fields: Vec<FormField>,
+    /// The CAPTCHA vendor guarding it (`recaptcha`, `hcaptcha`, `turnstile`, `friendly-captcha`).
+    pub captcha: Option<String>,
+    /// A login stands before the form.
+    pub login_required: bool,
+    /// HTTP method.
+    pub method: String,
+}
+
+/// One form field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FormField {
+    /// The field's name attribute (or id).
+    pub name: String,
+    /// `text`, `email`, `tel`, `textarea`, `select`, `checkbox`, `file` …
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The visible label, if any.
+    pub label: Option<String>,
+    /// Marked as required.
+    pub required: bool,
+}
+
+/// A postal address, in the parts the page wrote.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PostalAddress {
+    /// Street and number.
+    pub street: Option<String>,
+    /// Postcode.
+    pub postcode: Option<String>,
+    /// Town or city.
+    pub locality: Option<String>,
+    /// ISO 3166 country, when known.
+    pub country: Option<String>,
 }
 
 /// Kinds of contact channel.

@@ -76,8 +76,25 @@ pub struct LabelCues {
     pub fax: Vec<String>,
     /// Labels that make a number a telephone.
     pub phone: Vec<String>,
+    /// Labels of figures that look like phone numbers but are not (IBAN, register, order numbers).
+    pub not_phone: Vec<String>,
+    /// Words announcing a number free of charge.
+    pub free: Vec<String>,
     /// E-mail local parts that nobody reads.
     pub no_reply: Vec<String>,
+    /// What a number or address is for.
+    #[serde(rename = "role", default)]
+    pub roles: Vec<RoleCue>,
+}
+
+/// Words naming what a contact detail is for.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleCue {
+    /// Snake-case role id shown in reports (`customer_service`).
+    pub role: String,
+    /// Label words.
+    pub words: Vec<String>,
 }
 
 /// A rule file that cannot be used.
@@ -146,9 +163,14 @@ impl Rules {
         for (key, list) in [
             ("fax", &mut labels.fax),
             ("phone", &mut labels.phone),
+            ("not_phone", &mut labels.not_phone),
+            ("free", &mut labels.free),
             ("no_reply", &mut labels.no_reply),
         ] {
             normalize_words(&file, &text, key, list)?;
+        }
+        for role in &mut labels.roles {
+            normalize_words(&file, &text, "words", &mut role.words)?;
         }
         Ok(Self { pages, labels })
     }
@@ -253,16 +275,16 @@ mod tests {
         std::fs::create_dir_all(dir.path().join("cues")).unwrap();
         std::fs::write(
             dir.path().join("cues/labels.toml"),
-            "fax = [\"fax\"]\nphone = [\"tel\"]\nno_reply = [\"noreply\"]\ncolour = 1\n",
+            "fax = [\"fax\"]\nphone = [\"tel\"]\nnot_phone = []\nfree = []\nno_reply = [\"noreply\"]\ncolour = 1\n",
         )
         .unwrap();
         let err = Rules::load(Some(dir.path())).unwrap_err().to_string();
-        assert!(err.contains("cues/labels.toml:4:1"), "{err}");
+        assert!(err.contains("cues/labels.toml:6:1"), "{err}");
         assert!(err.contains("colour"), "{err}");
 
         std::fs::write(
             dir.path().join("cues/labels.toml"),
-            "fax = [\"Telefax\"]\nphone = [\"tel\"]\nno_reply = [\"noreply\"]\n",
+            "fax = [\"Telefax\"]\nphone = [\"tel\"]\nnot_phone = []\nfree = []\nno_reply = [\"noreply\"]\n",
         )
         .unwrap();
         let rules = Rules::load(Some(dir.path())).unwrap();

@@ -1,20 +1,21 @@
 //! The synthesize stage: all observations of a site in, one list of channels out. Pure.
 //!
 //! The same hotline in every page footer is one channel, not fifty: observations are merged by
-//! kind and identity (E.164 number, lower-case address, else the value), the channel's `clicks` is
-//! the fewest clicks of any page showing it, and its evidence is ordered best (fewest clicks)
-//! first, one entry per page, at most [`MAX_EVIDENCE`].
+//! kind and identity (E.164 number, lower-case address, vendor and link, form action, postcode
+//! and street, else the value), the channel's `clicks` is the fewest clicks of any page showing
+//! it, labels and hours are merged, and its evidence is ordered best (fewest clicks) first, one
+//! entry per page, at most [`MAX_EVIDENCE`].
 
 use std::collections::HashMap;
 
 use crate::extract::Observation;
 use crate::model::{Channel, Evidence, Mode};
 
-/// A channel being merged, with its evidence and the clicks of the page each came from.
-type Merging = (Channel, Vec<(Option<u32>, Evidence)>);
-
 /// Evidence entries kept per channel: enough to show where it is, not every footer.
 pub const MAX_EVIDENCE: usize = 5;
+
+/// A channel being merged, with its evidence and the clicks of the page each came from.
+type Merging = (Channel, Vec<(Option<u32>, Evidence)>);
 
 /// Merges observations into channels. `clicks` gives each page's clicks from the start page
 /// (`None` for pages only the sitemap leads to).
@@ -26,32 +27,20 @@ pub fn channels(
     let page_clicks = |url: &str| clicks.get(url).copied().flatten();
     let mut order: Vec<String> = Vec::new();
     let mut merged: HashMap<String, Merging> = HashMap::new();
-    for obs in observations {
-        let key = format!("{}|{}", obs.kind.as_str(), identity(&obs));
-        let here = page_clicks(&obs.evidence.url);
-        let entry = merged.entry(key.clone()).or_insert_with(|| {
+    for Observation {
+        channel: seen,
+        evidence: seen_at,
+    } in observations
+    {
+        let key = format!("{}|{}", seen.kind.as_str(), identity(&seen));
+        let here = page_clicks(&seen_at.url);
+        let (channel, evidence) = merged.entry(key.clone()).or_insert_with(|| {
             order.push(key);
-            (
-                Channel {
-                    kind: obs.kind,
-                    value: obs.value.clone(),
-                    phone: obs.phone.clone(),
-                    email: obs.email.clone(),
-                    vendor: obs.vendor.clone(),
-                    mode: obs.mode,
-                    clicks: None,
-                    evidence: Vec::new(),
-                },
-                Vec::new(),
-            )
+            (seen.clone(), Vec::new())
         });
-        let (channel, evidence) = entry;
-        channel.mode = stronger(channel.mode, obs.mode);
-        if let (Some(info), Some(new)) = (&mut channel.email, &obs.email) {
-            info.obfuscated &= new.obfuscated;
-        }
-        if !evidence.iter().any(|(_, e)| e.url == obs.evidence.url) {
-            evidence.push((here, obs.evidence));
+        merge(channel, seen);
+        if !evidence.iter().any(|(_, e)| e.url == seen_at.url) {
+            evidence.push((here, seen_at));
         }
     }
     let mut out: Vec<Channel> = order
@@ -73,14 +62,62 @@ pub fn channels(
     out
 }
 
-fn identity(obs: &Observation) -> String {
-    if let Some(phone) = &obs.phone {
+/// Folds one more sighting into a channel: the most human mode, every label and hours note once,
+/// the first price note, and "obfuscated" only if every page hides the address.
+fn merge(channel: &mut Channel, seen: Channel) {
+    channel.mode = stronger(channel.mode, seen.mode);
+    if let (Some(info), Some(new)) = (&mut channel.email, &seen.email) {
+        info.obfuscated &= new.obfuscated;
+    }
+    for label in seen.labels {
+        if !channel.labels.contains(&label) {
+            channel.labels.push(label);
+        }
+    }
+    for hours in seen.hours {
+        if !channel.hours.contains(&hours) {
+            channel.hours.push(hours);
+        }
+    }
+    if channel.price_note.is_none() {
+        channel.price_note = seen.price_note;
+    }
+    if channel.vendor.is_none() {
+        channel.vendor = seen.vendor;
+    }
+    if channel.url.is_none() {
+        channel.url = seen.url;
+    }
+    if channel.address.is_none() {
+        channel.address = seen.address;
+    }
+    if let (Some(form), Some(new)) = (&mut channel.form, seen.form) {
+        // The same form guarded on one page and not on another: report the guard.
+        form.login_required |= new.login_required;
+        if form.captcha.is_none() {
+            form.captcha = new.captcha;
+        }
+    }
+}
+
+fn identity(channel: &Channel) -> String {
+    if let Some(phone) = &channel.phone {
         return phone.e164.clone();
     }
-    if let Some(email) = &obs.email {
+    if let Some(email) = &channel.email {
         return email.address.clone();
     }
-    obs.value.to_lowercase()
+    if let Some(address) = &channel.address {
+        if let (Some(postcode), Some(street)) = (&address.postcode, &address.street) {
+            return format!("{postcode} {}", street.to_lowercase());
+        }
+    }
+    match (&channel.vendor, &channel.url) {
+        (Some(vendor), Some(url)) => format!("{vendor} {url}"),
+        (Some(vendor), None) => vendor.clone(),
+        (None, Some(url)) => url.clone(),
+        (None, None) => channel.value.to_lowercase(),
+    }
 }
 
 /// When pages disagree about a channel's mode, the most human reading wins: one page saying
@@ -101,17 +138,15 @@ mod tests {
     use crate::model::{ChannelKind, PhoneInfo, PhoneType};
 
     fn phone(url: &str, e164: &str) -> Observation {
+        let mut channel = Channel::new(ChannelKind::Phone, e164);
+        channel.phone = Some(PhoneInfo {
+            e164: e164.to_owned(),
+            kind: PhoneType::TollFree,
+            region: Some("DE".into()),
+        });
+        channel.mode = Mode::Human;
         Observation {
-            kind: ChannelKind::Phone,
-            value: e164.to_owned(),
-            phone: Some(PhoneInfo {
-                e164: e164.to_owned(),
-                kind: PhoneType::TollFree,
-                region: Some("DE".into()),
-            }),
-            email: None,
-            vendor: None,
-            mode: Mode::Human,
+            channel,
             evidence: Evidence {
                 url: url.to_owned(),
                 source: "tel_link".into(),

@@ -140,6 +140,8 @@ pub struct PageView<'a> {
     pub document: &'a Html,
     /// The `lang` attribute of `<html>`, if any.
     pub lang: Option<&'a str>,
+    /// The decoded source, for telling what a page writes plainly from what it hides.
+    pub html: &'a str,
 }
 
 /// What the crawl produced.
@@ -799,6 +801,7 @@ impl Crawler<'_> {
                 url: &final_url,
                 document: &document,
                 lang: facts.lang.as_deref(),
+                html: &text,
             });
             let base = facts
                 .base

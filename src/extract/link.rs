@@ -3,15 +3,14 @@
 use ego_tree::NodeId;
 use scraper::{ElementRef, Node, Selector};
 
-use super::{Observation, email, phone, shorten};
-use crate::crawl::{PageView, classify::starts_word, collapse};
-use crate::model::{ChannelKind, EmailInfo, Evidence, Mode};
+use super::labels::{self, Label};
+use super::{Observation, email, phone};
+use crate::crawl::{PageView, collapse};
+use crate::model::{ChannelKind, EmailInfo, Mode};
 use crate::rules::Rules;
 
 /// How much text before a link is read to find its label ("Fax:", "Hotline").
-const LABEL_WINDOW: usize = 48;
-/// Longest evidence snippet.
-const SNIPPET_MAX: usize = 160;
+const LABEL_WINDOW: usize = 120;
 
 pub(super) fn observe(
     view: &PageView<'_>,
@@ -24,6 +23,11 @@ pub(super) fn observe(
     LINKS.with(|links| {
         view.document
             .select(links)
+            .filter(|a| {
+                !a.ancestors()
+                    .any(|n| n.value().as_element().is_some_and(super::text::is_hidden))
+                    && !super::text::is_hidden(a.value())
+            })
             .flat_map(|a| {
                 let href = a.value().attr("href").unwrap_or("").trim();
                 let scheme = href.split(':').next().unwrap_or("").to_ascii_lowercase();
@@ -54,76 +58,89 @@ fn tel(
     // A wrong href with a right visible number is common; the visible text is the fallback.
     let number = phone::parse(raw, region).or_else(|| phone::parse(&text, region))?;
     let before = text_before(a);
-    let kind = if is_fax(&before, &text, rules) {
+    let window = labels::window(&format!("{before} {}", label_part(&text)), None);
+    let label: Label = labels::read(&window, &rules.labels);
+    let kind = if label.fax {
         ChannelKind::Fax
     } else {
         ChannelKind::Phone
     };
-    Some(Observation {
+    let after = text_after(a);
+    let mut obs = Observation::new(
         kind,
-        value: number.display,
-        phone: Some(number.info),
-        email: None,
-        vendor: None,
-        // A published number is meant for people; IVR-only lines are judged by later extractors.
-        mode: Mode::Human,
-        evidence: evidence(view, "tel_link", &before, &text),
-    })
+        number.display,
+        view,
+        "tel_link",
+        &format!("{} {text}", tail(&before, 48)),
+    );
+    obs.channel.phone = Some(number.info);
+    // A published number is meant for people; IVR-only lines are judged by later extractors.
+    obs.channel.mode = Mode::Human;
+    obs.channel.labels = label.roles;
+    obs.channel.price_note = labels::price_note(&after, &window, &rules.labels);
+    Some(obs)
+}
+
+/// The words of a link text that can label it ("Fax", "Hotline anrufen"), without the number.
+fn label_part(text: &str) -> String {
+    text.chars()
+        .filter(|c| !c.is_ascii_digit())
+        .collect::<String>()
+}
+
+fn tail(text: &str, max: usize) -> String {
+    let start = text.chars().count().saturating_sub(max);
+    text.chars().skip(start).collect()
 }
 
 fn mailto(view: &PageView<'_>, a: ElementRef<'_>, href: &str, rules: &Rules) -> Vec<Observation> {
     let text = collapse(&a.text().collect::<String>());
-    let before = text_before(a);
+    let before = tail(&text_before(a), 48);
+    let source_lower = view.html.to_lowercase();
     email::from_mailto(href)
         .into_iter()
         .map(|address| {
             let no_reply = email::is_no_reply(&address, &rules.labels.no_reply);
-            Observation {
-                kind: ChannelKind::Email,
-                value: address.clone(),
-                phone: None,
-                email: Some(EmailInfo {
-                    address,
-                    obfuscated: false,
-                    no_reply,
-                }),
-                vendor: None,
-                mode: if no_reply { Mode::Unknown } else { Mode::Human },
-                evidence: evidence(view, "mailto_link", &before, &text),
-            }
+            let mut obs = Observation::new(
+                ChannelKind::Email,
+                &address,
+                view,
+                "mailto_link",
+                &format!("{before} {text}"),
+            );
+            obs.channel.mode = if no_reply { Mode::Unknown } else { Mode::Human };
+            obs.channel.email = Some(EmailInfo {
+                obfuscated: !source_lower.contains(&address),
+                address,
+                no_reply,
+            });
+            obs
         })
         .collect()
 }
 
-/// Whether the label nearest before the number (or the link text itself) says fax.
-fn is_fax(before: &str, link_text: &str, rules: &Rules) -> bool {
-    let link_text = link_text.to_lowercase();
-    if rules.labels.fax.iter().any(|w| starts_word(&link_text, w)) {
-        return true;
-    }
-    let before = before.to_lowercase();
-    let last = |words: &[String]| {
-        words
-            .iter()
-            .filter_map(|w| {
-                before
-                    .match_indices(w.as_str())
-                    .filter(|(i, _)| {
-                        before[..*i]
-                            .chars()
-                            .next_back()
-                            .is_none_or(|c| !c.is_alphanumeric())
-                    })
-                    .map(|(i, _)| i)
-                    .last()
-            })
-            .max()
+/// The text right after a link within its parent (a price note: `(0,14 €/Min.)`).
+fn text_after(a: ElementRef<'_>) -> String {
+    let Some(parent) = a.parent() else {
+        return String::new();
     };
-    match (last(&rules.labels.fax), last(&rules.labels.phone)) {
-        (Some(fax), Some(phone)) => fax > phone,
-        (Some(_), None) => true,
-        _ => false,
+    let mut seen = false;
+    let mut out = String::new();
+    for node in parent.descendants() {
+        if node.id() == a.id() {
+            seen = true;
+            continue;
+        }
+        if seen && !node.ancestors().any(|n| n.id() == a.id()) {
+            if let Node::Text(t) = node.value() {
+                out.push_str(t);
+                if out.len() > 160 {
+                    break;
+                }
+            }
+        }
     }
+    collapse(&out)
 }
 
 /// The text shortly before a link: within its parent, else within the grandparent
@@ -155,14 +172,6 @@ fn preceding_text(ancestor: ego_tree::NodeRef<'_, Node>, target: NodeId) -> Stri
     out
 }
 
-fn evidence(view: &PageView<'_>, source: &str, before: &str, text: &str) -> Evidence {
-    Evidence {
-        url: view.url.to_string(),
-        source: source.to_owned(),
-        snippet: shorten(collapse(&format!("{before} {text}")).trim(), SNIPPET_MAX),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,6 +186,7 @@ mod tests {
             url: &url,
             document: &document,
             lang: None,
+            html,
         };
         observe(&view, &rules, region)
     }
@@ -191,7 +201,10 @@ mod tests {
                <a href="mailto:noreply@acme-shop.de">noreply</a>"#,
             Some("DE"),
         );
-        let summary: Vec<_> = found.iter().map(|o| (o.kind, o.value.as_str())).collect();
+        let summary: Vec<_> = found
+            .iter()
+            .map(|o| (o.channel.kind, o.channel.value.as_str()))
+            .collect();
         assert_eq!(
             summary,
             [
@@ -204,8 +217,21 @@ mod tests {
         );
         assert_eq!(found[0].evidence.snippet, "Telefon: 089 123456-0");
         assert_eq!(found[0].evidence.source, "tel_link");
-        assert!(found[4].email.as_ref().unwrap().no_reply);
-        assert!(!found[3].email.as_ref().unwrap().no_reply);
+        assert!(found[4].channel.email.as_ref().unwrap().no_reply);
+        assert!(!found[3].channel.email.as_ref().unwrap().no_reply);
+    }
+
+    #[test]
+    fn a_fax_label_does_not_carry_over_to_the_next_number() {
+        let found = run(
+            r#"<p>Telefax: <a href="tel:+49891234569">089 123456-9</a><br>
+               Kundenservice: <a href="tel:+498003301000">0800 330 1000</a> (kostenlos)</p>"#,
+            Some("DE"),
+        );
+        assert_eq!(found[0].channel.kind, ChannelKind::Fax);
+        assert_eq!(found[1].channel.kind, ChannelKind::Phone);
+        assert_eq!(found[1].channel.labels, ["customer_service"]);
+        assert_eq!(found[1].channel.price_note.as_deref(), Some("kostenlos"));
     }
 
     #[test]
@@ -218,7 +244,7 @@ mod tests {
         assert!(
             found
                 .iter()
-                .all(|o| o.phone.as_ref().unwrap().e164 == "+498003301000")
+                .all(|o| o.channel.phone.as_ref().unwrap().e164 == "+498003301000")
         );
     }
 }

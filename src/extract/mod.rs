@@ -1,35 +1,52 @@
 //! The extract stage: one parsed page in, observations out, each with its evidence (page URL,
 //! which extractor saw it, the text around it). Pure: no network, no other pages, no law.
 //!
-//! Today it reads `tel:` and `mailto:` links; the other channel kinds of the report model
-//! (forms, widgets, messengers, addresses, structured data) plug in here as further extractors
-//! that return the same [`Observation`] type.
+//! Each kind of channel has its own extractor; they share the page's visible text blocks
+//! ([`text`]) and the label reading ([`labels`]), and all return [`Observation`]s, which the
+//! synthesize stage merges across pages.
 
 pub mod email;
+mod labels;
 mod link;
 pub mod phone;
+mod prose;
+pub mod text;
 
 use crate::crawl::PageView;
-use crate::model::{ChannelKind, EmailInfo, Evidence, Mode, PhoneInfo};
+use crate::model::{Channel, ChannelKind, Evidence};
 use crate::rules::Rules;
 
-/// One sighting of a channel on one page.
+/// Longest evidence snippet, in characters.
+pub(crate) const SNIPPET_MAX: usize = 160;
+
+/// One sighting of a channel on one page: the channel as this page shows it (without clicks),
+/// and where it was seen.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Observation {
-    /// What kind of channel.
-    pub kind: ChannelKind,
-    /// Display value (formatted number, address).
-    pub value: String,
-    /// Phone details for phones and faxes.
-    pub phone: Option<PhoneInfo>,
-    /// E-mail details.
-    pub email: Option<EmailInfo>,
-    /// Widget vendor, if any.
-    pub vendor: Option<String>,
-    /// Whether it reaches a person.
-    pub mode: Mode,
+    /// The channel as seen here.
+    pub channel: Channel,
     /// Where it was seen.
     pub evidence: Evidence,
+}
+
+impl Observation {
+    /// A sighting of a channel of `kind` with `value` on `view`'s page.
+    pub(crate) fn new(
+        kind: ChannelKind,
+        value: impl Into<String>,
+        view: &PageView<'_>,
+        source: &str,
+        snippet: &str,
+    ) -> Self {
+        Self {
+            channel: Channel::new(kind, value),
+            evidence: Evidence {
+                url: view.url.to_string(),
+                source: source.to_owned(),
+                snippet: shorten(crate::crawl::collapse(snippet).trim(), SNIPPET_MAX),
+            },
+        }
+    }
 }
 
 /// What extraction needs besides the page.
@@ -49,7 +66,12 @@ pub struct Context<'a> {
 #[must_use]
 pub fn page(view: &PageView<'_>, context: &Context<'_>) -> Vec<Observation> {
     let region = region_for(context, view.lang.or(context.site_lang));
-    link::observe(view, context.rules, region.as_deref())
+    let region = region.as_deref();
+    let blocks = text::blocks(view.document);
+    let mut out = link::observe(view, context.rules, region);
+    out.extend(prose::phones(view, &blocks, context.rules, region));
+    out.extend(prose::emails(view, &blocks, context.rules));
+    out
 }
 
 /// The default region for national phone numbers on a page: `--country`, else the page's

@@ -154,6 +154,9 @@ pub(crate) mod sample {
                         source: "tel_link".into(),
                         snippet: "Hotline: 0800 330 1000".into(),
                     }],
+                    labels: vec!["customer_service".into()],
+                    price_note: Some("kostenlos".into()),
+                    ..Channel::new(ChannelKind::Phone, "")
                 },
                 Channel {
                     kind: ChannelKind::Email,
@@ -172,6 +175,7 @@ pub(crate) mod sample {
                         source: "mailto_link".into(),
                         snippet: "E-Mail: service@acme-shop.de".into(),
                     }],
+                    ..Channel::new(ChannelKind::Email, "")
                 },
             ],
             findings: vec![],

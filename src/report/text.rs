@@ -7,7 +7,7 @@
 use std::fmt::Write as _;
 
 use super::Renderer;
-use crate::model::{Channel, Report, RobotsStatus, SourceKind};
+use crate::model::{Channel, ChannelKind, Mode, Report, RobotsStatus, SourceKind};
 
 pub(super) struct Text;
 
@@ -167,6 +167,30 @@ fn channel_row(c: &Channel) -> [String; 5] {
     if let Some(vendor) = &c.vendor {
         detail.push(clean(vendor));
     }
+    if !matches!(
+        c.kind,
+        ChannelKind::Phone | ChannelKind::Fax | ChannelKind::Email
+    ) || c.mode != Mode::Human
+    {
+        detail.push(format!("mode {}", mode_name(c.mode)));
+    }
+    if let Some(note) = &c.price_note {
+        detail.push(format!("«{}»", clean(note)));
+    }
+    if !c.labels.is_empty() {
+        detail.push(c.labels.join("/"));
+    }
+    if let Some(form) = &c.form {
+        if let Some(captcha) = &form.captcha {
+            detail.push(format!("CAPTCHA {}", clean(captcha)));
+        }
+        if form.login_required {
+            detail.push("login required".to_owned());
+        }
+    }
+    for hours in &c.hours {
+        detail.push(clean(hours));
+    }
     let seen = c
         .evidence
         .first()
@@ -186,6 +210,15 @@ fn channel_row(c: &Channel) -> [String; 5] {
         clicks(c.clicks),
         seen,
     ]
+}
+
+fn mode_name(mode: Mode) -> &'static str {
+    match mode {
+        Mode::Human => "human",
+        Mode::Hybrid => "hybrid",
+        Mode::Bot => "bot",
+        Mode::Unknown => "unknown",
+    }
 }
 
 /// Left-aligned columns; the last column is not padded.

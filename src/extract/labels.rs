@@ -1,0 +1,208 @@
+//! What the words just before a contact detail say about it: fax or telephone, not a phone number
+//! at all (IBAN, register number, postcode), what it is for (customer service, outages, press),
+//! and whether it is announced as free.
+//!
+//! One rule for every extractor (`tel:` links, numbers in text, structured data): the label nearest
+//! to the detail wins, and the text read for labels stops at the previous number, so "Telefax:
+//! 089 1 Kundenservice: 089 2" never makes the second number a fax.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use crate::crawl::classify::starts_word;
+use crate::rules::LabelCues;
+
+/// Characters of label text read before a detail.
+pub(crate) const WINDOW: usize = 56;
+
+/// What a detail's label says.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Label {
+    /// The nearest label says fax.
+    pub fax: bool,
+    /// The nearest label says telephone.
+    pub phone: bool,
+    /// The nearest label names a figure that is not a phone number.
+    pub not_phone: bool,
+    /// Roles named in the window, nearest first.
+    pub roles: Vec<String>,
+}
+
+/// The start of the text after the last phone-like figure: labels of an earlier number end there.
+fn after_last_number(text: &str) -> &str {
+    static NUMBER: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"\d(?:[ \u{a0}./\-–()]{0,3}\d){4,}").expect("valid regex"));
+    NUMBER
+        .find_iter(text)
+        .last()
+        .map_or(text, |m| &text[m.end()..])
+}
+
+/// The label text before a detail: `before` is the text in its own block before it, `previous`
+/// the block before that (read only when the detail starts its block).
+pub(crate) fn window(before: &str, previous: Option<&str>) -> String {
+    let own = after_last_number(before);
+    let mut text = own.to_owned();
+    if own.chars().filter(|c| c.is_alphabetic()).count() < 2 {
+        if let Some(previous) = previous {
+            let previous = after_last_number(previous);
+            text = format!("{previous} {own}");
+        }
+    }
+    let start = text.chars().count().saturating_sub(WINDOW);
+    text.chars().skip(start).collect::<String>().to_lowercase()
+}
+
+/// The last place a word of `words` starts in `text`, with the word's length (longer wins a tie:
+/// "telefax" beats "tel" at the same place).
+fn last_match(text: &str, words: &[String]) -> Option<(usize, usize)> {
+    words
+        .iter()
+        .filter_map(|w| {
+            text.match_indices(w.as_str())
+                .filter(|(i, _)| word_starts_at(text, *i))
+                .map(|(i, _)| (i, w.len()))
+                .last()
+        })
+        .max()
+}
+
+fn word_starts_at(text: &str, i: usize) -> bool {
+    text[..i]
+        .chars()
+        .next_back()
+        .is_none_or(|c| !c.is_alphanumeric())
+}
+
+/// Reads the label window (already lower case, see [`window`]).
+pub(crate) fn read(window: &str, cues: &LabelCues) -> Label {
+    let fax = last_match(window, &cues.fax);
+    let phone = last_match(window, &cues.phone);
+    let not_phone = last_match(window, &cues.not_phone);
+    let nearest = [(fax, 0u8), (phone, 1), (not_phone, 2)]
+        .into_iter()
+        .filter_map(|(m, which)| m.map(|m| (m, which)))
+        .max_by_key(|(m, _)| *m)
+        .map(|(_, which)| which);
+    let mut roles: Vec<(usize, &str)> = cues
+        .roles
+        .iter()
+        .filter_map(|r| last_match(window, &r.words).map(|(i, _)| (i, r.role.as_str())))
+        .collect();
+    roles.sort_by(|a, b| b.0.cmp(&a.0));
+    Label {
+        fax: nearest == Some(0),
+        phone: nearest == Some(1),
+        not_phone: nearest == Some(2),
+        roles: roles.into_iter().map(|(_, r)| r.to_owned()).collect(),
+    }
+}
+
+/// A price note written right after a number (`0,14 €/Min.`, `(kostenlos)`), or a free-of-charge
+/// word in its label.
+pub(crate) fn price_note(after: &str, label_window: &str, cues: &LabelCues) -> Option<String> {
+    static PRICE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r"(?i)\d+(?:[.,]\d+)?\s*(?:€|eur(?:o)?|cent|ct|chf|rp\.?|£|p|\$)\s*(?:/|pro|je|per|a|an)\s*(?:min(?:ute)?|anruf|call|gespräch|minute)\.?",
+        )
+        .expect("valid regex")
+    });
+    // Only the text up to the next number belongs to this one.
+    let after: String = after.chars().take(120).collect();
+    let own = next_number_start(&after).map_or(after.as_str(), |i| &after[..i]);
+    let own_lower = own.to_lowercase();
+    if let Some(m) = PRICE.find(own) {
+        // Keep the whole parenthesised note when the price sits in one.
+        let note = match (own[..m.start()].rfind('('), own[m.start()..].find(')')) {
+            (Some(open), Some(close)) => &own[open + 1..m.start() + close],
+            _ => m.as_str(),
+        };
+        return Some(crate::crawl::collapse(note));
+    }
+    if let Some(word) = cues
+        .free
+        .iter()
+        .find(|w| starts_word(&own_lower, w) || starts_word(label_window, w))
+    {
+        return Some(word.clone());
+    }
+    None
+}
+
+fn next_number_start(text: &str) -> Option<usize> {
+    static NUMBER: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?:\+|\b0)\d(?:[ \u{a0}./\-–()]{0,3}\d){5,}").expect("valid regex")
+    });
+    NUMBER.find(text).map(|m| m.start())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::Rules;
+
+    fn label(before: &str, previous: Option<&str>) -> Label {
+        let rules = Rules::embedded().unwrap();
+        read(&window(before, previous), &rules.labels)
+    }
+
+    #[test]
+    fn nearest_label_wins_and_stops_at_the_previous_number() {
+        assert!(label("Telefax: ", None).fax);
+        assert!(label("Fax ", None).fax);
+        assert!(label("Tel. ", None).phone);
+        assert!(label("Telefon 089 1234560, Telefax ", None).fax);
+        let l = label("Telefax: 089 1234569 Kundenservice: ", None);
+        assert!(!l.fax, "the fax label belongs to the earlier number");
+        assert_eq!(l.roles, ["customer_service"]);
+        assert!(label("", Some("Telefax")).fax, "<dt>Telefax</dt><dd>…");
+        assert!(label("IBAN: ", None).not_phone);
+        assert!(label("Registergericht München, HRB ", None).not_phone);
+        assert!(label("USt-IdNr.: ", None).not_phone);
+        assert!(label("Company number ", None).not_phone);
+        assert!(!label("Bestellhotline: ", None).not_phone);
+    }
+
+    #[test]
+    fn roles_are_read_nearest_first() {
+        assert_eq!(
+            label("24h-Störungsdienst Strom: ", None).roles,
+            ["outage"],
+            "a word matches where it starts, so compounds that begin with it count"
+        );
+        assert_eq!(label("Störung Strom (24h): ", None).roles, ["outage"]);
+        assert_eq!(label("Presse und Medien: ", None).roles, ["press"]);
+        assert_eq!(
+            label("Zentrale, Vertrieb: ", None).roles,
+            ["sales", "switchboard"]
+        );
+    }
+
+    #[test]
+    fn price_notes() {
+        let rules = Rules::embedded().unwrap();
+        let cues = &rules.labels;
+        assert_eq!(
+            price_note(" (0,14 €/Min. aus dem dt. Festnetz)", "", cues).as_deref(),
+            Some("0,14 €/Min. aus dem dt. Festnetz")
+        );
+        assert_eq!(
+            price_note(" – 0,42 EUR pro Minute", "", cues).as_deref(),
+            Some("0,42 EUR pro Minute")
+        );
+        assert_eq!(
+            price_note(" (kostenlos)", "", cues).as_deref(),
+            Some("kostenlos")
+        );
+        assert_eq!(
+            price_note(" ", "kostenlose hotline:", cues).as_deref(),
+            Some("kostenlos")
+        );
+        assert_eq!(
+            price_note(" oder Fax 089 1234 (0,14 €/Min.)", "", cues),
+            None,
+            "the note after the next number is not ours"
+        );
+    }
+}

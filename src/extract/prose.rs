@@ -1,0 +1,325 @@
+//! Phone numbers and e-mail addresses a page writes without a link: in its text, in `data-`
+//! attributes, or assembled by an inline script.
+//!
+//! A number in running text is accepted only when it is valid for libphonenumber *and* either
+//! written the way phone numbers are written (`+49 …`, `089 …`, `(212) 555-…`) or labelled as one
+//! (`Tel.`, `Hotline`), and not labelled or shaped as something else (IBAN, register number,
+//! date, price, postcode). An address counts as `obfuscated` when the page source never writes
+//! it out plainly.
+
+use scraper::{Node, Selector};
+
+use super::labels::{self, Label};
+use super::text::{Block, is_hidden};
+use super::{Observation, email, phone};
+use crate::crawl::PageView;
+use crate::model::{ChannelKind, EmailInfo, Mode};
+use crate::rules::Rules;
+
+/// Characters of text shown on each side of a detail in its evidence snippet.
+const CONTEXT: usize = 70;
+
+fn around(text: &str, start: usize, end: usize) -> String {
+    let before: String = {
+        let chars: Vec<char> = text[..start].chars().collect();
+        let from = chars.len().saturating_sub(CONTEXT);
+        let mut s: String = chars[from..].iter().collect();
+        if from > 0 {
+            // Start at a word, not in the middle of one.
+            if let Some(space) = s.find(' ') {
+                s = s[space + 1..].to_owned();
+            }
+        }
+        s
+    };
+    let after: String = text[end..].chars().take(CONTEXT).collect();
+    format!("{before}{}{after}", &text[start..end])
+}
+
+/// Numbers written in the text blocks of a page.
+pub(super) fn phones(
+    view: &PageView<'_>,
+    blocks: &[Block],
+    rules: &Rules,
+    region: Option<&str>,
+) -> Vec<Observation> {
+    let mut out = Vec::new();
+    for (i, block) in blocks.iter().enumerate() {
+        let text = block.text.as_str();
+        if !text.bytes().any(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        let previous = i.checked_sub(1).map(|p| blocks[p].text.as_str());
+        for candidate in phone::candidates(text) {
+            if phone::looks_like_other_figure(text, &candidate) {
+                continue;
+            }
+            let run = &text[candidate.start..candidate.end];
+            let window = labels::window(&text[..candidate.start], previous);
+            let label: Label = labels::read(&window, &rules.labels);
+            if label.not_phone {
+                continue;
+            }
+            if !phone::shaped_like_phone(run, region) && !label.phone && !label.fax {
+                continue;
+            }
+            let Some((number, used)) = phone::parse_run(run, region) else {
+                continue;
+            };
+            let end = candidate.start + used;
+            let kind = if label.fax {
+                ChannelKind::Fax
+            } else {
+                ChannelKind::Phone
+            };
+            let mut obs = Observation::new(
+                kind,
+                number.display,
+                view,
+                "text",
+                &around(text, candidate.start, end),
+            );
+            obs.channel.phone = Some(number.info);
+            obs.channel.mode = Mode::Human;
+            obs.channel.labels = label.roles;
+            obs.channel.price_note = labels::price_note(&text[end..], &window, &rules.labels);
+            out.push(obs);
+        }
+    }
+    out
+}
+
+/// E-mail addresses in text blocks (plain or written out), `data-` attributes and inline scripts.
+pub(super) fn emails(view: &PageView<'_>, blocks: &[Block], rules: &Rules) -> Vec<Observation> {
+    let mut found: Vec<(String, &'static str, String)> = Vec::new();
+    for block in blocks {
+        let text = block.text.as_str();
+        if !text.contains('@') && !has_written_at(text) {
+            continue;
+        }
+        let mut addresses = email::in_text(text);
+        if let Some(plain) = email::deobfuscate(text) {
+            addresses.extend(email::in_text(&plain));
+        }
+        addresses.sort();
+        addresses.dedup();
+        for address in addresses {
+            let snippet = text
+                .find(address.split('@').next().unwrap_or(""))
+                .map_or_else(|| text.to_owned(), |i| around(text, i, i));
+            found.push((address, "text", snippet));
+        }
+    }
+    for element in view.document.tree.nodes() {
+        let Node::Element(e) = element.value() else {
+            continue;
+        };
+        if e.attrs().any(|(n, _)| n.starts_with("data-")) && !is_hidden(e) {
+            for address in email::in_data_attributes(e.attrs()) {
+                found.push((address, "data_attribute", format!("<{} data-…>", e.name())));
+            }
+        }
+    }
+    thread_local! {
+        static SCRIPTS: Selector = Selector::parse("script:not([src])").expect("valid selector");
+    }
+    SCRIPTS.with(|scripts| {
+        for script in view.document.select(scripts) {
+            let is_js = script.value().attr("type").is_none_or(|t| {
+                let t = t.to_ascii_lowercase();
+                t.contains("javascript") || t == "module" || t.is_empty()
+            });
+            if !is_js {
+                continue;
+            }
+            let code: String = script.text().collect();
+            if !code.contains('+') && !code.contains("fromCharCode") && !code.contains("reverse") {
+                continue;
+            }
+            for address in email::in_script(&code) {
+                found.push((
+                    address,
+                    "inline_script",
+                    "<script> assembles the address".into(),
+                ));
+            }
+        }
+    });
+    if found.is_empty() {
+        return Vec::new();
+    }
+    let source_lower = view.html.to_lowercase();
+    found
+        .into_iter()
+        .map(|(address, source, snippet)| {
+            let no_reply = email::is_no_reply(&address, &rules.labels.no_reply);
+            let obfuscated = !source_lower.contains(&address);
+            let mut obs = Observation::new(ChannelKind::Email, &address, view, source, &snippet);
+            obs.channel.mode = if no_reply { Mode::Unknown } else { Mode::Human };
+            obs.channel.email = Some(EmailInfo {
+                address,
+                obfuscated,
+                no_reply,
+            });
+            obs
+        })
+        .collect()
+}
+
+/// Whether text may hold a written-out `@` (`[at]`, `(ät)`, ` at `).
+fn has_written_at(text: &str) -> bool {
+    let lower = text.to_lowercase();
+    ["at", "ät", "@", "bei"].iter().any(|w| {
+        lower.contains(&format!("[{w}]"))
+            || lower.contains(&format!("({w})"))
+            || lower.contains(&format!("{{{w}}}"))
+            || lower.contains(&format!(" {w} "))
+            || lower.contains(&format!("[ {w} ]"))
+            || lower.contains(&format!("( {w} )"))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use scraper::Html;
+    use url::Url;
+
+    fn run(html: &str, region: Option<&str>) -> Vec<Observation> {
+        let rules = Rules::embedded().unwrap();
+        let document = Html::parse_document(html);
+        let url = Url::parse("https://acme.de/kontakt/").unwrap();
+        let view = PageView {
+            url: &url,
+            document: &document,
+            lang: None,
+            html,
+        };
+        let blocks = super::super::text::blocks(&document);
+        let mut out = phones(&view, &blocks, &rules, region);
+        out.extend(emails(&view, &blocks, &rules));
+        out
+    }
+
+    fn summary(found: &[Observation]) -> Vec<(ChannelKind, String)> {
+        found
+            .iter()
+            .map(|o| {
+                let id = o
+                    .channel
+                    .phone
+                    .as_ref()
+                    .map(|p| p.e164.clone())
+                    .or_else(|| o.channel.email.as_ref().map(|e| e.address.clone()))
+                    .unwrap_or_default();
+                (o.channel.kind, id)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_imprint_as_german_companies_write_it() {
+        let found = run(
+            "<h2>Impressum</h2><p>ACME Haushaltswaren GmbH<br>Musterstraße 12<br>80331 München</p>\
+             <p>Telefon: 089 2154 36-00<br>Telefax: 089 2154 36-99<br>\
+             Kundenservice: 0800 330 1000 (kostenlos)<br>\
+             Service-Hotline: 01805 123456 (0,14 €/Min. aus dem dt. Festnetz)</p>\
+             <p>Registergericht: Amtsgericht München, HRB 123456<br>USt-IdNr.: DE 812 345 678<br>\
+             IBAN: DE89 3704 0044 0532 0130 00, BIC: COBADEFFXXX</p>\
+             <p>Stand: 01.02.2026 · Bestellnummer 0301234567</p>",
+            Some("DE"),
+        );
+        assert_eq!(
+            summary(&found),
+            [
+                (ChannelKind::Phone, "+498921543600".to_owned()),
+                (ChannelKind::Fax, "+498921543699".to_owned()),
+                (ChannelKind::Phone, "+498003301000".to_owned()),
+                (ChannelKind::Phone, "+491805123456".to_owned()),
+            ]
+        );
+        assert_eq!(found[2].channel.labels, ["customer_service"]);
+        assert_eq!(found[2].channel.price_note.as_deref(), Some("kostenlos"));
+        assert_eq!(
+            found[3].channel.price_note.as_deref(),
+            Some("0,14 €/Min. aus dem dt. Festnetz")
+        );
+        assert_eq!(found[0].evidence.source, "text");
+        assert!(
+            found[1]
+                .evidence
+                .snippet
+                .contains("Telefax: 089 2154 36-99")
+        );
+    }
+
+    #[test]
+    fn labels_in_definition_lists_and_tables() {
+        let found = run(
+            "<dl><dt>Störungsdienst Strom</dt><dd>05141 709-110</dd>\
+             <dt>Telefax</dt><dd>05141 709-199</dd></dl>\
+             <table><tr><td>Zentrale</td><td>+49 5141 709-0</td></tr></table>",
+            Some("DE"),
+        );
+        assert_eq!(
+            summary(&found),
+            [
+                (ChannelKind::Phone, "+495141709110".to_owned()),
+                (ChannelKind::Fax, "+495141709199".to_owned()),
+                (ChannelKind::Phone, "+4951417090".to_owned()),
+            ]
+        );
+        assert_eq!(found[0].channel.labels, ["outage"]);
+        assert_eq!(found[2].channel.labels, ["switchboard"]);
+    }
+
+    #[test]
+    fn unlabelled_figures_without_phone_shape_are_not_numbers() {
+        assert!(
+            run(
+                "<p>Über 8123456 zufriedene Kunden seit 1998</p>",
+                Some("DE")
+            )
+            .is_empty()
+        );
+        assert!(run("<p>Öffnungszeiten: Mo–Fr 8–20 Uhr</p>", Some("DE")).is_empty());
+        let found = run("<p>Tel. 8123 4567</p>", Some("CH"));
+        assert!(found.is_empty(), "not valid in CH: {:?}", summary(&found));
+        let us = run("<p>Claims: (217) 492-3000, 24/7</p>", Some("US"));
+        assert_eq!(
+            summary(&us),
+            [(ChannelKind::Phone, "+12174923000".to_owned())]
+        );
+    }
+
+    #[test]
+    fn hidden_and_obfuscated_addresses() {
+        let html = "<p>Schreiben Sie an service [at] acme [punkt] de oder \
+                    <span style='unicode-bidi:bidi-override;direction:rtl'>ed.emca@esserp</span></p>\
+                    <p>info@acme.de</p>\
+                    <p style='display:none'>falle@acme.de</p>\
+                    <a class='mail' data-user='kontakt' data-domain='acme.de'>E-Mail schreiben</a>\
+                    <script>var u='hilfe'; document.getElementById('m').textContent = u + '&#64;' + 'acme.de';</script>\
+                    <p>&#107;&#117;&#110;&#100;&#101;&#110;&#64;acme.de</p>";
+        let found = run(html, Some("DE"));
+        let mut got: Vec<(String, bool, &str)> = found
+            .iter()
+            .map(|o| {
+                let e = o.channel.email.as_ref().unwrap();
+                (e.address.clone(), e.obfuscated, o.evidence.source.as_str())
+            })
+            .collect();
+        got.sort();
+        assert_eq!(
+            got,
+            [
+                ("hilfe@acme.de".to_owned(), true, "inline_script"),
+                ("info@acme.de".to_owned(), false, "text"),
+                ("kontakt@acme.de".to_owned(), true, "data_attribute"),
+                ("kunden@acme.de".to_owned(), true, "text"),
+                ("presse@acme.de".to_owned(), true, "text"),
+                ("service@acme.de".to_owned(), true, "text"),
+            ]
+        );
+    }
+}
