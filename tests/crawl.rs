@@ -264,6 +264,35 @@ fn page_limit_bounds_the_crawl_and_lists_what_was_left() {
     );
 }
 
+/// A redirect that lands on a page already being fetched yields no page, so it must not use up
+/// the page budget: the sitemap lists `/kontakt/` while the start page links `/kontakt`, both are
+/// fetched at once, and the second joins the first.
+#[test]
+fn a_redirect_joining_a_page_in_flight_does_not_use_up_the_page_budget() {
+    let site = temp_site(&[
+        ("robots.txt", "Sitemap: http://SITE_ORIGIN/sitemap.xml\n"),
+        (
+            "sitemap.xml",
+            "<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\"><url><loc>http://SITE_ORIGIN/kontakt/</loc></url></urlset>",
+        ),
+        (
+            "index.html",
+            "<a href=/kontakt>Kontakt</a><a href=/a.html>A</a><a href=/b.html>B</a>",
+        ),
+        ("kontakt/index.html", "<a href='tel:+49891234560'>x</a>"),
+        ("a.html", "<p>a</p>"),
+        ("b.html", "<p>b</p>"),
+    ]);
+    let server = TestServer::serve(site.path());
+    let report = run(&server.url("/"), &options(|c| c.max_pages = 3));
+    assert_eq!(
+        report.crawl.pages.len(),
+        3,
+        "{:?}",
+        report.crawl.pages.iter().map(|p| &p.url).collect::<Vec<_>>()
+    );
+}
+
 #[test]
 fn priority_frontier_fetches_contact_pages_first() {
     let mut pages = vec![("index.html".to_owned(), String::new())];

@@ -611,8 +611,9 @@ impl Crawler<'_> {
             let Some(outcome) = in_flight.next().await else {
                 break;
             };
-            if let Outcome::Skipped(..) = outcome {
-                // A robots.txt refusal costs no request, so it does not use up the budget.
+            if let Outcome::Skipped(..) | Outcome::Joined { .. } = outcome {
+                // The budget counts pages. A robots.txt refusal fetches nothing, and a redirect
+                // that lands on a page already claimed yields no page of its own.
                 state.budget_used -= 1;
             }
             self.settle(outcome, state, observe);
