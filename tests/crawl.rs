@@ -289,7 +289,12 @@ fn a_redirect_joining_a_page_in_flight_does_not_use_up_the_page_budget() {
         report.crawl.pages.len(),
         3,
         "{:?}",
-        report.crawl.pages.iter().map(|p| &p.url).collect::<Vec<_>>()
+        report
+            .crawl
+            .pages
+            .iter()
+            .map(|p| &p.url)
+            .collect::<Vec<_>>()
     );
 }
 

@@ -6,11 +6,13 @@
 //! synthesize stage merges across pages.
 
 pub mod email;
+mod form;
 mod labels;
 mod link;
 pub mod phone;
 mod prose;
 pub mod text;
+mod widget;
 
 use crate::crawl::PageView;
 use crate::model::{Channel, ChannelKind, Evidence};
@@ -68,9 +70,22 @@ pub fn page(view: &PageView<'_>, context: &Context<'_>) -> Vec<Observation> {
     let region = region_for(context, view.lang.or(context.site_lang));
     let region = region.as_deref();
     let blocks = text::blocks(view.document);
+    let page_text_lower = blocks
+        .iter()
+        .map(|b| b.text.to_lowercase())
+        .collect::<Vec<_>>()
+        .join("\n");
     let mut out = link::observe(view, context.rules, region);
     out.extend(prose::phones(view, &blocks, context.rules, region));
     out.extend(prose::emails(view, &blocks, context.rules));
+    let widgets = widget::observe(view, context.rules, &page_text_lower);
+    out.extend(form::observe(
+        view,
+        context.rules,
+        &widgets.captchas,
+        &page_text_lower,
+    ));
+    out.extend(widgets.observations);
     out
 }
 

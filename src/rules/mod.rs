@@ -12,14 +12,12 @@ use serde::Deserialize;
 
 use crate::model::PageKind;
 
-/// Every rule file this version reads, with its embedded default.
-const EMBEDDED: &[(&str, &str)] = &[
-    ("cues/pages.toml", include_str!("../rules/cues/pages.toml")),
-    (
-        "cues/labels.toml",
-        include_str!("../rules/cues/labels.toml"),
-    ),
-];
+pub mod vendors;
+
+pub use vendors::{Vendor, VendorKind, Vendors};
+
+/// Every file under `rules/` as (path below `rules/`, text), embedded at build time by `build.rs`.
+const EMBEDDED: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/embedded_rules.rs"));
 
 /// All rules, loaded and validated.
 #[derive(Debug, Clone)]
@@ -28,6 +26,34 @@ pub struct Rules {
     pub pages: PageCues,
     /// Labels next to contact details.
     pub labels: LabelCues,
+    /// Words telling who answers a chat.
+    pub chat: ChatCues,
+    /// What makes a form a contact form.
+    pub forms: FormCues,
+    /// Vendor fingerprints.
+    pub vendors: Vendors,
+}
+
+/// `rules/cues/forms.toml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FormCues {
+    /// Words marking search, login, newsletter and comment forms.
+    pub not_contact: Vec<String>,
+    /// Words saying a login stands before writing.
+    pub login: Vec<String>,
+}
+
+/// `rules/cues/chat.toml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChatCues {
+    /// The site discloses an automated assistant.
+    pub bot: Vec<String>,
+    /// The site promises people.
+    pub human: Vec<String>,
+    /// The site offers a way from the bot to a person.
+    pub handoff: Vec<String>,
 }
 
 /// `rules/cues/pages.toml`.
@@ -172,11 +198,82 @@ impl Rules {
         for role in &mut labels.roles {
             normalize_words(&file, &text, "words", &mut role.words)?;
         }
-        Ok(Self { pages, labels })
+        let (file, text) = source("cues/chat.toml")?;
+        let mut chat: ChatCues = parse(&file, &text)?;
+        for (key, list) in [
+            ("bot", &mut chat.bot),
+            ("human", &mut chat.human),
+            ("handoff", &mut chat.handoff),
+        ] {
+            normalize_words(&file, &text, key, list)?;
+        }
+        let (file, text) = source("cues/forms.toml")?;
+        let mut forms: FormCues = parse(&file, &text)?;
+        for (key, list) in [
+            ("not_contact", &mut forms.not_contact),
+            ("login", &mut forms.login),
+        ] {
+            normalize_words(&file, &text, key, list)?;
+        }
+        let vendors = Vendors::load(&group(dir, "vendors/")?)?;
+        Ok(Self {
+            pages,
+            labels,
+            chat,
+            forms,
+            vendors,
+        })
     }
 }
 
-fn parse<T: serde::de::DeserializeOwned>(file: &Path, text: &str) -> Result<T, RulesError> {
+/// Every file of a rule group (`vendors/`): the embedded ones, each replaced by the file of the
+/// same name in `dir`, plus the files only `dir` has, in name order.
+fn group(dir: Option<&Path>, prefix: &str) -> Result<Vec<(PathBuf, String)>, RulesError> {
+    let mut files: Vec<(String, PathBuf, String)> = EMBEDDED
+        .iter()
+        .filter(|(name, _)| name.starts_with(prefix))
+        .map(|(name, text)| {
+            (
+                (*name).to_owned(),
+                PathBuf::from("rules").join(name),
+                (*text).to_owned(),
+            )
+        })
+        .collect();
+    if let Some(dir) = dir {
+        let sub = dir.join(prefix.trim_end_matches('/'));
+        if let Ok(entries) = std::fs::read_dir(&sub) {
+            let mut paths: Vec<PathBuf> = entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+                .collect();
+            paths.sort();
+            for path in paths {
+                let name = format!(
+                    "{prefix}{}",
+                    path.file_name().unwrap_or_default().to_string_lossy()
+                );
+                let text = std::fs::read_to_string(&path).map_err(|source| RulesError::Io {
+                    file: path.clone(),
+                    source,
+                })?;
+                files.retain(|(n, _, _)| *n != name);
+                files.push((name, path, text));
+            }
+        }
+    }
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(files
+        .into_iter()
+        .map(|(_, path, text)| (path, text))
+        .collect())
+}
+
+pub(crate) fn parse<T: serde::de::DeserializeOwned>(
+    file: &Path,
+    text: &str,
+) -> Result<T, RulesError> {
     toml::from_str(text).map_err(|e| {
         let offset = e.span().map_or(0, |s| s.start);
         let (line, column) = line_column(text, offset);
@@ -235,7 +332,7 @@ fn normalize_words(
     Ok(())
 }
 
-fn invalid_at(file: &Path, text: &str, needle: &str, reason: String) -> RulesError {
+pub(crate) fn invalid_at(file: &Path, text: &str, needle: &str, reason: String) -> RulesError {
     let (line, column) = line_column(text, text.find(needle).unwrap_or(0));
     RulesError::Invalid {
         file: file.to_owned(),

@@ -1,0 +1,332 @@
+//! Vendor fingerprints (`rules/vendors/*.toml`): which chat, bot, messenger, callback, video,
+//! booking, form, social and CAPTCHA products a page embeds, recognised by the traces their embed
+//! code leaves in static HTML, with each product's default mode and its public source.
+//!
+//! Every pattern is compiled once, at load time, into one `RegexSet` per kind of trace (and one
+//! selector list for DOM patterns), so a page is scanned once per trace kind however many vendors
+//! there are. A pattern that does not compile is a rule-file error with file, line and reason.
+
+use std::path::Path;
+
+use regex::{Regex, RegexSet, RegexSetBuilder};
+use scraper::Selector;
+use serde::Deserialize;
+
+use super::{RulesError, invalid_at};
+use crate::model::{ChannelKind, Mode};
+
+/// What a vendor's product is, as a channel (or not).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VendorKind {
+    /// Live chat or chatbot.
+    Chat,
+    /// WhatsApp, Messenger, Telegram, Apple Messages.
+    Messenger,
+    /// Callback request.
+    Callback,
+    /// Video consultation.
+    Video,
+    /// Appointment booking.
+    Appointment,
+    /// A contact or ticket form (helpdesk widgets, form services).
+    ContactForm,
+    /// A social profile.
+    Social,
+    /// A CAPTCHA: not a channel, but a hurdle in front of a form.
+    Captcha,
+    /// Looks like a channel but is not one (share buttons, retired plugins, tracking code).
+    None,
+}
+
+impl VendorKind {
+    /// The channel kind a match becomes, if any.
+    #[must_use]
+    pub fn channel(self) -> Option<ChannelKind> {
+        match self {
+            Self::Chat => Some(ChannelKind::Chat),
+            Self::Messenger => Some(ChannelKind::Messenger),
+            Self::Callback => Some(ChannelKind::Callback),
+            Self::Video => Some(ChannelKind::Video),
+            Self::Appointment => Some(ChannelKind::Appointment),
+            Self::ContactForm => Some(ChannelKind::ContactForm),
+            Self::Social => Some(ChannelKind::Social),
+            Self::Captcha | Self::None => None,
+        }
+    }
+}
+
+/// One vendor entry as written in TOML.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawVendor {
+    id: String,
+    name: String,
+    kind: VendorKind,
+    mode: Mode,
+    category: Category,
+    confidence: u8,
+    source: String,
+    #[serde(default)]
+    note: Option<String>,
+    #[serde(default)]
+    script_src: Vec<String>,
+    #[serde(default)]
+    iframe_src: Vec<String>,
+    #[serde(default)]
+    inline: Vec<String>,
+    #[serde(default)]
+    links: Vec<String>,
+    #[serde(default)]
+    dom: Vec<String>,
+    #[serde(default)]
+    globals: Vec<String>,
+    #[serde(default)]
+    not_if: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    #[serde(default)]
+    vendor: Vec<RawVendor>,
+}
+
+/// The product category of the research note (live chat, AI-first, bot framework, …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum Category {
+    LiveChat,
+    Hybrid,
+    Bot,
+    ContactCenter,
+    Helpdesk,
+    Messaging,
+    Callback,
+    Video,
+    Scheduling,
+    Social,
+    Captcha,
+    FormService,
+    Trap,
+}
+
+/// A vendor, validated.
+#[derive(Debug, Clone)]
+pub struct Vendor {
+    /// Stable id (`userlike`).
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// What a match becomes.
+    pub kind: VendorKind,
+    /// What a visitor reaches by default.
+    pub mode: Mode,
+    /// Product category.
+    pub category: Category,
+    /// How sure a match means the product is present (0–100).
+    pub confidence: u8,
+    /// Public source for the signals and the mode.
+    pub source: String,
+    /// Caveats.
+    pub note: Option<String>,
+    /// JS globals the widget defines, for a rendering crawler.
+    pub globals: Vec<String>,
+    /// Link patterns: each distinct matching link is a channel of its own.
+    pub links: Vec<Regex>,
+    /// Selectors that void a match.
+    pub not_if: Vec<Selector>,
+    /// The DOM selectors, each alone (for telling which vendor a combined match belongs to).
+    pub dom: Vec<Selector>,
+    /// The inline patterns, each alone (for quoting the matched snippet as evidence).
+    pub inline: Vec<Regex>,
+}
+
+impl Vendor {
+    /// The first stretch of `text` one of this vendor's inline patterns matches.
+    #[must_use]
+    pub fn inline_snippet(&self, text: &str) -> Option<String> {
+        self.inline
+            .iter()
+            .find_map(|r| r.find(text))
+            .map(|m| m.as_str().chars().take(120).collect())
+    }
+}
+
+/// All vendors with their patterns compiled for one-pass matching.
+#[derive(Debug, Clone)]
+pub struct Vendors {
+    /// The vendors, in file order.
+    pub list: Vec<Vendor>,
+    /// `script src` patterns and the vendor index of each.
+    pub script_src: (RegexSet, Vec<usize>),
+    /// `iframe src` patterns.
+    pub iframe_src: (RegexSet, Vec<usize>),
+    /// Inline script, noscript and comment patterns.
+    pub inline: (RegexSet, Vec<usize>),
+    /// Link patterns.
+    pub links: (RegexSet, Vec<usize>),
+    /// Every DOM selector of every vendor in one list, for a single pass over the page.
+    pub dom_any: Option<Selector>,
+}
+
+impl Vendors {
+    /// Parses and validates vendor files given as (path, text), in order.
+    ///
+    /// # Errors
+    /// Unknown keys, bad values, duplicate ids, patterns that do not compile, entries without a
+    /// pattern that static HTML can show.
+    pub fn load(files: &[(std::path::PathBuf, String)]) -> Result<Self, RulesError> {
+        let mut list = Vec::new();
+        let mut sets: [(Vec<String>, Vec<usize>); 4] = Default::default();
+        let mut dom_all: Vec<String> = Vec::new();
+        for (file, text) in files {
+            let raw: RawFile = super::parse(file, text)?;
+            for v in raw.vendor {
+                let at = |reason: String| invalid_at(file, text, &format!("\"{}\"", v.id), reason);
+                if v.id.is_empty()
+                    || !v
+                        .id
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                {
+                    return Err(at(format!(
+                        "vendor id \"{}\" must be lower-case letters, digits and dashes",
+                        v.id
+                    )));
+                }
+                if list.iter().any(|o: &Vendor| o.id == v.id) {
+                    return Err(at(format!(
+                        "vendor id \"{}\" is defined twice; ids must be unique across rules/vendors/",
+                        v.id
+                    )));
+                }
+                if v.confidence > 100 {
+                    return Err(at(format!(
+                        "vendor \"{}\": confidence must be 0 to 100",
+                        v.id
+                    )));
+                }
+                if !v.source.starts_with("https://") && !v.source.starts_with("http://") {
+                    return Err(at(format!(
+                        "vendor \"{}\": source must be a public URL (https://…)",
+                        v.id
+                    )));
+                }
+                if v.script_src.is_empty()
+                    && v.iframe_src.is_empty()
+                    && v.inline.is_empty()
+                    && v.links.is_empty()
+                    && v.dom.is_empty()
+                {
+                    return Err(at(format!(
+                        "vendor \"{}\" has no pattern static HTML can show; add script_src, iframe_src, inline, links or dom",
+                        v.id
+                    )));
+                }
+                let index = list.len();
+                for (slot, patterns) in [&v.script_src, &v.iframe_src, &v.inline, &v.links]
+                    .into_iter()
+                    .enumerate()
+                {
+                    for pattern in patterns {
+                        Regex::new(pattern).map_err(|e| {
+                            invalid_at(
+                                file,
+                                text,
+                                pattern,
+                                format!(
+                                    "vendor \"{}\": pattern does not compile: {}",
+                                    v.id,
+                                    e.to_string().replace('\n', " ")
+                                ),
+                            )
+                        })?;
+                        sets[slot].0.push(pattern.clone());
+                        sets[slot].1.push(index);
+                    }
+                }
+                let selectors = |list: &[String]| -> Result<Vec<Selector>, RulesError> {
+                    list.iter()
+                        .map(|s| {
+                            Selector::parse(s).map_err(|e| {
+                                invalid_at(
+                                    file,
+                                    text,
+                                    s,
+                                    format!(
+                                        "vendor \"{}\": CSS selector does not parse: {e:?}",
+                                        v.id
+                                    ),
+                                )
+                            })
+                        })
+                        .collect()
+                };
+                let dom = selectors(&v.dom)?;
+                let not_if = selectors(&v.not_if)?;
+                dom_all.extend(v.dom.iter().cloned());
+                let links = v
+                    .links
+                    .iter()
+                    .map(|p| case_insensitive(p))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| at(e.to_string()))?;
+                let inline = v
+                    .inline
+                    .iter()
+                    .map(|p| case_insensitive(p))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| at(e.to_string()))?;
+                list.push(Vendor {
+                    id: v.id,
+                    name: v.name,
+                    kind: v.kind,
+                    mode: v.mode,
+                    category: v.category,
+                    confidence: v.confidence,
+                    source: v.source,
+                    note: v.note,
+                    globals: v.globals,
+                    links,
+                    not_if,
+                    dom,
+                    inline,
+                });
+            }
+        }
+        let build = |(patterns, owners): (Vec<String>, Vec<usize>)| {
+            RegexSetBuilder::new(&patterns)
+                .case_insensitive(true)
+                .size_limit(64 << 20)
+                .build()
+                .map(|set| (set, owners))
+        };
+        let [scripts, iframes, inline, links] = sets;
+        let too_big = |e: regex::Error| RulesError::Invalid {
+            file: Path::new("rules/vendors").to_owned(),
+            line: 1,
+            column: 1,
+            reason: format!("the vendor patterns together are too large: {e}"),
+        };
+        Ok(Self {
+            script_src: build(scripts).map_err(too_big)?,
+            iframe_src: build(iframes).map_err(too_big)?,
+            inline: build(inline).map_err(too_big)?,
+            links: build(links).map_err(too_big)?,
+            dom_any: if dom_all.is_empty() {
+                None
+            } else {
+                Selector::parse(&dom_all.join(", ")).ok()
+            },
+            list,
+        })
+    }
+}
+
+fn case_insensitive(pattern: &str) -> Result<Regex, regex::Error> {
+    regex::RegexBuilder::new(pattern)
+        .case_insensitive(true)
+        .build()
+}
