@@ -11,6 +11,7 @@ mod labels;
 mod link;
 pub mod phone;
 mod prose;
+mod structured;
 pub mod text;
 mod widget;
 
@@ -78,6 +79,7 @@ pub fn page(view: &PageView<'_>, context: &Context<'_>) -> Vec<Observation> {
     let mut out = link::observe(view, context.rules, region);
     out.extend(prose::phones(view, &blocks, context.rules, region));
     out.extend(prose::emails(view, &blocks, context.rules));
+    out.extend(structured::observe(view, context.rules, region));
     let widgets = widget::observe(view, context.rules, &page_text_lower);
     out.extend(form::observe(
         view,
