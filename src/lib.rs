@@ -143,6 +143,7 @@ pub async fn audit(
     rules: &Rules,
 ) -> Result<Report, CrawlSetupError> {
     let mut observations = Vec::new();
+    let mut signals = Vec::new();
     let mut site_region: Option<String> = match start {
         Start::Url(url) => crawl::site_of(url).and_then(|s| extract::region_of_site(&s)),
         _ => options
@@ -164,7 +165,9 @@ pub async fn audit(
                 site_region: site_region.as_deref(),
                 site_lang: site_lang.as_deref(),
             };
-            observations.extend(extract::page(view, &context));
+            let found = extract::page(view, &context);
+            observations.extend(found.observations);
+            signals.extend(found.signals);
         };
         crawl::crawl(start, &options.crawl, &rules.pages, &mut observe).await?
     };
@@ -178,6 +181,7 @@ pub async fn audit(
         .map(|p| (p.url.clone(), p.clicks))
         .collect();
     let channels = synthesize::channels(observations, &clicks);
+    let signals = synthesize::signals(signals, &clicks);
     let source = match start {
         Start::Url(_) => SourceKind::Http,
         Start::Directory(_) => SourceKind::Directory,
@@ -205,6 +209,7 @@ pub async fn audit(
             duration_ms,
         },
         channels,
+        signals,
         findings: Vec::new(),
         score: Score::not_computed(),
         probes: Vec::new(),

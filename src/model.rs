@@ -30,6 +30,9 @@ pub struct Report {
     pub crawl: Crawl,
     /// Every contact channel found, deduplicated across pages.
     pub channels: Vec<Channel>,
+    /// Page signals that are not channels: deflection wording, contact links in navigation.
+    #[serde(default)]
+    pub signals: Vec<Signal>,
     /// Compliance findings (empty until rule packs are checked).
     pub findings: Vec<Finding>,
     /// The reachability score.
@@ -522,6 +525,19 @@ pub struct Evidence {
     pub source: String,
     /// The text around it, whitespace-collapsed and shortened.
     pub snippet: String,
+}
+
+/// A page signal, merged across pages.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Signal {
+    /// Stable id (`faq_first`, `no_phone_support`, `contact_link_in_navigation`).
+    pub id: String,
+    /// It pushes customers away from people.
+    pub deflection: bool,
+    /// How many crawled pages show it.
+    pub pages: u32,
+    /// Where it was seen, fewest clicks first.
+    pub evidence: Vec<Evidence>,
 }
 
 /// One compliance finding.

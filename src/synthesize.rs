@@ -8,8 +8,8 @@
 
 use std::collections::HashMap;
 
-use crate::extract::Observation;
-use crate::model::{Channel, Evidence, Mode};
+use crate::extract::{Observation, PageSignal};
+use crate::model::{Channel, Evidence, Mode, Signal};
 
 /// Evidence entries kept per channel: enough to show where it is, not every footer.
 pub const MAX_EVIDENCE: usize = 5;
@@ -30,6 +30,7 @@ pub fn channels(
     for Observation {
         channel: seen,
         evidence: seen_at,
+        ..
     } in observations
     {
         let key = format!("{}|{}", seen.kind.as_str(), identity(&seen));
@@ -60,6 +61,46 @@ pub fn channels(
         .collect();
     out.sort_by_key(|c| (c.kind, c.clicks.unwrap_or(u32::MAX)));
     out
+}
+
+/// Merges page signals by id: how many pages show each, and where, fewest clicks first.
+#[must_use]
+pub fn signals(seen: Vec<PageSignal>, clicks: &HashMap<String, Option<u32>>) -> Vec<Signal> {
+    let mut merged: Vec<(Signal, Vec<(u32, Evidence)>)> = Vec::new();
+    for s in seen {
+        let here = clicks
+            .get(&s.evidence.url)
+            .copied()
+            .flatten()
+            .unwrap_or(u32::MAX);
+        match merged.iter_mut().find(|(m, _)| m.id == s.id) {
+            Some((signal, evidence)) => {
+                signal.pages += 1;
+                evidence.push((here, s.evidence));
+            }
+            None => merged.push((
+                Signal {
+                    id: s.id,
+                    deflection: s.deflection,
+                    pages: 1,
+                    evidence: Vec::new(),
+                },
+                vec![(here, s.evidence)],
+            )),
+        }
+    }
+    merged
+        .into_iter()
+        .map(|(mut signal, mut evidence)| {
+            evidence.sort_by_key(|(c, _)| *c);
+            signal.evidence = evidence
+                .into_iter()
+                .take(MAX_EVIDENCE)
+                .map(|(_, e)| e)
+                .collect();
+            signal
+        })
+        .collect()
 }
 
 /// Folds one more sighting into a channel: the most human mode, every label and hours note once,
@@ -147,6 +188,7 @@ mod tests {
         channel.mode = Mode::Human;
         Observation {
             channel,
+            block: None,
             evidence: Evidence {
                 url: url.to_owned(),
                 source: "tel_link".into(),

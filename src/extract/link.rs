@@ -14,13 +14,19 @@ const LABEL_WINDOW: usize = 120;
 
 pub(super) fn observe(
     view: &PageView<'_>,
+    blocks: &[super::text::Block],
     rules: &Rules,
     region: Option<&str>,
 ) -> Vec<Observation> {
     thread_local! {
         static LINKS: Selector = Selector::parse("a[href], area[href]").expect("valid selector");
     }
-    LINKS.with(|links| {
+    let block_of: std::collections::HashMap<NodeId, usize> = blocks
+        .iter()
+        .enumerate()
+        .flat_map(|(i, b)| b.anchors.iter().map(move |a| (*a, i)))
+        .collect();
+    let found: Vec<Observation> = LINKS.with(|links| {
         view.document
             .select(links)
             .filter(|a| {
@@ -31,14 +37,19 @@ pub(super) fn observe(
             .flat_map(|a| {
                 let href = a.value().attr("href").unwrap_or("").trim();
                 let scheme = href.split(':').next().unwrap_or("").to_ascii_lowercase();
-                match scheme.as_str() {
+                let mut found: Vec<Observation> = match scheme.as_str() {
                     "tel" | "callto" => tel(view, a, href, rules, region).into_iter().collect(),
                     "mailto" => mailto(view, a, href, rules),
                     _ => Vec::new(),
+                };
+                for obs in &mut found {
+                    obs.block = block_of.get(&a.id()).copied();
                 }
+                found
             })
             .collect()
-    })
+    });
+    found
 }
 
 fn tel(
@@ -188,7 +199,8 @@ mod tests {
             lang: None,
             html,
         };
-        observe(&view, &rules, region)
+        let blocks = crate::extract::text::blocks(&document);
+        observe(&view, &blocks, &rules, region)
     }
 
     #[test]

@@ -5,15 +5,21 @@
 //! ([`text`]) and the label reading ([`labels`]), and all return [`Observation`]s, which the
 //! synthesize stage merges across pages.
 
+mod address;
 pub mod email;
 mod form;
+mod hours;
 mod labels;
 mod link;
+mod offers;
 pub mod phone;
 mod prose;
+pub mod signals;
 mod structured;
 pub mod text;
 mod widget;
+
+pub use signals::PageSignal;
 
 use crate::crawl::PageView;
 use crate::model::{Channel, ChannelKind, Evidence};
@@ -30,6 +36,17 @@ pub struct Observation {
     pub channel: Channel,
     /// Where it was seen.
     pub evidence: Evidence,
+    /// The text block it was written in, for attaching hours written next to it.
+    pub(crate) block: Option<usize>,
+}
+
+/// Everything extraction found on one page.
+#[derive(Debug, Clone, Default)]
+pub struct PageFindings {
+    /// Channel sightings.
+    pub observations: Vec<Observation>,
+    /// Page signals (deflection, navigation).
+    pub signals: Vec<PageSignal>,
 }
 
 impl Observation {
@@ -48,6 +65,7 @@ impl Observation {
                 source: source.to_owned(),
                 snippet: shorten(crate::crawl::collapse(snippet).trim(), SNIPPET_MAX),
             },
+            block: None,
         }
     }
 }
@@ -65,30 +83,91 @@ pub struct Context<'a> {
     pub site_lang: Option<&'a str>,
 }
 
-/// All observations on one page.
+/// All observations and signals on one page.
 #[must_use]
-pub fn page(view: &PageView<'_>, context: &Context<'_>) -> Vec<Observation> {
+pub fn page(view: &PageView<'_>, context: &Context<'_>) -> PageFindings {
+    let rules = context.rules;
     let region = region_for(context, view.lang.or(context.site_lang));
     let region = region.as_deref();
     let blocks = text::blocks(view.document);
-    let page_text_lower = blocks
-        .iter()
-        .map(|b| b.text.to_lowercase())
-        .collect::<Vec<_>>()
-        .join("\n");
-    let mut out = link::observe(view, context.rules, region);
-    out.extend(prose::phones(view, &blocks, context.rules, region));
-    out.extend(prose::emails(view, &blocks, context.rules));
-    out.extend(structured::observe(view, context.rules, region));
-    let widgets = widget::observe(view, context.rules, &page_text_lower);
+    let blocks_lower: Vec<String> = blocks.iter().map(|b| b.text.to_lowercase()).collect();
+    let page_text_lower = blocks_lower.join("\n");
+
+    let mut out = link::observe(view, &blocks, rules, region);
+    out.extend(prose::phones(view, &blocks, rules, region));
+    out.extend(prose::emails(view, &blocks, rules));
+    for (i, block) in blocks.iter().enumerate() {
+        if block.text.bytes().any(|b| b.is_ascii_digit()) {
+            out.extend(
+                address::in_text(view, &block.text, rules, region)
+                    .into_iter()
+                    .map(|mut o| {
+                        o.block = Some(i);
+                        o
+                    }),
+            );
+        }
+    }
+    out.extend(structured::observe(view, rules, region));
+    let widgets = widget::observe(view, rules, &page_text_lower);
     out.extend(form::observe(
         view,
-        context.rules,
+        rules,
         &widgets.captchas,
         &page_text_lower,
     ));
+    let vendor_chat = widgets
+        .observations
+        .iter()
+        .any(|o| o.channel.kind == ChannelKind::Chat);
     out.extend(widgets.observations);
-    out
+    // A "Chat starten" button on a page that embeds a known chat product is that product.
+    out.extend(
+        offers::observe(view, rules, &page_text_lower)
+            .into_iter()
+            .filter(|o| !(vendor_chat && o.channel.kind == ChannelKind::Chat)),
+    );
+    attach_hours(&mut out, &blocks, rules);
+    PageFindings {
+        observations: out,
+        signals: signals::observe(view, rules, &blocks_lower),
+    }
+}
+
+/// Hours written in a channel's own block, else in the block after it, else the one before.
+fn attach_hours(observations: &mut [Observation], blocks: &[text::Block], rules: &Rules) {
+    let mut cache: Vec<Option<Vec<String>>> = vec![None; blocks.len()];
+    let mut hours_of = |i: usize| -> Vec<String> {
+        cache[i]
+            .get_or_insert_with(|| hours::in_text(&blocks[i].text, &rules.hours))
+            .clone()
+    };
+    for obs in observations.iter_mut() {
+        let Some(i) = obs.block else { continue };
+        if !matches!(
+            obs.channel.kind,
+            ChannelKind::Phone
+                | ChannelKind::Chat
+                | ChannelKind::Callback
+                | ChannelKind::Video
+                | ChannelKind::Messenger
+        ) || !obs.channel.hours.is_empty()
+        {
+            continue;
+        }
+        for j in [Some(i), i.checked_add(1), i.checked_sub(1)]
+            .into_iter()
+            .flatten()
+        {
+            if j < blocks.len() {
+                let hours = hours_of(j);
+                if !hours.is_empty() {
+                    obs.channel.hours = hours;
+                    break;
+                }
+            }
+        }
+    }
 }
 
 /// The default region for national phone numbers on a page: `--country`, else the page's

@@ -83,6 +83,7 @@ pub(super) fn phones(
             obs.channel.mode = Mode::Human;
             obs.channel.labels = label.roles;
             obs.channel.price_note = labels::price_note(&text[end..], &window, &rules.labels);
+            obs.block = Some(i);
             out.push(obs);
         }
     }
@@ -91,8 +92,8 @@ pub(super) fn phones(
 
 /// E-mail addresses in text blocks (plain or written out), `data-` attributes and inline scripts.
 pub(super) fn emails(view: &PageView<'_>, blocks: &[Block], rules: &Rules) -> Vec<Observation> {
-    let mut found: Vec<(String, &'static str, String)> = Vec::new();
-    for block in blocks {
+    let mut found: Vec<(String, &'static str, String, Option<usize>)> = Vec::new();
+    for (i, block) in blocks.iter().enumerate() {
         let text = block.text.as_str();
         if !text.contains('@') && !has_written_at(text) {
             continue;
@@ -107,7 +108,7 @@ pub(super) fn emails(view: &PageView<'_>, blocks: &[Block], rules: &Rules) -> Ve
             let snippet = text
                 .find(address.split('@').next().unwrap_or(""))
                 .map_or_else(|| text.to_owned(), |i| around(text, i, i));
-            found.push((address, "text", snippet));
+            found.push((address, "text", snippet, Some(i)));
         }
     }
     for element in view.document.tree.nodes() {
@@ -116,7 +117,12 @@ pub(super) fn emails(view: &PageView<'_>, blocks: &[Block], rules: &Rules) -> Ve
         };
         if e.attrs().any(|(n, _)| n.starts_with("data-")) && !is_hidden(e) {
             for address in email::in_data_attributes(e.attrs()) {
-                found.push((address, "data_attribute", format!("<{} data-…>", e.name())));
+                found.push((
+                    address,
+                    "data_attribute",
+                    format!("<{} data-…>", e.name()),
+                    None,
+                ));
             }
         }
     }
@@ -141,6 +147,7 @@ pub(super) fn emails(view: &PageView<'_>, blocks: &[Block], rules: &Rules) -> Ve
                     address,
                     "inline_script",
                     "<script> assembles the address".into(),
+                    None,
                 ));
             }
         }
@@ -151,7 +158,7 @@ pub(super) fn emails(view: &PageView<'_>, blocks: &[Block], rules: &Rules) -> Ve
     let source_lower = view.html.to_lowercase();
     found
         .into_iter()
-        .map(|(address, source, snippet)| {
+        .map(|(address, source, snippet, block)| {
             let no_reply = email::is_no_reply(&address, &rules.labels.no_reply);
             let obfuscated = !source_lower.contains(&address);
             let mut obs = Observation::new(ChannelKind::Email, &address, view, source, &snippet);
@@ -161,6 +168,7 @@ pub(super) fn emails(view: &PageView<'_>, blocks: &[Block], rules: &Rules) -> Ve
                 obfuscated,
                 no_reply,
             });
+            obs.block = block;
             obs
         })
         .collect()

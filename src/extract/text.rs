@@ -7,6 +7,7 @@
 //! `direction: rtl; unicode-bidi: bidi-override` reads `info@acme.de`). Blocks keep their order,
 //! so a label in one block (`<dt>Telefon</dt>`) can be found for a number in the next.
 
+use ego_tree::NodeId;
 use ego_tree::iter::Edge;
 use scraper::{ElementRef, Html, Node};
 
@@ -17,6 +18,9 @@ pub struct Block {
     pub text: String,
     /// The block was text turned back from right-to-left display.
     pub reversed: bool,
+    /// The links (`<a>`) whose text is part of this block, so link extractors can find the text
+    /// around a link.
+    pub anchors: Vec<NodeId>,
 }
 
 /// Elements whose content is never shown as text.
@@ -108,6 +112,7 @@ fn is_rtl_override(element: &scraper::node::Element) -> bool {
 struct Builder {
     blocks: Vec<Block>,
     current: String,
+    anchors: Vec<NodeId>,
     /// Start offsets in `current` of open right-to-left elements.
     rtl: Vec<usize>,
     reversed: bool,
@@ -120,8 +125,10 @@ impl Builder {
             self.blocks.push(Block {
                 text,
                 reversed: self.reversed,
+                anchors: std::mem::take(&mut self.anchors),
             });
         }
+        self.anchors.clear();
         self.current.clear();
         self.reversed = false;
     }
@@ -159,6 +166,7 @@ pub fn blocks(document: &Html) -> Vec<Block> {
     let mut builder = Builder {
         blocks: Vec::new(),
         current: String::new(),
+        anchors: Vec::new(),
         rtl: Vec::new(),
         reversed: false,
     };
@@ -177,6 +185,8 @@ pub fn blocks(document: &Html) -> Vec<Block> {
                         builder.current.push('\n');
                     } else if BLOCKS.contains(&name) {
                         builder.flush();
+                    } else if name == "a" {
+                        builder.anchors.push(node.id());
                     }
                     if is_rtl_override(element) {
                         builder.rtl.push(builder.current.len());
@@ -221,9 +231,12 @@ pub fn blocks(document: &Html) -> Vec<Block> {
 #[must_use]
 pub fn of(element: ElementRef<'_>) -> String {
     let mut out = String::new();
+    let top = element.id();
     for node in element.descendants() {
         if let Node::Text(t) = node.value() {
-            let hidden = node.ancestors().any(|a| {
+            // Only what lies between the text and the element hides it; the caller judges the
+            // element itself (a <button> has visible text even though blocks skip scripts).
+            let hidden = node.ancestors().take_while(|a| a.id() != top).any(|a| {
                 a.value()
                     .as_element()
                     .is_some_and(|e| SKIPPED.contains(&e.name()) || is_hidden(e))

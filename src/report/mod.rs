@@ -181,6 +181,7 @@ pub(crate) mod sample {
             findings: vec![],
             score: Score::not_computed(),
             probes: vec![],
+            signals: vec![],
         }
     }
 }

@@ -12,8 +12,10 @@ use serde::Deserialize;
 
 use crate::model::PageKind;
 
+pub mod cues;
 pub mod vendors;
 
+pub use cues::{AddressCues, HoursCues, OfferCues, SignalCues, SignalKind};
 pub use vendors::{Vendor, VendorKind, Vendors};
 
 /// Every file under `rules/` as (path below `rules/`, text), embedded at build time by `build.rs`.
@@ -30,6 +32,14 @@ pub struct Rules {
     pub chat: ChatCues,
     /// What makes a form a contact form.
     pub forms: FormCues,
+    /// Hours words.
+    pub hours: HoursCues,
+    /// Offers named by links and buttons.
+    pub offers: OfferCues,
+    /// Page signals (deflection).
+    pub signals: SignalCues,
+    /// Street words and the address patterns built from them.
+    pub address: AddressCues,
     /// Vendor fingerprints.
     pub vendors: Vendors,
 }
@@ -215,12 +225,63 @@ impl Rules {
         ] {
             normalize_words(&file, &text, key, list)?;
         }
+        let (file, text) = source("cues/hours.toml")?;
+        let mut hours: HoursCues = parse(&file, &text)?;
+        normalize_words(&file, &text, "always", &mut hours.always)?;
+        normalize_words(&file, &text, "labels", &mut hours.labels)?;
+
+        let (file, text) = source("cues/offers.toml")?;
+        let mut offers: OfferCues = parse(&file, &text)?;
+        for offer in &mut offers.offers {
+            normalize_words(&file, &text, "words", &mut offer.words)?;
+        }
+
+        let (file, text) = source("cues/signals.toml")?;
+        let mut signals: SignalCues = parse(&file, &text)?;
+        let mut ids = HashSet::new();
+        for signal in &mut signals.signals {
+            if !ids.insert(signal.id.clone()) {
+                return Err(invalid_at(
+                    &file,
+                    &text,
+                    &format!("\"{}\"", signal.id),
+                    format!(
+                        "signal \"{}\" is defined twice; ids must be unique",
+                        signal.id
+                    ),
+                ));
+            }
+            normalize_words(&file, &text, "words", &mut signal.words)?;
+        }
+
+        let (file, text) = source("cues/address.toml")?;
+        let mut address: AddressCues = parse(&file, &text)?;
+        for (key, list) in [
+            ("suffixes", &mut address.dach.suffixes),
+            ("prefixes", &mut address.dach.prefixes),
+            ("street_types", &mut address.uk.street_types),
+            ("street_types", &mut address.us.street_types),
+            ("street_types", &mut address.es.street_types),
+        ] {
+            normalize_words(&file, &text, key, list)?;
+        }
+        address.compile().map_err(|e| RulesError::Invalid {
+            file: file.clone(),
+            line: 1,
+            column: 1,
+            reason: format!("the street words make a pattern that does not compile: {e}"),
+        })?;
+
         let vendors = Vendors::load(&group(dir, "vendors/")?)?;
         Ok(Self {
             pages,
             labels,
             chat,
             forms,
+            hours,
+            offers,
+            signals,
+            address,
             vendors,
         })
     }

@@ -1,0 +1,131 @@
+//! Postal addresses in text blocks, by the conventions of `rules/cues/address.toml` (street and
+//! number, then postcode and town).
+
+use super::Observation;
+use super::structured::format_address;
+use crate::crawl::PageView;
+use crate::model::{ChannelKind, Mode, PostalAddress};
+use crate::rules::Rules;
+
+/// Addresses written in one block of text.
+pub(super) fn in_text(
+    view: &PageView<'_>,
+    text: &str,
+    rules: &Rules,
+    region: Option<&str>,
+) -> Vec<Observation> {
+    let mut out = Vec::new();
+    for (convention, pattern) in &rules.address.patterns {
+        for caps in pattern.captures_iter(text) {
+            let get = |name: &str| caps.name(name).map(|m| crate::crawl::collapse(m.as_str()));
+            let postcode = get("postcode");
+            let country = match (*convention, postcode.as_deref().map(str::len)) {
+                ("dach", Some(5)) => Some("DE".to_owned()),
+                ("dach", Some(4)) => region
+                    .filter(|r| matches!(*r, "AT" | "CH" | "LI"))
+                    .map(str::to_owned),
+                ("uk", _) => Some("GB".to_owned()),
+                ("us", _) => Some("US".to_owned()),
+                ("es", _) => Some("ES".to_owned()),
+                _ => None,
+            };
+            let address = PostalAddress {
+                street: get("street"),
+                postcode,
+                locality: get("town"),
+                country,
+            };
+            let value = format_address(&address);
+            let whole = caps.get(0).map_or("", |m| m.as_str());
+            let mut obs = Observation::new(ChannelKind::PostalAddress, &value, view, "text", whole);
+            obs.channel.address = Some(address);
+            obs.channel.mode = Mode::Human;
+            out.push(obs);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use scraper::Html;
+    use url::Url;
+
+    fn found(text: &str, region: Option<&str>) -> Vec<(String, Option<String>)> {
+        let rules = Rules::embedded().unwrap();
+        let document = Html::parse_document("");
+        let url = Url::parse("https://acme.de/").unwrap();
+        let view = PageView {
+            url: &url,
+            document: &document,
+            lang: None,
+            html: "",
+        };
+        in_text(&view, text, &rules, region)
+            .into_iter()
+            .map(|o| {
+                let country = o.channel.address.as_ref().and_then(|a| a.country.clone());
+                (o.channel.value, country)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn addresses_as_companies_write_them() {
+        let de = |t| found(t, Some("DE"));
+        assert_eq!(
+            de("ACME Haushaltswaren GmbH\nMusterstraße 12\n80331 München"),
+            [(
+                "Musterstraße 12, 80331 München".to_owned(),
+                Some("DE".to_owned())
+            )]
+        );
+        assert_eq!(
+            de("Kaputt Handel e.K. · Alte Messe 7 · D-04103 Leipzig"),
+            [(
+                "Alte Messe 7, 04103 Leipzig".to_owned(),
+                Some("DE".to_owned())
+            )]
+        );
+        assert_eq!(
+            de("Industriestr. 3a, 12345 Bad Musterstadt"),
+            [(
+                "Industriestr. 3a, 12345 Bad Musterstadt".to_owned(),
+                Some("DE".to_owned())
+            )]
+        );
+        assert_eq!(
+            found("Mariahilfer Straße 101, 1060 Wien", Some("AT")),
+            [(
+                "Mariahilfer Straße 101, 1060 Wien".to_owned(),
+                Some("AT".to_owned())
+            )]
+        );
+        assert_eq!(
+            found(
+                "Northwind Energy Ltd\n12 Wellington Street\nLeeds LS1 4DL",
+                Some("GB")
+            ),
+            [(
+                "12 Wellington Street, LS1 4DL Leeds".to_owned(),
+                Some("GB".to_owned())
+            )]
+        );
+        assert_eq!(
+            found("1200 South Sixth Street, Springfield, IL 62703", Some("US")),
+            [(
+                "1200 South Sixth Street, 62703 Springfield".to_owned(),
+                Some("US".to_owned())
+            )]
+        );
+        assert_eq!(
+            found("Calle de Alcalá 45, 28014 Madrid", Some("ES")),
+            [(
+                "Calle de Alcalá 45, 28014 Madrid".to_owned(),
+                Some("ES".to_owned())
+            )]
+        );
+        assert!(de("Lieferung in 2–3 Werktagen an 12345 Kunden").is_empty());
+    }
+}

@@ -1,0 +1,68 @@
+//! Opening and service hours written in a block of text: day-and-time ranges in German, English
+//! and Spanish, and round-the-clock words from `rules/cues/hours.toml`. The extract stage attaches
+//! them to the channels written in the same or a neighbouring block.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use crate::crawl::classify::starts_word;
+use crate::rules::HoursCues;
+
+/// The hours written in one block of text, as written.
+pub(super) fn in_text(text: &str, cues: &HoursCues) -> Vec<String> {
+    static RANGES: LazyLock<Regex> = LazyLock::new(|| {
+        let de_day = r"(?:mo(?:ntag)?|di(?:enstag)?|mi(?:ttwoch)?|do(?:nnerstag)?|fr(?:eitag)?|sa(?:mstag)?|so(?:nntag)?|werktags|täglich|feiertags?)";
+        let en_day = r"(?:mon(?:day)?|tue(?:s|sday)?|wed(?:nesday)?|thu(?:rs|rsday)?|fri(?:day)?|sat(?:urday)?|sun(?:day)?|weekdays|daily|bank holidays)";
+        let es_day = r"(?:lunes|martes|miércoles|jueves|viernes|sábados?|domingos?|festivos)";
+        let day = format!("(?:{de_day}|{en_day}|{es_day})");
+        let time = r"\d{1,2}(?:[:.]\d{2})?\s*(?:uhr|h|am|pm|a\.m\.|p\.m\.)?";
+        Regex::new(&format!(
+            r"(?i)\b{day}\.?(?:\s*(?:bis|to|a|–|-|und|&|,)\s*{day}\.?)*\s*[,:]?\s*(?:von\s*|from\s*|de\s*)?{time}\s*(?:bis|to|a|–|-)\s*{time}(?:\s*(?:und|and|y|,|/)\s*{time}\s*(?:bis|to|a|–|-)\s*{time})?"
+        ))
+        .expect("valid regex")
+    });
+    let mut out: Vec<String> = RANGES
+        .find_iter(text)
+        .map(|m| crate::crawl::collapse(m.as_str().trim_end_matches([',', ' '])))
+        .collect();
+    let lower = text.to_lowercase();
+    if let Some(word) = cues.always.iter().find(|w| contains_word(&lower, w)) {
+        out.push(word.clone());
+    }
+    out
+}
+
+fn contains_word(text: &str, word: &str) -> bool {
+    // "24h" and "24/7" start with digits, so plain containment with a boundary check.
+    starts_word(text, word)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::Rules;
+
+    fn hours(text: &str) -> Vec<String> {
+        in_text(text, &Rules::embedded().unwrap().hours)
+    }
+
+    #[test]
+    fn ranges_as_written() {
+        assert_eq!(
+            hours("Hotline: Mo–Fr 8–20 Uhr, Sa 9–14 Uhr"),
+            ["Mo–Fr 8–20 Uhr", "Sa 9–14 Uhr"]
+        );
+        assert_eq!(
+            hours("erreichbar Montag bis Freitag von 08:00 bis 18:00 Uhr"),
+            ["Montag bis Freitag von 08:00 bis 18:00 Uhr"]
+        );
+        assert_eq!(hours("Lines are open Mon-Fri 9am-5pm"), ["Mon-Fri 9am-5pm"]);
+        assert_eq!(
+            hours("de lunes a viernes de 9:00 a 18:00 h"),
+            ["lunes a viernes de 9:00 a 18:00 h"]
+        );
+        assert_eq!(hours("Störungsdienst rund um die Uhr"), ["rund um die uhr"]);
+        assert!(hours("Lieferung in 2–3 Werktagen").is_empty());
+    }
+}

@@ -1,0 +1,176 @@
+//! Contact offers named by links, buttons and headings (`rules/cues/offers.toml`): a callback,
+//! a video consultation, an appointment, a chat, where no vendor's embed code gives them away.
+
+use scraper::{ElementRef, Selector};
+
+use super::Observation;
+use super::text::{self, is_hidden};
+use super::widget::{cues_in, refine};
+use crate::crawl::PageView;
+use crate::crawl::classify::starts_word;
+use crate::model::ChannelKind;
+use crate::rules::Rules;
+
+/// Longest text of a link, button or heading that can name an offer.
+const MAX_LABEL: usize = 80;
+
+/// Offers on one page.
+pub(super) fn observe(
+    view: &PageView<'_>,
+    rules: &Rules,
+    page_text_lower: &str,
+) -> Vec<Observation> {
+    thread_local! {
+        static ELEMENTS: Selector = Selector::parse("a, button, [role=button], h1, h2, h3, h4, input[type=submit], input[type=button]")
+            .expect("valid selector");
+    }
+    let mut out: Vec<Observation> = Vec::new();
+    ELEMENTS.with(|elements| {
+        for element in view.document.select(elements) {
+            if is_hidden(element.value())
+                || element
+                    .ancestors()
+                    .any(|a| a.value().as_element().is_some_and(is_hidden))
+            {
+                continue;
+            }
+            let label = label_of(element);
+            if label.is_empty() || label.chars().count() > MAX_LABEL {
+                continue;
+            }
+            let lower = label.to_lowercase();
+            let Some(offer) = rules
+                .offers
+                .offers
+                .iter()
+                .find(|o| o.words.iter().any(|w| starts_word(&lower, w)))
+            else {
+                continue;
+            };
+            let mode = if offer.kind == ChannelKind::Chat {
+                refine(offer.mode, cues_in(page_text_lower, &rules.chat))
+            } else {
+                offer.mode
+            };
+            let href = element
+                .value()
+                .attr("href")
+                .map(str::trim)
+                .filter(|h| !h.is_empty() && !h.starts_with('#') && !h.starts_with("javascript:"))
+                .and_then(|h| view.url.join(h).ok())
+                .filter(|u| matches!(u.scheme(), "http" | "https"));
+            let mut obs = Observation::new(offer.kind, &label, view, "offer", &label);
+            obs.channel.mode = mode;
+            obs.channel.url = href.map(|u| u.to_string());
+            if !out
+                .iter()
+                .any(|o| o.channel.kind == offer.kind && o.channel.url == obs.channel.url)
+            {
+                out.push(obs);
+            }
+        }
+    });
+    out
+}
+
+fn label_of(element: ElementRef<'_>) -> String {
+    let e = element.value();
+    if e.name() == "input" {
+        return e.attr("value").unwrap_or("").trim().to_owned();
+    }
+    let text = text::of(element);
+    if text.is_empty() {
+        e.attr("aria-label")
+            .or_else(|| e.attr("title"))
+            .unwrap_or("")
+            .trim()
+            .to_owned()
+    } else {
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Mode;
+    use scraper::Html;
+    use url::Url;
+
+    fn run(html: &str) -> Vec<(ChannelKind, String, Mode, Option<String>)> {
+        let rules = Rules::embedded().unwrap();
+        let document = Html::parse_document(html);
+        let url = Url::parse("https://acme.de/service/").unwrap();
+        let view = PageView {
+            url: &url,
+            document: &document,
+            lang: None,
+            html,
+        };
+        let text: String = text::blocks(&document)
+            .into_iter()
+            .map(|b| b.text.to_lowercase())
+            .collect::<Vec<_>>()
+            .join("\n");
+        observe(&view, &rules, &text)
+            .into_iter()
+            .map(|o| {
+                (
+                    o.channel.kind,
+                    o.channel.value,
+                    o.channel.mode,
+                    o.channel.url,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn links_buttons_and_headings_name_offers() {
+        let found = run(
+            "<h2>Rückruf-Service</h2><a href='/rueckruf/'>Rückruf anfordern</a>\
+             <button>Videoberatung starten</button>\
+             <a href='https://termine.acme.de/buchen'>Termin vereinbaren</a>\
+             <p>Über unseren Rückruf-Service erfahren Sie mehr in unserem langen Artikel über Kundenservice, der hier nicht als Angebot zählt.</p>\
+             <a href='#' style='display:none'>Chat starten</a>",
+        );
+        assert_eq!(
+            found,
+            [
+                (
+                    ChannelKind::Callback,
+                    "Rückruf-Service".to_owned(),
+                    Mode::Human,
+                    None
+                ),
+                (
+                    ChannelKind::Callback,
+                    "Rückruf anfordern".to_owned(),
+                    Mode::Human,
+                    Some("https://acme.de/rueckruf/".to_owned())
+                ),
+                (
+                    ChannelKind::Video,
+                    "Videoberatung starten".to_owned(),
+                    Mode::Human,
+                    None
+                ),
+                (
+                    ChannelKind::Appointment,
+                    "Termin vereinbaren".to_owned(),
+                    Mode::Human,
+                    Some("https://termine.acme.de/buchen".to_owned())
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_chat_button_takes_its_mode_from_the_page() {
+        let found =
+            run("<button>Chat starten</button><p>Unser virtueller Assistent hilft Ihnen.</p>");
+        assert_eq!(found[0].2, Mode::Bot);
+        let found = run("<button>Chat starten</button>");
+        assert_eq!(found[0].2, Mode::Unknown);
+    }
+}
