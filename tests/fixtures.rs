@@ -7,14 +7,17 @@ mod support;
 use std::collections::BTreeMap;
 
 use reachaudit::crawl::{CrawlOptions, Start};
-use reachaudit::model::Report;
+use reachaudit::model::{Channel, ChannelKind, Report};
 use reachaudit::rules::Rules;
 use reachaudit::{AuditOptions, audit};
 use serde::Deserialize;
 use support::{TestServer, fixtures};
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Expected {
+    #[allow(dead_code)]
+    about: String,
     country: Option<String>,
     channels: Vec<ExpectedChannel>,
     pages: Vec<ExpectedPage>,
@@ -24,18 +27,44 @@ struct Expected {
     not_found: Vec<ExpectedChannel>,
     #[serde(default)]
     errors: Vec<ExpectedError>,
+    /// Deflection signals the site must show (exactly these).
+    #[serde(default)]
+    deflection: Vec<String>,
+    /// Whether pages link to the contact page from navigation, header or footer.
+    #[serde(default)]
+    contact_link_in_navigation: Option<bool>,
 }
 
+/// One channel: `kind` plus what identifies it (`e164`, `address`, `postal`, `vendor`, `url`,
+/// `value`), `clicks`, and optional attributes to check.
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ExpectedChannel {
     kind: String,
     e164: Option<String>,
     address: Option<String>,
+    postal: Option<String>,
+    vendor: Option<String>,
+    url: Option<String>,
+    value: Option<String>,
     #[serde(default)]
     clicks: Option<u32>,
+    mode: Option<String>,
+    #[serde(rename = "type")]
+    phone_type: Option<String>,
+    labels: Option<Vec<String>>,
+    price_note: Option<String>,
+    hours: Option<bool>,
+    obfuscated: Option<bool>,
+    no_reply: Option<bool>,
+    captcha: Option<String>,
+    login_required: Option<bool>,
+    #[allow(dead_code)]
+    note: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ExpectedPage {
     path: String,
     clicks: Option<u32>,
@@ -43,6 +72,7 @@ struct ExpectedPage {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ExpectedError {
     path: String,
     kind: String,
@@ -83,58 +113,202 @@ fn path_of(url: &str) -> String {
     }
 }
 
-fn channel_key(kind: &str, e164: Option<&str>, address: Option<&str>) -> String {
-    format!("{kind} {}", e164.or(address).unwrap_or("?"))
+/// A URL of the site itself as its path (the port differs per run); other sites' URLs whole.
+fn site_relative(url: &str, origin: &str) -> String {
+    match url.strip_prefix(origin.trim_end_matches('/')) {
+        Some(rest) if rest.starts_with('/') || rest.is_empty() => {
+            if rest.is_empty() {
+                "/".to_owned()
+            } else {
+                rest.to_owned()
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+fn found_key(c: &Channel, origin: &str) -> String {
+    let id = if let Some(p) = &c.phone {
+        p.e164.clone()
+    } else if let Some(e) = &c.email {
+        e.address.clone()
+    } else if c.kind == ChannelKind::PostalAddress {
+        c.value.to_lowercase()
+    } else if let Some(v) = &c.vendor {
+        match &c.url {
+            Some(u) => format!("{v} {}", site_relative(u, origin)),
+            None => v.clone(),
+        }
+    } else if let Some(u) = &c.url {
+        site_relative(u, origin)
+    } else {
+        c.value.to_lowercase()
+    };
+    format!("{} {id}", c.kind.as_str())
+}
+
+fn wanted_key(c: &ExpectedChannel) -> String {
+    let id = c
+        .e164
+        .clone()
+        .or_else(|| c.address.clone())
+        .or_else(|| c.postal.as_ref().map(|p| p.to_lowercase()))
+        .or_else(|| match (&c.vendor, &c.url) {
+            (Some(v), Some(u)) => Some(format!("{v} {u}")),
+            (Some(v), None) => Some(v.clone()),
+            (None, Some(u)) => Some(u.clone()),
+            (None, None) => None,
+        })
+        .or_else(|| c.value.as_ref().map(|v| v.to_lowercase()))
+        .unwrap_or_else(|| "?".to_owned());
+    format!("{} {id}", c.kind)
+}
+
+fn enum_name<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// The optional attribute checks of one expected channel against the channel found.
+fn attributes(key: &str, want: &ExpectedChannel, got: &Channel, problems: &mut Vec<String>) {
+    let mut check = |what: &str, expected: Option<String>, actual: String| {
+        if let Some(expected) = expected {
+            if expected != actual {
+                problems.push(format!("{key}: {what} {actual:?}, expected {expected:?}"));
+            }
+        }
+    };
+    check("mode", want.mode.clone(), enum_name(&got.mode));
+    check(
+        "type",
+        want.phone_type.clone(),
+        got.phone
+            .as_ref()
+            .map(|p| p.kind.as_str().to_owned())
+            .unwrap_or_default(),
+    );
+    check(
+        "labels",
+        want.labels.as_ref().map(|l| l.join(",")),
+        got.labels.join(","),
+    );
+    check(
+        "price_note",
+        want.price_note.clone(),
+        got.price_note.clone().unwrap_or_default(),
+    );
+    check(
+        "hours",
+        want.hours.map(|h| h.to_string()),
+        (!got.hours.is_empty()).to_string(),
+    );
+    check(
+        "obfuscated",
+        want.obfuscated.map(|b| b.to_string()),
+        got.email.as_ref().is_some_and(|e| e.obfuscated).to_string(),
+    );
+    check(
+        "no_reply",
+        want.no_reply.map(|b| b.to_string()),
+        got.email.as_ref().is_some_and(|e| e.no_reply).to_string(),
+    );
+    check(
+        "captcha",
+        want.captcha.clone(),
+        got.form
+            .as_ref()
+            .and_then(|f| f.captcha.clone())
+            .unwrap_or_default(),
+    );
+    check(
+        "login_required",
+        want.login_required.map(|b| b.to_string()),
+        got.form
+            .as_ref()
+            .is_some_and(|f| f.login_required)
+            .to_string(),
+    );
 }
 
 /// Compares a report with the expectations; returns every mismatch, not just the first.
-fn check(name: &str, report: &Report, expected: &Expected) -> Vec<String> {
+fn check(name: &str, report: &Report, expected: &Expected, origin: &str) -> Vec<String> {
     let mut problems = Vec::new();
     assert!(
         report.evaluated,
         "{name}: not evaluated: {:?}",
         report.reason
     );
-    let found: BTreeMap<String, Option<u32>> = report
+    let found: BTreeMap<String, &Channel> = report
         .channels
         .iter()
-        .map(|c| {
-            let key = channel_key(
-                c.kind.as_str(),
-                c.phone.as_ref().map(|p| p.e164.as_str()),
-                c.email.as_ref().map(|e| e.address.as_str()),
-            );
-            (key, c.clicks)
-        })
+        .map(|c| (found_key(c, origin), c))
         .collect();
-    let wanted: BTreeMap<String, Option<u32>> = expected
-        .channels
-        .iter()
-        .map(|c| {
-            (
-                channel_key(&c.kind, c.e164.as_deref(), c.address.as_deref()),
-                c.clicks,
-            )
-        })
-        .collect();
-    for (key, clicks) in &wanted {
-        match found.get(key) {
-            None => problems.push(format!("missing channel {key}")),
-            Some(got) if got != clicks => {
-                problems.push(format!("{key}: clicks {got:?}, expected {clicks:?}"));
-            }
-            _ => {}
+    let mut wanted = BTreeMap::new();
+    for c in &expected.channels {
+        let key = wanted_key(c);
+        if wanted.insert(key.clone(), c).is_some() {
+            problems.push(format!("expected.json lists {key} twice"));
         }
     }
-    for key in found.keys().filter(|k| !wanted.contains_key(*k)) {
-        problems.push(format!("unexpected channel {key}"));
+    for (key, want) in &wanted {
+        match found.get(key) {
+            None => problems.push(format!("missing channel {key}")),
+            Some(got) => {
+                if got.clicks != want.clicks {
+                    problems.push(format!(
+                        "{key}: clicks {:?}, expected {:?}",
+                        got.clicks, want.clicks
+                    ));
+                }
+                attributes(key, want, got, &mut problems);
+            }
+        }
+    }
+    for (key, got) in &found {
+        if !wanted.contains_key(key) {
+            let seen = got
+                .evidence
+                .first()
+                .map(|e| format!("{} «{}»", site_relative(&e.url, origin), e.snippet))
+                .unwrap_or_default();
+            problems.push(format!(
+                "unexpected channel {key} (clicks {:?}) at {seen}",
+                got.clicks
+            ));
+        }
     }
     for c in &expected.not_found {
-        let key = channel_key(&c.kind, c.e164.as_deref(), c.address.as_deref());
+        let key = wanted_key(c);
         if found.contains_key(&key) {
             problems.push(format!(
-                "{key} must not be found (only on a disallowed page)"
+                "{key} must not be found (a decoy or a disallowed page)"
             ));
+        }
+    }
+    let deflection: Vec<&str> = report
+        .signals
+        .iter()
+        .filter(|s| s.deflection)
+        .map(|s| s.id.as_str())
+        .collect();
+    let mut want_deflection: Vec<&str> = expected.deflection.iter().map(String::as_str).collect();
+    want_deflection.sort_unstable();
+    let mut got_deflection = deflection.clone();
+    got_deflection.sort_unstable();
+    if got_deflection != want_deflection {
+        problems.push(format!(
+            "deflection signals {got_deflection:?}, expected {want_deflection:?}"
+        ));
+    }
+    if let Some(want) = expected.contact_link_in_navigation {
+        let got = report
+            .signals
+            .iter()
+            .any(|s| s.id == "contact_link_in_navigation");
+        if got != want {
+            problems.push(format!("contact_link_in_navigation {got}, expected {want}"));
         }
     }
     for page in &expected.pages {
@@ -191,8 +365,9 @@ fn check(name: &str, report: &Report, expected: &Expected) -> Vec<String> {
 fn over_http(name: &str) {
     let expected = expected(name);
     let server = TestServer::fixture(name);
-    let report = run(&server.url("/"), &options(expected.country.as_deref()));
-    let mut problems = check(name, &report, &expected);
+    let origin = server.url("/");
+    let report = run(&origin, &options(expected.country.as_deref()));
+    let mut problems = check(name, &report, &expected, &origin);
     let requested = server.paths();
     for path in &expected.never_requested {
         if requested.iter().any(|p| p.starts_with(path.as_str())) {
@@ -229,7 +404,12 @@ fn as_directory(name: &str) {
     let expected = expected(name);
     let dir = fixtures().join(name);
     let report = run(dir.to_str().unwrap(), &options(expected.country.as_deref()));
-    let problems = check(name, &report, &expected);
+    let problems = check(
+        name,
+        &report,
+        &expected,
+        reachaudit::crawl::DEFAULT_LOCAL_BASE,
+    );
     assert!(
         problems.is_empty(),
         "{name} as a directory:\n  {}",
