@@ -12,6 +12,7 @@ pub mod extract;
 pub mod model;
 pub mod report;
 pub mod rules;
+pub mod score;
 pub mod synthesize;
 
 use std::collections::HashMap;
@@ -188,7 +189,7 @@ pub async fn audit(
         Start::File(_) => SourceKind::File,
     };
     let duration_ms = u64::try_from(output.duration.as_millis()).unwrap_or(u64::MAX);
-    Ok(Report {
+    let mut report = Report {
         schema_version: model::SCHEMA_VERSION.to_owned(),
         tool: Tool::current(),
         target: Target {
@@ -213,7 +214,9 @@ pub async fn audit(
         findings: Vec::new(),
         score: Score::not_computed(),
         probes: Vec::new(),
-    })
+    };
+    report.score = score::score(&report, &rules.scoring);
+    Ok(report)
 }
 
 #[cfg(test)]

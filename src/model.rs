@@ -611,10 +611,31 @@ impl Score {
 /// One scored category.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CategoryScore {
-    /// Category id, e.g. `channels`.
+    /// Category id, e.g. `human_channels`.
     pub id: String,
+    /// Title for readers.
+    #[serde(default)]
+    pub title: String,
     /// 0–100, or `null` when nothing in it could be evaluated.
     pub score: Option<u32>,
     /// Its weight in the total.
     pub weight: f64,
+    /// What the score is made of, with reasons.
+    #[serde(default)]
+    pub items: Vec<ItemScore>,
+}
+
+/// One scored item of a category.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ItemScore {
+    /// Item id, e.g. `sync_human`.
+    pub id: String,
+    /// Title for readers.
+    pub title: String,
+    /// 0.0–1.0, or `null` when it does not apply.
+    pub score: Option<f64>,
+    /// Its weight in the category.
+    pub weight: f64,
+    /// Why: what was found, in one line.
+    pub reason: String,
 }

@@ -223,9 +223,24 @@ fn json_report_carries_every_contract_key() {
         .unwrap();
     assert_eq!(email["email"]["address"], "service@muster.de");
     assert_eq!(email["email"]["no_reply"], false);
+    let total = r["score"]["total"]
+        .as_u64()
+        .expect("a scored site has a total");
+    assert!(total <= 100);
     assert!(
-        r["score"]["total"].is_null(),
-        "no score is computed yet, and it must not read as 0"
+        ["A", "B", "C", "D", "E", "F"].contains(&r["score"]["grade"].as_str().unwrap()),
+        "{}",
+        r["score"]
+    );
+    let responsiveness = r["score"]["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "responsiveness")
+        .unwrap();
+    assert!(
+        responsiveness["score"].is_null(),
+        "without probes responsiveness is not measured, and must not read as 0"
     );
 }
 

@@ -7,7 +7,7 @@
 use std::fmt::Write as _;
 
 use super::Renderer;
-use crate::model::{Channel, ChannelKind, Mode, Report, RobotsStatus, SourceKind};
+use crate::model::{Channel, ChannelKind, Mode, Report, RobotsStatus, Signal, SourceKind};
 
 pub(super) struct Text;
 
@@ -67,6 +67,9 @@ fn render_one(out: &mut String, r: &Report) {
     match (r.score.total, &r.score.grade) {
         (Some(total), Some(grade)) => {
             let _ = writeln!(out, "  score   {total}/100 (grade {grade})");
+            if let Some(note) = &r.score.note {
+                let _ = writeln!(out, "          {}", clean(note));
+            }
         }
         _ => {
             let _ = writeln!(
@@ -74,6 +77,36 @@ fn render_one(out: &mut String, r: &Report) {
                 "  score   {}",
                 r.score.note.as_deref().unwrap_or("not computed")
             );
+        }
+    }
+    for category in &r.score.categories {
+        let score = category
+            .score
+            .map_or_else(|| "not measured".to_owned(), |s| format!("{s}/100"));
+        let _ = writeln!(out, "\n  {} — {score}", clean(&category.title));
+        for item in &category.items {
+            let mark = match item.score {
+                None => "  –  ".to_owned(),
+                Some(s) => format!("{:>3}% ", (s * 100.0).round()),
+            };
+            let _ = writeln!(
+                out,
+                "    {mark}{}: {}",
+                clean(&item.title),
+                clean(&item.reason)
+            );
+        }
+    }
+    let deflection: Vec<&Signal> = r.signals.iter().filter(|s| s.deflection).collect();
+    if !deflection.is_empty() {
+        let _ = writeln!(out, "\nDeflection ({})", deflection.len());
+        for s in deflection {
+            let seen = s
+                .evidence
+                .first()
+                .map(|e| format!("{}  «{}»", clean(&e.url), clean(&e.snippet)))
+                .unwrap_or_default();
+            let _ = writeln!(out, "  {}  {seen}", s.id);
         }
     }
 

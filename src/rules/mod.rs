@@ -13,6 +13,7 @@ use serde::Deserialize;
 use crate::model::PageKind;
 
 pub mod cues;
+pub mod scoring;
 pub mod vendors;
 
 pub use cues::{AddressCues, HoursCues, OfferCues, SignalCues, SignalKind};
@@ -42,6 +43,8 @@ pub struct Rules {
     pub address: AddressCues,
     /// Vendor fingerprints.
     pub vendors: Vendors,
+    /// The scoring method.
+    pub scoring: scoring::Scoring,
 }
 
 /// `rules/cues/forms.toml`.
@@ -272,8 +275,13 @@ impl Rules {
             reason: format!("the street words make a pattern that does not compile: {e}"),
         })?;
 
+        let (file, text) = source("scoring.toml")?;
+        let scoring: scoring::Scoring = parse(&file, &text)?;
+        scoring.validate(&file, &text, crate::score::ITEMS)?;
+
         let vendors = Vendors::load(&group(dir, "vendors/")?)?;
         Ok(Self {
+            scoring,
             pages,
             labels,
             chat,
@@ -447,6 +455,33 @@ mod tests {
         .unwrap();
         let rules = Rules::load(Some(dir.path())).unwrap();
         assert_eq!(rules.labels.fax, vec!["telefax".to_owned()]);
+    }
+
+    #[test]
+    fn scoring_items_must_be_known_and_weighted() {
+        let dir = tempfile::tempdir().unwrap();
+        let embedded = EMBEDDED
+            .iter()
+            .find(|(n, _)| *n == "scoring.toml")
+            .unwrap()
+            .1;
+        std::fs::write(
+            dir.path().join("scoring.toml"),
+            embedded.replace("id = \"choice\"", "id = \"vibes\""),
+        )
+        .unwrap();
+        let err = Rules::load(Some(dir.path())).unwrap_err().to_string();
+        assert!(
+            err.contains("scoring.toml:") && err.contains("\"vibes\" is not a scoring function"),
+            "{err}"
+        );
+        std::fs::write(
+            dir.path().join("scoring.toml"),
+            embedded.replace("weight = 0.15", "weight = 0"),
+        )
+        .unwrap();
+        let err = Rules::load(Some(dir.path())).unwrap_err().to_string();
+        assert!(err.contains("weight must be greater than 0"), "{err}");
     }
 
     #[test]
