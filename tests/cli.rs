@@ -290,3 +290,79 @@ fn a_single_html_file_is_one_page() {
     assert_eq!(r["target"]["source"], "file");
     assert_eq!(r["channels"].as_array().map(Vec::len), Some(2));
 }
+
+/// Adding a chat vendor is a TOML change only: a rules directory with one new vendor file makes
+/// the binary recognise a widget it did not know.
+#[test]
+fn a_new_vendor_needs_only_a_toml_file() {
+    let dir = temp_site(&[
+        (
+            "index.html",
+            "<html lang=de><title>Muster</title><a href=/kontakt/>Kontakt</a>\
+             <script src='https://cdn.plauderbox.example/widget/v2/loader.js' data-id='42'></script>\
+             <p>Live-Chat mit unseren Mitarbeitern</p></html>",
+        ),
+        (
+            "kontakt/index.html",
+            "<a href='mailto:service@muster.de'>E-Mail</a>",
+        ),
+    ]);
+    let target = dir.path().to_str().unwrap();
+    let scan = |extra: &[&str]| {
+        let mut args = vec!["scan", target, "--format", "json"];
+        args.extend_from_slice(extra);
+        let (stdout, _) = run(&args, 0);
+        let r: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        r["channels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["kind"] == "chat")
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    assert!(scan(&[]).is_empty(), "an unknown widget is not a channel");
+    let rules = temp_site(&[(
+        "vendors/plauderbox.toml",
+        r#"[[vendor]]
+id = "plauderbox"
+name = "Plauderbox"
+kind = "chat"
+mode = "unknown"
+category = "live_chat"
+confidence = 80
+source = "https://plauderbox.example/docs/embed"
+script_src = ['//cdn\.plauderbox\.example/widget/']
+"#,
+    )]);
+    let chats = scan(&["--rules", rules.path().to_str().unwrap()]);
+    assert_eq!(chats.len(), 1, "{chats:?}");
+    assert_eq!(chats[0]["vendor"], "plauderbox");
+    assert_eq!(
+        chats[0]["mode"], "human",
+        "the page promises staff in the chat"
+    );
+    assert_eq!(chats[0]["clicks"], 0);
+}
+
+#[test]
+fn a_broken_vendor_file_names_file_line_and_reason() {
+    let dir = site();
+    let rules = temp_site(&[(
+        "vendors/kaputt.toml",
+        "[[vendor]]\nid = \"kaputt\"\nname = \"Kaputt\"\nkind = \"chat\"\nmode = \"human\"\ncategory = \"live_chat\"\nconfidence = 50\nsource = \"https://kaputt.example/\"\nscript_src = ['(unclosed']\n",
+    )]);
+    let (_, stderr) = run(
+        &[
+            "scan",
+            dir.path().to_str().unwrap(),
+            "--rules",
+            rules.path().to_str().unwrap(),
+        ],
+        2,
+    );
+    assert!(
+        stderr.contains("vendors/kaputt.toml:9:") && stderr.contains("does not compile"),
+        "{stderr}"
+    );
+}
