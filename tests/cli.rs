@@ -91,7 +91,7 @@ fn bad_input_is_a_one_line_error_with_exit_2() {
 fn a_broken_rule_file_names_file_line_and_reason() {
     let rules = temp_site(&[(
         "cues/labels.toml",
-        "fax = [\"fax\"]\nphone = [\"tel\"]\nnot_phone = []\nfree = []\nno_reply = []\nfaks = 1\n",
+        "fax = [\"fax\"]\nphone = [\"tel\"]\nnot_phone = []\nthird_party = []\nfree = []\nno_reply = []\nfaks = 1\n",
     )]);
     let dir = site();
     let (_, stderr) = run(
@@ -104,7 +104,7 @@ fn a_broken_rule_file_names_file_line_and_reason() {
         2,
     );
     assert!(
-        stderr.contains("cues/labels.toml:6:1") && stderr.contains("faks"),
+        stderr.contains("cues/labels.toml:7:1") && stderr.contains("faks"),
         "{stderr}"
     );
 }

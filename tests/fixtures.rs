@@ -440,6 +440,8 @@ fixture!(bergbahnen_alpina, "bergbahnen-alpina");
 fixture!(moebel_wien, "moebel-wien");
 fixture!(cloudnote, "cloudnote");
 fixture!(kaputt_handel, "kaputt-handel");
+fixture!(mobilfunk_blitz, "mobilfunk-blitz");
+fixture!(versicherung_nordlicht, "versicherung-nordlicht");
 
 #[test]
 fn every_fixture_site_has_a_test() {

@@ -11,12 +11,17 @@ use crate::rules::Rules;
 pub(super) fn in_text(
     view: &PageView<'_>,
     text: &str,
+    previous: Option<&str>,
     rules: &Rules,
     region: Option<&str>,
 ) -> Vec<Observation> {
     let mut out = Vec::new();
     for (convention, pattern) in &rules.address.patterns {
         for caps in pattern.captures_iter(text) {
+            let start = caps.get(0).map_or(0, |m| m.start());
+            if super::labels::third_party(&text[..start], previous, &rules.labels) {
+                continue;
+            }
             let get = |name: &str| caps.name(name).map(|m| crate::crawl::collapse(m.as_str()));
             let postcode = get("postcode");
             let country = match (*convention, postcode.as_deref().map(str::len)) {
@@ -62,7 +67,7 @@ mod tests {
             lang: None,
             html: "",
         };
-        in_text(&view, text, &rules, region)
+        in_text(&view, text, None, &rules, region)
             .into_iter()
             .map(|o| {
                 let country = o.channel.address.as_ref().and_then(|a| a.country.clone());
@@ -127,5 +132,61 @@ mod tests {
             )]
         );
         assert!(de("Lieferung in 2–3 Werktagen an 12345 Kunden").is_empty());
+        assert_eq!(
+            de("Stadtwerke Musterstadt GmbH, Kundenservice, Postfach 1120, 29201 Musterstadt"),
+            [(
+                "Postfach 1120, 29201 Musterstadt".to_owned(),
+                Some("DE".to_owned())
+            )]
+        );
+        assert!(
+            de("…können Sie die Schlichtungsstelle Energie e. V., Friedrichstraße 133, 10117 Berlin, anrufen").is_empty(),
+            "another organisation's address"
+        );
+        let ch = |t| found(t, Some("CH"));
+        assert_eq!(
+            ch("Bergbahnen Alpina AG · Via Plaun 4 · 7149 Alpina GR"),
+            [("Via Plaun 4, 7149 Alpina".to_owned(), Some("CH".to_owned()))]
+        );
+        assert_eq!(
+            ch(
+                "…Verkaufsbüro an der Löwenstrasse 20, 8001 Zürich. Telefon Verkaufsbüro: 044 215 40 27"
+            ),
+            [(
+                "Löwenstrasse 20, 8001 Zürich".to_owned(),
+                Some("CH".to_owned())
+            )]
+        );
+        assert_eq!(
+            found("Write to: PO Box 7420, Leeds LS1 9NE", Some("GB")),
+            [(
+                "PO Box 7420, LS1 9NE Leeds".to_owned(),
+                Some("GB".to_owned())
+            )]
+        );
+        assert_eq!(
+            found("P.O. Box 19240, Springfield, IL 62794-9240", Some("US")),
+            [(
+                "P.O. Box 19240, 62794-9240 Springfield".to_owned(),
+                Some("US".to_owned())
+            )]
+        );
+        assert_eq!(
+            found("655 N Grand Ave E, Springfield, IL 62702", Some("US")),
+            [(
+                "655 N Grand Ave E, 62702 Springfield".to_owned(),
+                Some("US".to_owned())
+            )]
+        );
+        assert_eq!(
+            found(
+                "Northwind Energy, 12 Wellington Street, LEEDS LS1 4DL",
+                Some("GB")
+            ),
+            [(
+                "12 Wellington Street, LS1 4DL LEEDS".to_owned(),
+                Some("GB".to_owned())
+            )]
+        );
     }
 }

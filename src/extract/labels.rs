@@ -29,10 +29,38 @@ pub(crate) struct Label {
     pub roles: Vec<String>,
 }
 
+/// Characters read before a detail when looking for another organisation's name.
+const THIRD_PARTY_WINDOW: usize = 160;
+
+/// Whether the text before a detail says it belongs to another organisation ("Schlichtungsstelle
+/// Energie e. V., Friedrichstraße 133 …"): a `third_party` word with no role word of the company's
+/// own after it. Read further back than labels, because the organisation's name often comes before
+/// its whole address.
+pub(crate) fn third_party(before: &str, previous: Option<&str>, cues: &LabelCues) -> bool {
+    let mut text = before.to_owned();
+    if text.chars().count() < THIRD_PARTY_WINDOW {
+        if let Some(previous) = previous {
+            text = format!("{previous} {text}");
+        }
+    }
+    let start = text.chars().count().saturating_sub(THIRD_PARTY_WINDOW);
+    let window = text.chars().skip(start).collect::<String>().to_lowercase();
+    let Some((other, _)) = last_match(&window, &cues.third_party) else {
+        return false;
+    };
+    let own = cues
+        .roles
+        .iter()
+        .filter_map(|r| last_match(&window, &r.words))
+        .map(|(i, _)| i)
+        .max();
+    own.is_none_or(|own| own < other)
+}
+
 /// The start of the text after the last phone-like figure: labels of an earlier number end there.
 fn after_last_number(text: &str) -> &str {
     static NUMBER: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"\d(?:[ \u{a0}./\-–()]{0,3}\d){4,}").expect("valid regex"));
+        LazyLock::new(|| Regex::new(r"\d(?:[ \u{a0}./\-–()]{0,3}\d){5,}").expect("valid regex"));
     NUMBER
         .find_iter(text)
         .last()
@@ -104,7 +132,7 @@ pub(crate) fn read(window: &str, cues: &LabelCues) -> Label {
 pub(crate) fn price_note(after: &str, label_window: &str, cues: &LabelCues) -> Option<String> {
     static PRICE: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(
-            r"(?i)\d+(?:[.,]\d+)?\s*(?:€|eur(?:o)?|cent|ct|chf|rp\.?|£|p|\$)\s*(?:/|pro|je|per|a|an)\s*(?:min(?:ute)?|anruf|call|gespräch|minute)\.?",
+            r"(?i)(?:(?:€|eur|chf|£|\$)\s*\d+(?:[.,]\d+)?|\d+(?:[.,]\d+)?\s*(?:€|eur(?:o)?|cent|ct|chf|rp\.?|£|p|\$))\s*(?:/|pro|je|per|a|an)\s*(?:min(?:ute)?|anruf|call|gespräch|minute)\.?",
         )
         .expect("valid regex")
     });
@@ -120,14 +148,22 @@ pub(crate) fn price_note(after: &str, label_window: &str, cues: &LabelCues) -> O
         };
         return Some(crate::crawl::collapse(note));
     }
-    if let Some(word) = cues
-        .free
-        .iter()
-        .find(|w| starts_word(&own_lower, w) || starts_word(label_window, w))
-    {
+    if let Some(word) = cues.free.iter().find(|w| starts_word(&own_lower, w)) {
         return Some(word.clone());
     }
-    None
+    // In the label only when it is about the line ("Kostenlose Hotline:"), not about something
+    // else the sentence offers ("Der Kundendienst kommt kostenlos vorbei:").
+    cues.free.iter().find_map(|w| {
+        let (at, len) = last_match(label_window, std::slice::from_ref(w))?;
+        let rest = &label_window[at + len..];
+        let about_the_line = cues.phone.iter().any(|p| starts_word(rest, p))
+            || rest
+                .trim_start_matches(|c: char| c.is_alphabetic())
+                .trim()
+                .len()
+                <= 2;
+        about_the_line.then(|| w.clone())
+    })
 }
 
 fn next_number_start(text: &str) -> Option<usize> {
@@ -165,6 +201,23 @@ mod tests {
     }
 
     #[test]
+    fn other_organisations_contact_details_are_theirs() {
+        let rules = Rules::embedded().unwrap();
+        let cues = &rules.labels;
+        assert!(third_party(
+            "…können Sie die Schlichtungsstelle Energie e. V., Friedrichstraße 133, 10117 Berlin, Tel. ",
+            None,
+            cues
+        ));
+        assert!(!third_party(
+            "Schlichtungsstelle: siehe unten. Unser Kundenservice: ",
+            None,
+            cues
+        ));
+        assert!(!third_party("Telefon: ", Some("Impressum"), cues));
+    }
+
+    #[test]
     fn roles_are_read_nearest_first() {
         assert_eq!(
             label("24h-Störungsdienst Strom: ", None).roles,
@@ -196,8 +249,25 @@ mod tests {
             Some("kostenlos")
         );
         assert_eq!(
+            price_note(" (CHF 0.08/Min. aus dem Festnetz)", "", cues).as_deref(),
+            Some("CHF 0.08/Min. aus dem Festnetz")
+        );
+        assert_eq!(
             price_note(" ", "kostenlose hotline:", cues).as_deref(),
             Some("kostenlos")
+        );
+        assert_eq!(
+            price_note(
+                " (Mo–Fr 7–15 Uhr).",
+                "der montage-kundendienst kommt kostenlos vorbei:",
+                cues
+            ),
+            None,
+            "the visit is free, not the call"
+        );
+        assert_eq!(
+            price_note(" ", "kostenfrei:", cues).as_deref(),
+            Some("kostenfrei")
         );
         assert_eq!(
             price_note(" oder Fax 089 1234 (0,14 €/Min.)", "", cues),

@@ -10,22 +10,17 @@ use crate::model::{ChannelKind, EmailInfo, Mode};
 use crate::rules::Rules;
 
 /// How much text before a link is read to find its label ("Fax:", "Hotline").
-const LABEL_WINDOW: usize = 120;
+const LABEL_WINDOW: usize = 160;
 
 pub(super) fn observe(
     view: &PageView<'_>,
-    blocks: &[super::text::Block],
+    block_of: &std::collections::HashMap<NodeId, usize>,
     rules: &Rules,
     region: Option<&str>,
 ) -> Vec<Observation> {
     thread_local! {
         static LINKS: Selector = Selector::parse("a[href], area[href]").expect("valid selector");
     }
-    let block_of: std::collections::HashMap<NodeId, usize> = blocks
-        .iter()
-        .enumerate()
-        .flat_map(|(i, b)| b.anchors.iter().map(move |a| (*a, i)))
-        .collect();
     let found: Vec<Observation> = LINKS.with(|links| {
         view.document
             .select(links)
@@ -69,6 +64,9 @@ fn tel(
     // A wrong href with a right visible number is common; the visible text is the fallback.
     let number = phone::parse(raw, region).or_else(|| phone::parse(&text, region))?;
     let before = text_before(a);
+    if labels::third_party(&before, None, &rules.labels) {
+        return None;
+    }
     let window = labels::window(&format!("{before} {}", label_part(&text)), None);
     let label: Label = labels::read(&window, &rules.labels);
     let kind = if label.fax {
@@ -106,7 +104,11 @@ fn tail(text: &str, max: usize) -> String {
 
 fn mailto(view: &PageView<'_>, a: ElementRef<'_>, href: &str, rules: &Rules) -> Vec<Observation> {
     let text = collapse(&a.text().collect::<String>());
-    let before = tail(&text_before(a), 48);
+    let before = text_before(a);
+    if labels::third_party(&before, None, &rules.labels) {
+        return Vec::new();
+    }
+    let before = tail(&before, 48);
     let source_lower = view.html.to_lowercase();
     email::from_mailto(href)
         .into_iter()
@@ -200,7 +202,12 @@ mod tests {
             html,
         };
         let blocks = crate::extract::text::blocks(&document);
-        observe(&view, &blocks, &rules, region)
+        let block_of = blocks
+            .iter()
+            .enumerate()
+            .flat_map(|(i, b)| b.anchors.iter().map(move |a| (*a, i)))
+            .collect();
+        observe(&view, &block_of, &rules, region)
     }
 
     #[test]

@@ -21,6 +21,10 @@ mod widget;
 
 pub use signals::PageSignal;
 
+use std::collections::HashMap;
+
+use ego_tree::NodeId;
+
 use crate::crawl::PageView;
 use crate::model::{Channel, ChannelKind, Evidence};
 use crate::rules::Rules;
@@ -93,40 +97,54 @@ pub fn page(view: &PageView<'_>, context: &Context<'_>) -> PageFindings {
     let blocks_lower: Vec<String> = blocks.iter().map(|b| b.text.to_lowercase()).collect();
     let page_text_lower = blocks_lower.join("\n");
 
-    let mut out = link::observe(view, &blocks, rules, region);
+    // Which text block each link sits in, so hours written next to a link reach its channel.
+    let block_of: HashMap<NodeId, usize> = blocks
+        .iter()
+        .enumerate()
+        .flat_map(|(i, b)| b.anchors.iter().map(move |a| (*a, i)))
+        .collect();
+    let mut out = link::observe(view, &block_of, rules, region);
     out.extend(prose::phones(view, &blocks, rules, region));
     out.extend(prose::emails(view, &blocks, rules));
     for (i, block) in blocks.iter().enumerate() {
         if block.text.bytes().any(|b| b.is_ascii_digit()) {
             out.extend(
-                address::in_text(view, &block.text, rules, region)
-                    .into_iter()
-                    .map(|mut o| {
-                        o.block = Some(i);
-                        o
-                    }),
+                address::in_text(
+                    view,
+                    &block.text,
+                    i.checked_sub(1).map(|p| blocks[p].text.as_str()),
+                    rules,
+                    region,
+                )
+                .into_iter()
+                .map(|mut o| {
+                    o.block = Some(i);
+                    o
+                }),
             );
         }
     }
     out.extend(structured::observe(view, rules, region));
-    let widgets = widget::observe(view, rules, &page_text_lower);
+    let widgets = widget::observe(view, &block_of, rules, &page_text_lower);
     out.extend(form::observe(
         view,
         rules,
         &widgets.captchas,
         &page_text_lower,
     ));
-    let vendor_chat = widgets
-        .observations
-        .iter()
-        .any(|o| o.channel.kind == ChannelKind::Chat);
+    // A "Chat starten" button on a page that embeds a chat product is that product, and a
+    // "Termin buchen" link to a booking vendor is that vendor's channel: not a second one.
+    let offers: Vec<Observation> = offers::observe(view, rules, &page_text_lower)
+        .into_iter()
+        .filter(|offer| {
+            !widgets.observations.iter().any(|w| {
+                w.channel.kind == offer.channel.kind
+                    && (w.channel.url.is_none() || w.channel.url == offer.channel.url)
+            })
+        })
+        .collect();
     out.extend(widgets.observations);
-    // A "Chat starten" button on a page that embeds a known chat product is that product.
-    out.extend(
-        offers::observe(view, rules, &page_text_lower)
-            .into_iter()
-            .filter(|o| !(vendor_chat && o.channel.kind == ChannelKind::Chat)),
-    );
+    out.extend(offers);
     attach_hours(&mut out, &blocks, rules);
     PageFindings {
         observations: out,

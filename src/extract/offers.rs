@@ -61,7 +61,12 @@ pub(super) fn observe(
                 .filter(|u| matches!(u.scheme(), "http" | "https"));
             let mut obs = Observation::new(offer.kind, &label, view, "offer", &label);
             obs.channel.mode = mode;
-            obs.channel.url = href.map(|u| u.to_string());
+            // A button or heading offers it on this page: the page is where to go for it, so a
+            // "Rückruf anfordern" link elsewhere and the heading of the page it leads to are one offer.
+            obs.channel.url = Some(href.map_or_else(
+                || view.url.to_string(),
+                |u| super::widget::normalize_link(u.as_str()),
+            ));
             if !out
                 .iter()
                 .any(|o| o.channel.kind == offer.kind && o.channel.url == obs.channel.url)
@@ -141,7 +146,7 @@ mod tests {
                     ChannelKind::Callback,
                     "Rückruf-Service".to_owned(),
                     Mode::Human,
-                    None
+                    Some("https://acme.de/service/".to_owned())
                 ),
                 (
                     ChannelKind::Callback,
@@ -153,7 +158,7 @@ mod tests {
                     ChannelKind::Video,
                     "Videoberatung starten".to_owned(),
                     Mode::Human,
-                    None
+                    Some("https://acme.de/service/".to_owned())
                 ),
                 (
                     ChannelKind::Appointment,

@@ -57,7 +57,9 @@ pub(super) fn phones(
             let run = &text[candidate.start..candidate.end];
             let window = labels::window(&text[..candidate.start], previous);
             let label: Label = labels::read(&window, &rules.labels);
-            if label.not_phone {
+            if label.not_phone
+                || labels::third_party(&text[..candidate.start], previous, &rules.labels)
+            {
                 continue;
             }
             if !phone::shaped_like_phone(run, region) && !label.phone && !label.fax {
@@ -104,10 +106,19 @@ pub(super) fn emails(view: &PageView<'_>, blocks: &[Block], rules: &Rules) -> Ve
         }
         addresses.sort();
         addresses.dedup();
+        let previous = i.checked_sub(1).map(|p| blocks[p].text.as_str());
         for address in addresses {
-            let snippet = text
-                .find(address.split('@').next().unwrap_or(""))
-                .map_or_else(|| text.to_owned(), |i| around(text, i, i));
+            let at = text
+                .to_lowercase()
+                .find(address.split('@').next().unwrap_or(""));
+            if let Some(at) = at.filter(|at| text.is_char_boundary(*at)) {
+                if labels::third_party(&text[..at], previous, &rules.labels) {
+                    continue;
+                }
+            }
+            let snippet = at
+                .filter(|at| text.is_char_boundary(*at))
+                .map_or_else(|| text.to_owned(), |at| around(text, at, at));
             found.push((address, "text", snippet, Some(i)));
         }
     }

@@ -6,8 +6,9 @@
 //! what the page itself says (`rules/cues/chat.toml`), and a chat whose answerer is not stated
 //! keeps the vendor's default, which is never `human` for products that put bots first.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
+use ego_tree::NodeId;
 use scraper::Node;
 use url::Url;
 
@@ -35,11 +36,16 @@ struct Trace {
 }
 
 /// Scans one page for every vendor of the rules.
-pub(super) fn observe(view: &PageView<'_>, rules: &Rules, page_text_lower: &str) -> Widgets {
+pub(super) fn observe(
+    view: &PageView<'_>,
+    block_of: &HashMap<NodeId, usize>,
+    rules: &Rules,
+    page_text_lower: &str,
+) -> Widgets {
     let vendors = &rules.vendors;
     // Vendor index → first trace; per-link vendors also collect each distinct link.
     let mut hits: BTreeMap<usize, Trace> = BTreeMap::new();
-    let mut links: BTreeMap<usize, Vec<(String, String)>> = BTreeMap::new();
+    let mut links: BTreeMap<usize, Vec<(String, String, Option<usize>)>> = BTreeMap::new();
     let mut inline = String::new();
     let hit = |hits: &mut BTreeMap<usize, Trace>,
                owners: &[usize],
@@ -95,8 +101,12 @@ pub(super) fn observe(view: &PageView<'_>, rules: &Rules, page_text_lower: &str)
                                     .map(|a| crate::crawl::collapse(&a.text().collect::<String>()))
                                     .unwrap_or_default();
                                 let list = links.entry(owner).or_default();
-                                if !list.iter().any(|(h, _)| *h == href) {
-                                    list.push((href.clone(), text));
+                                if !list.iter().any(|(h, _, _)| *h == href) {
+                                    list.push((
+                                        href.clone(),
+                                        text,
+                                        block_of.get(&node.id()).copied(),
+                                    ));
                                 }
                                 hits.entry(owner).or_insert_with(|| Trace {
                                     what: "link",
@@ -190,7 +200,7 @@ pub(super) fn observe(view: &PageView<'_>, rules: &Rules, page_text_lower: &str)
         );
         match links.get(&index) {
             Some(list) if per_link => {
-                for (href, text) in list {
+                for (href, text, block) in list {
                     let shown = href
                         .trim_start_matches("https://")
                         .trim_start_matches("http://")
@@ -205,6 +215,7 @@ pub(super) fn observe(view: &PageView<'_>, rules: &Rules, page_text_lower: &str)
                     obs.channel.vendor = Some(vendor.id.clone());
                     obs.channel.url = Some(normalize_link(href));
                     obs.channel.mode = mode;
+                    obs.block = *block;
                     out.observations.push(obs);
                 }
             }
@@ -225,8 +236,8 @@ pub(super) fn observe(view: &PageView<'_>, rules: &Rules, page_text_lower: &str)
     out
 }
 
-/// Links that differ only in tracking parameters or a trailing slash are one channel.
-fn normalize_link(href: &str) -> String {
+/// Links that differ only in tracking parameters or a fragment are one channel.
+pub(super) fn normalize_link(href: &str) -> String {
     let Ok(mut url) = Url::parse(href) else {
         return href.to_owned();
     };
@@ -241,7 +252,7 @@ fn normalize_link(href: &str) -> String {
         url.query_pairs_mut().clear().extend_pairs(kept);
     }
     url.set_fragment(None);
-    url.to_string().trim_end_matches('/').to_owned()
+    url.to_string()
 }
 
 /// Which chat cues a page's text carries.

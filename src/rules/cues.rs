@@ -88,6 +88,8 @@ pub struct AddressCues {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DachStreets {
+    /// Post-office box words: "Postfach".
+    pub po_box: Vec<String>,
     /// Word endings: "-straße", "-weg".
     pub suffixes: Vec<String>,
     /// Leading words: "Am", "An der".
@@ -100,6 +102,14 @@ pub struct DachStreets {
 pub struct StreetTypes {
     /// "Street", "Road", "Calle" …
     pub street_types: Vec<String>,
+}
+
+fn capitalise(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 fn alternatives(words: &[String]) -> String {
@@ -119,20 +129,44 @@ impl AddressCues {
     /// # Errors
     /// A pattern that does not compile (it cannot, from escaped words, but the size is bounded).
     pub fn compile(&mut self) -> Result<(), regex::Error> {
-        // Town: capitalised words, a few lower-case joiners ("am", "an der"), a bracketed region.
-        let town = r"(?P<town>\p{Lu}[\p{L}.'\-]+(?:[ ](?:\p{Lu}[\p{L}.'\-]+|am|an|im|bei|ob|der|de|del|la|\([\p{L}. ]+\))){0,3})";
+        // A town word: capitalised ("München"), an abbreviation ("St."), or all capitals as
+        // Royal Mail writes them ("LEEDS"); joined by a few lower-case words ("am", "an der")
+        // or a bracketed region. A full stop ends the town unless it ends an abbreviation.
+        let word = r"(?:\p{Lu}\p{Ll}{0,2}\.|\p{Lu}\p{Ll}[\p{L}'\-]*|\p{Lu}{3,})";
+        let town = format!(
+            r"(?P<town>{word}(?:[ ](?:{word}|am|an|im|bei|ob|der|de|del|la|\([\p{{L}}. ]+\))){{0,3}})"
+        );
         let sep = r"[ ]*(?:,|\n|·|\||–|-)[ ]*(?:[^\n,]{1,40}(?:,|\n)[ ]*)??";
+        // Leading street words are written capitalised ("An der Alster 5"); matching them
+        // case-sensitively keeps "an der Löwenstrasse 20" in running text from becoming a street.
+        let prefixes = alternatives(
+            &self
+                .dach
+                .prefixes
+                .iter()
+                .map(|p| capitalise(p))
+                .collect::<Vec<_>>(),
+        );
+        let joiner = r"(?:du|de|des|la|le|les|dei|della|del|di|da|\p{Lu}[\p{L}'\-]*)";
+        let dach_box = alternatives(
+            &self
+                .dach
+                .po_box
+                .iter()
+                .map(|p| capitalise(p))
+                .collect::<Vec<_>>(),
+        );
         let dach = format!(
-            r"(?P<street>(?:(?i:{prefixes})[ ]+\p{{Lu}}[\p{{L}}\-]+(?:[ ]\p{{Lu}}[\p{{L}}\-]+)?|\p{{Lu}}[\p{{L}}\-]*(?:[ \-]\p{{Lu}}[\p{{L}}\-]*)*?[ \-]?(?i:{suffixes}))[ ]*\d{{1,4}}[ ]?[a-z]?(?:[ ]?[-–/][ ]?\d{{1,4}}[a-z]?)?){sep}(?:(?:D|A|CH|DE|AT)[ \-])?(?P<postcode>\d{{4,5}})[ ]+{town}",
-            prefixes = alternatives(&self.dach.prefixes),
+            r"(?P<street>(?:{dach_box})[ ]+\d{{1,6}}|(?:(?:{prefixes})(?:[ ]+{joiner}){{1,3}}|\p{{Lu}}[\p{{L}}\-]*(?:[ \-]\p{{Lu}}[\p{{L}}\-]*)*?[ \-]?(?i:{suffixes}))[ ]*\d{{1,4}}[ ]?[a-z]?(?:[ ]?[-–/][ ]?\d{{1,4}}[a-z]?)?){sep}(?:(?:D|A|CH|DE|AT)[ \-])?(?P<postcode>\d{{4,5}})[ ]+{town}(?:[ ](?P<canton>[A-Z]{{2}})\b)?",
             suffixes = alternatives(&self.dach.suffixes),
         );
+        let po_box = r"(?i:P\.?[ ]?O\.?[ ]?Box)[ ]+\d{1,6}";
         let uk = format!(
-            r"(?P<street>\d{{1,4}}[A-Za-z]?,?[ ]+\p{{Lu}}[\p{{L}}'\-]*(?:[ ]\p{{Lu}}[\p{{L}}'\-]*)*[ ](?i:{types})\.?){sep}{town}[ ]*(?:,|\n)?[ ]*(?P<postcode>[A-Z]{{1,2}}\d[A-Z\d]?[ ]?\d[A-Z]{{2}})\b",
+            r"(?P<street>\d{{1,4}}[A-Za-z]?,?[ ]+\p{{Lu}}[\p{{L}}'\-]*(?:[ ]\p{{Lu}}[\p{{L}}'\-]*)*[ ](?i:{types})\.?|{po_box}){sep}{town}[ ]*(?:,|\n)?[ ]*(?P<postcode>[A-Z]{{1,2}}\d[A-Z\d]?[ ]?\d[A-Z]{{2}})\b",
             types = alternatives(&self.uk.street_types),
         );
         let us = format!(
-            r"(?P<street>\d{{1,6}}[ ]+(?:[NSEW]\.?[ ]+)?\p{{Lu}}[\p{{L}}'\-]*(?:[ ]\p{{Lu}}[\p{{L}}'\-]*)*[ ](?i:{types})\.?(?:,?[ ](?:Suite|Ste\.?|Floor|Fl\.?|Unit|#)[ ]?[\w\-]+)?){sep}{town},?[ ]+(?P<state>[A-Z]{{2}})[ ]+(?P<postcode>\d{{5}}(?:-\d{{4}})?)\b",
+            r"(?P<street>\d{{1,6}}[ ]+(?:[NSEW]\.?[ ]+)?\p{{Lu}}[\p{{L}}'\-]*(?:[ ]\p{{Lu}}[\p{{L}}'\-]*)*[ ](?i:{types})\.?(?:[ ](?:[NSEW]{{1,2}})\.?\b)?(?:,?[ ](?:Suite|Ste\.?|Floor|Fl\.?|Unit|#)[ ]?[\w\-]+)?|{po_box}){sep}{town},?[ ]+(?P<state>[A-Z]{{2}})[ ]+(?P<postcode>\d{{5}}(?:-\d{{4}})?)\b",
             types = alternatives(&self.us.street_types),
         );
         let es = format!(

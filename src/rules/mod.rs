@@ -117,6 +117,8 @@ pub struct LabelCues {
     pub phone: Vec<String>,
     /// Labels of figures that look like phone numbers but are not (IBAN, register, order numbers).
     pub not_phone: Vec<String>,
+    /// Other organisations whose contact details a site publishes (arbitration, regulators).
+    pub third_party: Vec<String>,
     /// Words announcing a number free of charge.
     pub free: Vec<String>,
     /// E-mail local parts that nobody reads.
@@ -203,6 +205,7 @@ impl Rules {
             ("fax", &mut labels.fax),
             ("phone", &mut labels.phone),
             ("not_phone", &mut labels.not_phone),
+            ("third_party", &mut labels.third_party),
             ("free", &mut labels.free),
             ("no_reply", &mut labels.no_reply),
         ] {
@@ -260,6 +263,7 @@ impl Rules {
         let (file, text) = source("cues/address.toml")?;
         let mut address: AddressCues = parse(&file, &text)?;
         for (key, list) in [
+            ("po_box", &mut address.dach.po_box),
             ("suffixes", &mut address.dach.suffixes),
             ("prefixes", &mut address.dach.prefixes),
             ("street_types", &mut address.uk.street_types),
@@ -441,16 +445,16 @@ mod tests {
         std::fs::create_dir_all(dir.path().join("cues")).unwrap();
         std::fs::write(
             dir.path().join("cues/labels.toml"),
-            "fax = [\"fax\"]\nphone = [\"tel\"]\nnot_phone = []\nfree = []\nno_reply = [\"noreply\"]\ncolour = 1\n",
+            "fax = [\"fax\"]\nphone = [\"tel\"]\nnot_phone = []\nthird_party = []\nfree = []\nno_reply = [\"noreply\"]\ncolour = 1\n",
         )
         .unwrap();
         let err = Rules::load(Some(dir.path())).unwrap_err().to_string();
-        assert!(err.contains("cues/labels.toml:6:1"), "{err}");
+        assert!(err.contains("cues/labels.toml:7:1"), "{err}");
         assert!(err.contains("colour"), "{err}");
 
         std::fs::write(
             dir.path().join("cues/labels.toml"),
-            "fax = [\"Telefax\"]\nphone = [\"tel\"]\nnot_phone = []\nfree = []\nno_reply = [\"noreply\"]\n",
+            "fax = [\"Telefax\"]\nphone = [\"tel\"]\nnot_phone = []\nthird_party = []\nfree = []\nno_reply = [\"noreply\"]\n",
         )
         .unwrap();
         let rules = Rules::load(Some(dir.path())).unwrap();
