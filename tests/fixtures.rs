@@ -442,6 +442,7 @@ fixture!(cloudnote, "cloudnote");
 fixture!(kaputt_handel, "kaputt-handel");
 fixture!(mobilfunk_blitz, "mobilfunk-blitz");
 fixture!(versicherung_nordlicht, "versicherung-nordlicht");
+fixture!(tienda_sol, "tienda-sol");
 
 #[test]
 fn every_fixture_site_has_a_test() {

@@ -160,7 +160,16 @@ fn attach_hours(observations: &mut [Observation], blocks: &[text::Block], rules:
             .get_or_insert_with(|| hours::in_text(&blocks[i].text, &rules.hours))
             .clone()
     };
+    // An embedded chat sits in no text block; its hours are those of the block that talks about
+    // the chat ("Live-Chat mit unseren Mitarbeitern, Mo–Fr 8–20 Uhr").
+    let chat_block = blocks.iter().position(|b| {
+        let lower = b.text.to_lowercase();
+        lower.contains("chat") && !hours::in_text(&b.text, &rules.hours).is_empty()
+    });
     for obs in observations.iter_mut() {
+        if obs.block.is_none() && obs.channel.kind == ChannelKind::Chat {
+            obs.block = chat_block;
+        }
         let Some(i) = obs.block else { continue };
         if !matches!(
             obs.channel.kind,

@@ -39,6 +39,17 @@ pub(super) fn observe(
                 continue;
             }
             let lower = label.to_lowercase();
+            // A heading that lists several services ("Live-Chat, Videoberatung und Terminbuchung"
+            // over a privacy section) names topics, not an offer.
+            let is_heading = matches!(element.value().name(), "h1" | "h2" | "h3" | "h4");
+            if is_heading
+                && (lower.contains(',')
+                    || [" und ", " and ", " & ", " y ", " oder ", " or "]
+                        .iter()
+                        .any(|j| lower.contains(j)))
+            {
+                continue;
+            }
             let Some(offer) = rules
                 .offers
                 .offers
@@ -137,6 +148,7 @@ mod tests {
              <button>Videoberatung starten</button>\
              <a href='https://termine.acme.de/buchen'>Termin vereinbaren</a>\
              <p>Über unseren Rückruf-Service erfahren Sie mehr in unserem langen Artikel über Kundenservice, der hier nicht als Angebot zählt.</p>\
+             <h3>Live-Chat, Videoberatung und Terminbuchung</h3>\
              <a href='#' style='display:none'>Chat starten</a>",
         );
         assert_eq!(
