@@ -443,6 +443,7 @@ fixture!(kaputt_handel, "kaputt-handel");
 fixture!(mobilfunk_blitz, "mobilfunk-blitz");
 fixture!(versicherung_nordlicht, "versicherung-nordlicht");
 fixture!(tienda_sol, "tienda-sol");
+fixture!(reisebuero_sonnenschein, "reisebuero-sonnenschein");
 
 #[test]
 fn every_fixture_site_has_a_test() {

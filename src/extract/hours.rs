@@ -16,9 +16,11 @@ pub(super) fn in_text(text: &str, cues: &HoursCues) -> Vec<String> {
         let en_day = r"(?:mon(?:day)?|tue(?:s|sday)?|wed(?:nesday)?|thu(?:rs|rsday)?|fri(?:day)?|sat(?:urday)?|sun(?:day)?|weekdays|daily|bank holidays)";
         let es_day = r"(?:lunes|martes|miércoles|jueves|viernes|sábados?|domingos?|festivos)";
         let day = format!("(?:{de_day}|{en_day}|{es_day})");
+        // Spanish one-letter ranges: "L-V 9-14 h" (lunes a viernes; X is miércoles).
+        let es_letters = r"[LMXJVSD]\s*[-–]\s*[LMXJVSD]";
         let time = r"\d{1,2}(?:[:.]\d{2})?\s*(?:uhr|h|am|pm|a\.m\.|p\.m\.)?";
         Regex::new(&format!(
-            r"(?i)\b{day}\.?(?:\s*(?:bis|to|a|–|-|und|&|,)\s*{day}\.?)*\s*[,:]?\s*(?:von\s*|from\s*|de\s*)?{time}\s*(?:bis|to|a|–|-)\s*{time}(?:\s*(?:und|and|y|,|/)\s*{time}\s*(?:bis|to|a|–|-)\s*{time})?"
+            r"(?i)\b(?:{day}\.?(?:\s*(?:bis|to|a|–|-|und|&|,)\s*{day}\.?)*|{es_letters})\s*[,:]?\s*(?:von\s*|from\s*|de\s*)?{time}\s*(?:bis|to|a|–|-)\s*{time}(?:\s*(?:und|and|y|,|/)\s*{time}\s*(?:bis|to|a|–|-)\s*{time})?"
         ))
         .expect("valid regex")
     });
@@ -64,5 +66,10 @@ mod tests {
         );
         assert_eq!(hours("Störungsdienst rund um die Uhr"), ["rund um die uhr"]);
         assert!(hours("Lieferung in 2–3 Werktagen").is_empty());
+        assert_eq!(hours("900 123 456 · Horario: L-V 9-14 h"), ["L-V 9-14 h"]);
+        assert!(
+            hours("wir antworten in der Regel innerhalb von 24 Stunden").is_empty(),
+            "a reply time is not opening hours"
+        );
     }
 }

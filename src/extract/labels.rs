@@ -151,18 +151,29 @@ pub(crate) fn price_note(after: &str, label_window: &str, cues: &LabelCues) -> O
     if let Some(word) = cues.free.iter().find(|w| starts_word(&own_lower, w)) {
         return Some(word.clone());
     }
-    // In the label only when it is about the line ("Kostenlose Hotline:"), not about something
-    // else the sentence offers ("Der Kundendienst kommt kostenlos vorbei:").
+    // In the label only when it is about the line — right before the number, or next to a phone
+    // word ("Kostenlose Hotline:", "Teléfono gratuito", "Hotline (kostenlos):") — not about
+    // something else the sentence offers ("Der Kundendienst kommt kostenlos vorbei:").
+    const NEAR: usize = 24;
     cues.free.iter().find_map(|w| {
         let (at, len) = last_match(label_window, std::slice::from_ref(w))?;
         let rest = &label_window[at + len..];
-        let about_the_line = cues.phone.iter().any(|p| starts_word(rest, p))
-            || rest
-                .trim_start_matches(|c: char| c.is_alphabetic())
-                .trim()
-                .len()
-                <= 2;
-        about_the_line.then(|| w.clone())
+        // "kostenlos:", "free on", "gratis al": at most a preposition between it and the number.
+        let words: Vec<&str> = rest
+            .trim_start_matches(|c: char| c.is_alphabetic())
+            .split(|c: char| !c.is_alphabetic())
+            .filter(|w| !w.is_empty())
+            .collect();
+        const JOINERS: &[&str] = &[
+            "on", "at", "via", "unter", "über", "an", "al", "en", "au", "sur",
+        ];
+        let at_the_number = words.len() <= 1 && words.iter().all(|w| JOINERS.contains(w));
+        let phone_word_near = cues.phone.iter().any(|p| {
+            label_window
+                .match_indices(p.as_str())
+                .any(|(i, _)| i.abs_diff(at) <= NEAR)
+        });
+        (at_the_number || phone_word_near).then(|| w.clone())
     })
 }
 
@@ -268,6 +279,18 @@ mod tests {
         assert_eq!(
             price_note(" ", "kostenfrei:", cues).as_deref(),
             Some("kostenfrei")
+        );
+        assert_eq!(
+            price_note(" · horario", "teléfono gratuito para pedidos", cues).as_deref(),
+            Some("gratuito")
+        );
+        assert_eq!(
+            price_note(" ", "hotline (kostenlos):", cues).as_deref(),
+            Some("kostenlos")
+        );
+        assert_eq!(
+            price_note(", 24 hours a day.", "gas emergency service free on ", cues).as_deref(),
+            Some("free")
         );
         assert_eq!(
             price_note(" oder Fax 089 1234 (0,14 €/Min.)", "", cues),

@@ -62,7 +62,8 @@ pub(super) fn phones(
             {
                 continue;
             }
-            if !phone::shaped_like_phone(run, region) && !label.phone && !label.fax {
+            let labelled = label.phone || label.fax || !label.roles.is_empty();
+            if !phone::shaped_like_phone(run, region) && !labelled {
                 continue;
             }
             let Some((number, used)) = phone::parse_run(run, region) else {
