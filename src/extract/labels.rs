@@ -118,7 +118,7 @@ pub(crate) fn read(window: &str, cues: &LabelCues) -> Label {
         .iter()
         .filter_map(|r| last_match(window, &r.words).map(|(i, _)| (i, r.role.as_str())))
         .collect();
-    roles.sort_by(|a, b| b.0.cmp(&a.0));
+    roles.sort_by_key(|r| std::cmp::Reverse(r.0));
     Label {
         fax: nearest == Some(0),
         phone: nearest == Some(1),

@@ -101,7 +101,7 @@ fn walk(
                     ));
                 }
             }
-            if types.iter().any(|t| *t == "PostalAddress") {
+            if types.contains(&"PostalAddress") {
                 if let Some(obs) = postal(view, map) {
                     out.push(obs);
                 }
