@@ -17,6 +17,10 @@ pub(super) fn in_text(
 ) -> Vec<Observation> {
     let mut out = Vec::new();
     for (convention, pattern) in &rules.address.patterns {
+        // Capturing is far slower than matching; most blocks hold no address at all.
+        if !pattern.is_match(text) {
+            continue;
+        }
         for caps in pattern.captures_iter(text) {
             let start = caps.get(0).map_or(0, |m| m.start());
             if super::labels::third_party(&text[..start], previous, &rules.labels) {

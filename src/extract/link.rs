@@ -15,6 +15,7 @@ const LABEL_WINDOW: usize = 160;
 pub(super) fn observe(
     view: &PageView<'_>,
     block_of: &std::collections::HashMap<NodeId, usize>,
+    plain: &super::Plain<'_>,
     rules: &Rules,
     region: Option<&str>,
 ) -> Vec<Observation> {
@@ -34,7 +35,7 @@ pub(super) fn observe(
                 let scheme = href.split(':').next().unwrap_or("").to_ascii_lowercase();
                 let mut found: Vec<Observation> = match scheme.as_str() {
                     "tel" | "callto" => tel(view, a, href, rules, region).into_iter().collect(),
-                    "mailto" => mailto(view, a, href, rules),
+                    "mailto" => mailto(view, a, href, plain, rules),
                     _ => Vec::new(),
                 };
                 for obs in &mut found {
@@ -102,14 +103,19 @@ fn tail(text: &str, max: usize) -> String {
     text.chars().skip(start).collect()
 }
 
-fn mailto(view: &PageView<'_>, a: ElementRef<'_>, href: &str, rules: &Rules) -> Vec<Observation> {
+fn mailto(
+    view: &PageView<'_>,
+    a: ElementRef<'_>,
+    href: &str,
+    plain: &super::Plain<'_>,
+    rules: &Rules,
+) -> Vec<Observation> {
     let text = collapse(&a.text().collect::<String>());
     let before = text_before(a);
     if labels::third_party(&before, None, &rules.labels) {
         return Vec::new();
     }
     let before = tail(&before, 48);
-    let source_lower = view.html.to_lowercase();
     email::from_mailto(href)
         .into_iter()
         .map(|address| {
@@ -123,7 +129,7 @@ fn mailto(view: &PageView<'_>, a: ElementRef<'_>, href: &str, rules: &Rules) -> 
             );
             obs.channel.mode = if no_reply { Mode::Unknown } else { Mode::Human };
             obs.channel.email = Some(EmailInfo {
-                obfuscated: !source_lower.contains(&address),
+                obfuscated: !plain.writes(&address),
                 address,
                 no_reply,
             });
@@ -207,7 +213,13 @@ mod tests {
             .enumerate()
             .flat_map(|(i, b)| b.anchors.iter().map(move |a| (*a, i)))
             .collect();
-        observe(&view, &block_of, &rules, region)
+        observe(
+            &view,
+            &block_of,
+            &crate::extract::Plain::new(html),
+            &rules,
+            region,
+        )
     }
 
     #[test]

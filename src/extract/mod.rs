@@ -74,6 +74,29 @@ impl Observation {
     }
 }
 
+/// The page source, lower-cased once on first use, to tell addresses a page writes out plainly
+/// from those it hides (entities, scripts, `[at]`).
+pub(crate) struct Plain<'a> {
+    html: &'a str,
+    lower: std::cell::OnceCell<String>,
+}
+
+impl<'a> Plain<'a> {
+    pub(crate) fn new(html: &'a str) -> Self {
+        Self {
+            html,
+            lower: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// Whether the source writes this (lower-case) address as it is.
+    pub(crate) fn writes(&self, address: &str) -> bool {
+        self.lower
+            .get_or_init(|| self.html.to_lowercase())
+            .contains(address)
+    }
+}
+
 /// What extraction needs besides the page.
 #[derive(Debug, Clone, Copy)]
 pub struct Context<'a> {
@@ -103,9 +126,10 @@ pub fn page(view: &PageView<'_>, context: &Context<'_>) -> PageFindings {
         .enumerate()
         .flat_map(|(i, b)| b.anchors.iter().map(move |a| (*a, i)))
         .collect();
-    let mut out = link::observe(view, &block_of, rules, region);
+    let plain = Plain::new(view.html);
+    let mut out = link::observe(view, &block_of, &plain, rules, region);
     out.extend(prose::phones(view, &blocks, rules, region));
-    out.extend(prose::emails(view, &blocks, rules));
+    out.extend(prose::emails(view, &blocks, &plain, rules));
     for (i, block) in blocks.iter().enumerate() {
         if block.text.bytes().any(|b| b.is_ascii_digit()) {
             out.extend(
@@ -148,7 +172,7 @@ pub fn page(view: &PageView<'_>, context: &Context<'_>) -> PageFindings {
     attach_hours(&mut out, &blocks, rules);
     PageFindings {
         observations: out,
-        signals: signals::observe(view, rules, &blocks_lower),
+        signals: signals::observe(view, rules, &blocks_lower, &page_text_lower),
     }
 }
 

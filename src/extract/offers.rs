@@ -21,10 +21,20 @@ pub(super) fn observe(
     page_text_lower: &str,
 ) -> Vec<Observation> {
     thread_local! {
-        static ELEMENTS: Selector = Selector::parse("a, button, [role=button], h1, h2, h3, h4, input[type=submit], input[type=button]")
+        static ELEMENTS: Selector = Selector::parse("a, button, [role=button], h1, h2, h3, h4")
             .expect("valid selector");
     }
     let mut out: Vec<Observation> = Vec::new();
+    // Most pages name no offer at all: one substring search per word over the page's visible
+    // text first (which is why only elements with visible text are read below).
+    let any = rules
+        .offers
+        .offers
+        .iter()
+        .any(|o| o.words.iter().any(|w| page_text_lower.contains(w.as_str())));
+    if !any {
+        return out;
+    }
     ELEMENTS.with(|elements| {
         for element in view.document.select(elements) {
             if is_hidden(element.value())
@@ -90,20 +100,7 @@ pub(super) fn observe(
 }
 
 fn label_of(element: ElementRef<'_>) -> String {
-    let e = element.value();
-    if e.name() == "input" {
-        return e.attr("value").unwrap_or("").trim().to_owned();
-    }
-    let text = text::of(element);
-    if text.is_empty() {
-        e.attr("aria-label")
-            .or_else(|| e.attr("title"))
-            .unwrap_or("")
-            .trim()
-            .to_owned()
-    } else {
-        text
-    }
+    text::of(element)
 }
 
 #[cfg(test)]

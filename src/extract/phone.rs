@@ -22,6 +22,29 @@ pub struct Number {
 /// formats. Returns `None` for anything libphonenumber does not accept as a valid number.
 #[must_use]
 pub fn parse(raw: &str, region: Option<&str>) -> Option<Number> {
+    // The same footer number is parsed on every page of a site, and libphonenumber's parser is
+    // the costliest step of extraction: remember the answers (bounded, per thread).
+    const CACHE_MAX: usize = 4096;
+    thread_local! {
+        static CACHE: std::cell::RefCell<std::collections::HashMap<(String, Option<String>), Option<Number>>> =
+            std::cell::RefCell::default();
+    }
+    let key = (raw.to_owned(), region.map(str::to_owned));
+    if let Some(hit) = CACHE.with(|c| c.borrow().get(&key).cloned()) {
+        return hit;
+    }
+    let parsed = parse_uncached(raw, region);
+    CACHE.with(|c| {
+        let mut cache = c.borrow_mut();
+        if cache.len() >= CACHE_MAX {
+            cache.clear();
+        }
+        cache.insert(key, parsed.clone());
+    });
+    parsed
+}
+
+fn parse_uncached(raw: &str, region: Option<&str>) -> Option<Number> {
     let cleaned = clean(&vanity_to_digits(raw));
     if cleaned.chars().filter(char::is_ascii_digit).count() < 5 {
         return None;

@@ -94,7 +94,12 @@ pub(super) fn phones(
 }
 
 /// E-mail addresses in text blocks (plain or written out), `data-` attributes and inline scripts.
-pub(super) fn emails(view: &PageView<'_>, blocks: &[Block], rules: &Rules) -> Vec<Observation> {
+pub(super) fn emails(
+    view: &PageView<'_>,
+    blocks: &[Block],
+    plain: &super::Plain<'_>,
+    rules: &Rules,
+) -> Vec<Observation> {
     let mut found: Vec<(String, &'static str, String, Option<usize>)> = Vec::new();
     for (i, block) in blocks.iter().enumerate() {
         let text = block.text.as_str();
@@ -167,12 +172,11 @@ pub(super) fn emails(view: &PageView<'_>, blocks: &[Block], rules: &Rules) -> Ve
     if found.is_empty() {
         return Vec::new();
     }
-    let source_lower = view.html.to_lowercase();
     found
         .into_iter()
         .map(|(address, source, snippet, block)| {
             let no_reply = email::is_no_reply(&address, &rules.labels.no_reply);
-            let obfuscated = !source_lower.contains(&address);
+            let obfuscated = !plain.writes(&address);
             let mut obs = Observation::new(ChannelKind::Email, &address, view, source, &snippet);
             obs.channel.mode = if no_reply { Mode::Unknown } else { Mode::Human };
             obs.channel.email = Some(EmailInfo {
@@ -188,15 +192,12 @@ pub(super) fn emails(view: &PageView<'_>, blocks: &[Block], rules: &Rules) -> Ve
 
 /// Whether text may hold a written-out `@` (`[at]`, `(ät)`, ` at `).
 fn has_written_at(text: &str) -> bool {
+    const FORMS: &[&str] = &[
+        "[at]", "(at)", "{at}", " at ", "[ at ]", "( at )", "[ät]", "(ät)", " ät ", "[@]", "(@)",
+        "[ @ ]", "( @ )", "(bei)", "[bei]", " bei ",
+    ];
     let lower = text.to_lowercase();
-    ["at", "ät", "@", "bei"].iter().any(|w| {
-        lower.contains(&format!("[{w}]"))
-            || lower.contains(&format!("({w})"))
-            || lower.contains(&format!("{{{w}}}"))
-            || lower.contains(&format!(" {w} "))
-            || lower.contains(&format!("[ {w} ]"))
-            || lower.contains(&format!("( {w} )"))
-    })
+    FORMS.iter().any(|f| lower.contains(f))
 }
 
 #[cfg(test)]
@@ -217,7 +218,12 @@ mod tests {
         };
         let blocks = super::super::text::blocks(&document);
         let mut out = phones(&view, &blocks, &rules, region);
-        out.extend(emails(&view, &blocks, &rules));
+        out.extend(emails(
+            &view,
+            &blocks,
+            &super::super::Plain::new(html),
+            &rules,
+        ));
         out
     }
 

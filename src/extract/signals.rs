@@ -29,9 +29,18 @@ pub(super) fn observe(
     view: &PageView<'_>,
     rules: &Rules,
     blocks_lower: &[String],
+    page_text_lower: &str,
 ) -> Vec<PageSignal> {
     let mut out = Vec::new();
     for signal in &rules.signals.signals {
+        // One fast substring search over the page before looking for the block.
+        if !signal
+            .words
+            .iter()
+            .any(|w| page_text_lower.contains(w.as_str()))
+        {
+            continue;
+        }
         let hit = blocks_lower
             .iter()
             .find(|b| signal.words.iter().any(|w| starts_word(b, w)));

@@ -249,7 +249,8 @@ fn email_obs(
     obs.channel.labels = role.to_vec();
     obs.channel.email = Some(EmailInfo {
         address: address.to_owned(),
-        obfuscated: !view.html.to_lowercase().contains(address),
+        // Structured data writes the address out in the page source.
+        obfuscated: false,
         no_reply,
     });
     obs

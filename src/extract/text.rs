@@ -26,7 +26,7 @@ pub struct Block {
 /// Elements whose content is never shown as text.
 const SKIPPED: &[&str] = &[
     "script", "style", "noscript", "template", "head", "svg", "math", "select", "textarea",
-    "iframe", "object", "canvas", "button",
+    "iframe", "object", "canvas",
 ];
 
 /// Elements that start and end a block.
