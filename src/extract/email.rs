@@ -108,7 +108,7 @@ pub fn deobfuscate(text: &str) -> Option<String> {
     // shop.acme.de" is English, not an address.
     static BARE: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(
-            r"(?i)\b([\p{L}\p{N}._%+\-]+)\s+(?:at|ät|bei)\s+([\p{L}\p{N}\-]+(?:(?:\s+(?:dot|punkt)\s+|\.)[\p{L}\p{N}\-]+)*\s+(?:dot|punkt)\s+\p{L}{2,})\b",
+            r"(?i)(?-u:\b)([\p{L}\p{N}._%+\-]+)\s+(?:at|ät|bei)\s+([\p{L}\p{N}\-]+(?:(?:\s+(?:dot|punkt)\s+|\.)[\p{L}\p{N}\-]+)*\s+(?:dot|punkt)\s+\p{L}{2,})(?-u:\b)",
         )
         .expect("valid regex")
     });

@@ -20,7 +20,7 @@ pub(super) fn in_text(text: &str, cues: &HoursCues) -> Vec<String> {
         let es_letters = r"[LMXJVSD]\s*[-–]\s*[LMXJVSD]";
         let time = r"\d{1,2}(?:[:.]\d{2})?\s*(?:uhr|h|am|pm|a\.m\.|p\.m\.)?";
         Regex::new(&format!(
-            r"(?i)\b(?:{day}\.?(?:\s*(?:bis|to|a|–|-|und|&|,)\s*{day}\.?)*|{es_letters})\s*[,:]?\s*(?:von\s*|from\s*|de\s*)?{time}\s*(?:bis|to|a|–|-)\s*{time}(?:\s*(?:und|and|y|,|/)\s*{time}\s*(?:bis|to|a|–|-)\s*{time})?"
+            r"(?i)(?-u:\b)(?:{day}\.?(?:\s*(?:bis|to|a|–|-|und|&|,)\s*{day}\.?)*|{es_letters})\s*[,:]?\s*(?:von\s*|from\s*|de\s*)?{time}\s*(?:bis|to|a|–|-)\s*{time}(?:\s*(?:und|and|y|,|/)\s*{time}\s*(?:bis|to|a|–|-)\s*{time})?"
         ))
         .expect("valid regex")
     });

@@ -11,10 +11,52 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use crate::crawl::classify::starts_word;
-use crate::rules::LabelCues;
+use crate::rules::{LabelCues, LabelList};
 
 /// Characters of label text read before a detail.
 pub(crate) const WINDOW: usize = 56;
+
+/// The last place each label list matches in a window, in one pass over it.
+#[derive(Debug, Default)]
+struct Matches {
+    fax: Option<(usize, usize)>,
+    phone: Option<(usize, usize)>,
+    not_phone: Option<(usize, usize)>,
+    third_party: Option<(usize, usize)>,
+    roles: Vec<(usize, usize)>,
+}
+
+fn scan(window: &str, cues: &LabelCues) -> Matches {
+    let mut m = Matches::default();
+    let Some(automaton) = &cues.index.automaton else {
+        return m;
+    };
+    for hit in automaton.find_overlapping_iter(window) {
+        let at = hit.start();
+        if !word_starts_at(window, at) {
+            continue;
+        }
+        let (list, len) = cues.index.words[hit.pattern().as_usize()];
+        let here = Some((at, len));
+        let keep = |slot: &mut Option<(usize, usize)>| {
+            if *slot < here {
+                *slot = here;
+            }
+        };
+        match list {
+            LabelList::Fax => keep(&mut m.fax),
+            LabelList::Phone => keep(&mut m.phone),
+            LabelList::NotPhone => keep(&mut m.not_phone),
+            LabelList::ThirdParty => keep(&mut m.third_party),
+            LabelList::Free => {}
+            LabelList::Role(i) => match m.roles.iter_mut().find(|(r, _)| *r == i) {
+                Some((_, pos)) => *pos = (*pos).max(at),
+                None => m.roles.push((i, at)),
+            },
+        }
+    }
+    m
+}
 
 /// What a detail's label says.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -45,16 +87,15 @@ pub(crate) fn third_party(before: &str, previous: Option<&str>, cues: &LabelCues
     }
     let start = text.chars().count().saturating_sub(THIRD_PARTY_WINDOW);
     let window = text.chars().skip(start).collect::<String>().to_lowercase();
-    let Some((other, _)) = last_match(&window, &cues.third_party) else {
+    let m = scan(&window, cues);
+    let Some((other, _)) = m.third_party else {
         return false;
     };
-    let own = cues
-        .roles
+    m.roles
         .iter()
-        .filter_map(|r| last_match(&window, &r.words))
-        .map(|(i, _)| i)
-        .max();
-    own.is_none_or(|own| own < other)
+        .map(|(_, at)| *at)
+        .max()
+        .is_none_or(|own| own < other)
 }
 
 /// The start of the text after the last phone-like figure: labels of an earlier number end there.
@@ -105,25 +146,22 @@ fn word_starts_at(text: &str, i: usize) -> bool {
 
 /// Reads the label window (already lower case, see [`window`]).
 pub(crate) fn read(window: &str, cues: &LabelCues) -> Label {
-    let fax = last_match(window, &cues.fax);
-    let phone = last_match(window, &cues.phone);
-    let not_phone = last_match(window, &cues.not_phone);
-    let nearest = [(fax, 0u8), (phone, 1), (not_phone, 2)]
+    let m = scan(window, cues);
+    let nearest = [(m.fax, 0u8), (m.phone, 1), (m.not_phone, 2)]
         .into_iter()
-        .filter_map(|(m, which)| m.map(|m| (m, which)))
-        .max_by_key(|(m, _)| *m)
+        .filter_map(|(hit, which)| hit.map(|hit| (hit, which)))
+        .max_by_key(|(hit, _)| *hit)
         .map(|(_, which)| which);
-    let mut roles: Vec<(usize, &str)> = cues
-        .roles
-        .iter()
-        .filter_map(|r| last_match(window, &r.words).map(|(i, _)| (i, r.role.as_str())))
-        .collect();
-    roles.sort_by_key(|r| std::cmp::Reverse(r.0));
+    let mut roles = m.roles;
+    roles.sort_by_key(|(_, at)| std::cmp::Reverse(*at));
     Label {
         fax: nearest == Some(0),
         phone: nearest == Some(1),
         not_phone: nearest == Some(2),
-        roles: roles.into_iter().map(|(_, r)| r.to_owned()).collect(),
+        roles: roles
+            .into_iter()
+            .map(|(i, _)| cues.roles[i].role.clone())
+            .collect(),
     }
 }
 
@@ -179,7 +217,7 @@ pub(crate) fn price_note(after: &str, label_window: &str, cues: &LabelCues) -> O
 
 fn next_number_start(text: &str) -> Option<usize> {
     static NUMBER: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?:\+|\b0)\d(?:[ \u{a0}./\-–()]{0,3}\d){5,}").expect("valid regex")
+        Regex::new(r"(?:\+|(?-u:\b)0)\d(?:[ \u{a0}./\-–()]{0,3}\d){5,}").expect("valid regex")
     });
     NUMBER.find(text).map(|m| m.start())
 }

@@ -121,7 +121,7 @@ pub(crate) struct Candidate {
 pub(crate) fn candidates(text: &str) -> Vec<Candidate> {
     static RUN: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(
-            r"\b1[\s.\-]?\(?8[0-9]{2}\)?[\s.\-]?[A-Z0-9]{2,4}[\s.\-]?[A-Z0-9]{2,5}\b|(?:\+\s?|\b00\s?)?\(?\d(?:[ \u{a0}./\-–()]{0,3}\d)+",
+            r"(?-u:\b)1[\s.\-]?\(?8[0-9]{2}\)?[\s.\-]?[A-Z0-9]{2,4}[\s.\-]?[A-Z0-9]{2,5}(?-u:\b)|(?:\+\s?|(?-u:\b)00\s?)?\(?\d(?:[ \u{a0}./\-–()]{0,3}\d)+",
         )
         .expect("valid regex")
     });

@@ -104,6 +104,15 @@ pub struct StreetTypes {
     pub street_types: Vec<String>,
 }
 
+/// The address patterns are large (word lists, Unicode letter classes); a roomier lazy-DFA cache
+/// keeps matching on the fast path instead of falling back to the slower engines.
+fn big(pattern: &str) -> Result<Regex, regex::Error> {
+    regex::RegexBuilder::new(pattern)
+        .dfa_size_limit(64 << 20)
+        .size_limit(64 << 20)
+        .build()
+}
+
 fn capitalise(word: &str) -> String {
     let mut chars = word.chars();
     chars
@@ -157,16 +166,16 @@ impl AddressCues {
                 .collect::<Vec<_>>(),
         );
         let dach = format!(
-            r"(?P<street>(?:{dach_box})[ ]+\d{{1,6}}|(?:(?:{prefixes})(?:[ ]+{joiner}){{1,3}}|\p{{Lu}}[\p{{L}}\-]*(?:[ \-]\p{{Lu}}[\p{{L}}\-]*)*?[ \-]?(?i:{suffixes}))[ ]*\d{{1,4}}[ ]?[a-z]?(?:[ ]?[-–/][ ]?\d{{1,4}}[a-z]?)?){sep}(?:(?:D|A|CH|DE|AT)[ \-])?(?P<postcode>\d{{4,5}})[ ]+{town}(?:[ ](?P<canton>[A-Z]{{2}})\b)?",
+            r"(?P<street>(?:{dach_box})[ ]+\d{{1,6}}|(?:(?:{prefixes})(?:[ ]+{joiner}){{1,3}}|\p{{Lu}}[\p{{L}}\-]*(?:[ \-]\p{{Lu}}[\p{{L}}\-]*)*?[ \-]?(?i:{suffixes}))[ ]*\d{{1,4}}[ ]?[a-z]?(?:[ ]?[-–/][ ]?\d{{1,4}}[a-z]?)?){sep}(?:(?:D|A|CH|DE|AT)[ \-])?(?P<postcode>\d{{4,5}})[ ]+{town}(?:[ ](?P<canton>[A-Z]{{2}})(?-u:\b))?",
             suffixes = alternatives(&self.dach.suffixes),
         );
         let po_box = r"(?i:P\.?[ ]?O\.?[ ]?Box)[ ]+\d{1,6}";
         let uk = format!(
-            r"(?P<street>\d{{1,4}}[A-Za-z]?,?[ ]+\p{{Lu}}[\p{{L}}'\-]*(?:[ ]\p{{Lu}}[\p{{L}}'\-]*)*[ ](?i:{types})\.?|{po_box}){sep}{town}[ ]*(?:,|\n)?[ ]*(?P<postcode>[A-Z]{{1,2}}\d[A-Z\d]?[ ]?\d[A-Z]{{2}})\b",
+            r"(?P<street>\d{{1,4}}[A-Za-z]?,?[ ]+\p{{Lu}}[\p{{L}}'\-]*(?:[ ]\p{{Lu}}[\p{{L}}'\-]*)*[ ](?i:{types})\.?|{po_box}){sep}{town}[ ]*(?:,|\n)?[ ]*(?P<postcode>[A-Z]{{1,2}}\d[A-Z\d]?[ ]?\d[A-Z]{{2}})(?-u:\b)",
             types = alternatives(&self.uk.street_types),
         );
         let us = format!(
-            r"(?P<street>\d{{1,6}}[ ]+(?:[NSEW]\.?[ ]+)?\p{{Lu}}[\p{{L}}'\-]*(?:[ ]\p{{Lu}}[\p{{L}}'\-]*)*[ ](?i:{types})\.?(?:[ ](?:[NSEW]{{1,2}})\.?\b)?(?:,?[ ](?:Suite|Ste\.?|Floor|Fl\.?|Unit|#)[ ]?[\w\-]+)?|{po_box}){sep}{town},?[ ]+(?P<state>[A-Z]{{2}})[ ]+(?P<postcode>\d{{5}}(?:-\d{{4}})?)\b",
+            r"(?P<street>\d{{1,6}}[ ]+(?:[NSEW]\.?[ ]+)?\p{{Lu}}[\p{{L}}'\-]*(?:[ ]\p{{Lu}}[\p{{L}}'\-]*)*[ ](?i:{types})\.?(?:[ ](?:[NSEW]{{1,2}})\.?(?-u:\b))?(?:,?[ ](?:Suite|Ste\.?|Floor|Fl\.?|Unit|#)[ ]?[\w\-]+)?|{po_box}){sep}{town},?[ ]+(?P<state>[A-Z]{{2}})[ ]+(?P<postcode>\d{{5}}(?:-\d{{4}})?)(?-u:\b)",
             types = alternatives(&self.us.street_types),
         );
         let es = format!(
@@ -174,10 +183,10 @@ impl AddressCues {
             types = alternatives(&self.es.street_types),
         );
         self.patterns = vec![
-            ("dach", Regex::new(&dach)?),
-            ("uk", Regex::new(&uk)?),
-            ("us", Regex::new(&us)?),
-            ("es", Regex::new(&es)?),
+            ("dach", big(&dach)?),
+            ("uk", big(&uk)?),
+            ("us", big(&us)?),
+            ("es", big(&es)?),
         ];
         Ok(())
     }

@@ -126,6 +126,68 @@ pub struct LabelCues {
     /// What a number or address is for.
     #[serde(rename = "role", default)]
     pub roles: Vec<RoleCue>,
+    /// Every word above in one automaton, built at load time: labels are read around every
+    /// number on every page, so one pass over the text beats a search per word.
+    #[serde(skip)]
+    pub index: LabelIndex,
+}
+
+/// Which list a label word came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LabelList {
+    /// `fax`.
+    Fax,
+    /// `phone`.
+    Phone,
+    /// `not_phone`.
+    NotPhone,
+    /// `third_party`.
+    ThirdParty,
+    /// `free`.
+    Free,
+    /// A `[[role]]`, by index.
+    Role(usize),
+}
+
+/// All label words in one Aho-Corasick automaton.
+#[derive(Debug, Clone, Default)]
+pub struct LabelIndex {
+    /// The automaton (`None` until built).
+    pub automaton: Option<aho_corasick::AhoCorasick>,
+    /// For each pattern: its list and its length in bytes.
+    pub words: Vec<(LabelList, usize)>,
+}
+
+impl LabelCues {
+    fn build_index(&mut self) -> Result<(), aho_corasick::BuildError> {
+        let mut patterns: Vec<&str> = Vec::new();
+        let mut words = Vec::new();
+        let lists = [
+            (LabelList::Fax, &self.fax),
+            (LabelList::Phone, &self.phone),
+            (LabelList::NotPhone, &self.not_phone),
+            (LabelList::ThirdParty, &self.third_party),
+            (LabelList::Free, &self.free),
+        ];
+        for (list, entries) in lists {
+            for w in entries {
+                patterns.push(w);
+                words.push((list, w.len()));
+            }
+        }
+        for (i, role) in self.roles.iter().enumerate() {
+            for w in &role.words {
+                patterns.push(w);
+                words.push((LabelList::Role(i), w.len()));
+            }
+        }
+        let automaton = aho_corasick::AhoCorasick::new(&patterns)?;
+        self.index = LabelIndex {
+            automaton: Some(automaton),
+            words,
+        };
+        Ok(())
+    }
 }
 
 /// Words naming what a contact detail is for.
@@ -214,6 +276,12 @@ impl Rules {
         for role in &mut labels.roles {
             normalize_words(&file, &text, "words", &mut role.words)?;
         }
+        labels.build_index().map_err(|e| RulesError::Invalid {
+            file: file.clone(),
+            line: 1,
+            column: 1,
+            reason: format!("the label words cannot be indexed: {e}"),
+        })?;
         let (file, text) = source("cues/chat.toml")?;
         let mut chat: ChatCues = parse(&file, &text)?;
         for (key, list) in [

@@ -154,6 +154,12 @@ impl Vendor {
     }
 }
 
+/// Unicode word boundaries keep the regex engine off its fast DFA; vendor patterns describe URLs
+/// and code, where an ASCII boundary means the same.
+fn ascii_boundaries(pattern: &str) -> String {
+    pattern.replace(r"\b", r"(?-u:\b)")
+}
+
 /// All vendors with their patterns compiled for one-pass matching.
 #[derive(Debug, Clone)]
 pub struct Vendors {
@@ -243,7 +249,7 @@ impl Vendors {
                                 ),
                             )
                         })?;
-                        sets[slot].0.push(pattern.clone());
+                        sets[slot].0.push(ascii_boundaries(pattern));
                         sets[slot].1.push(index);
                     }
                 }
@@ -326,7 +332,7 @@ impl Vendors {
 }
 
 fn case_insensitive(pattern: &str) -> Result<Regex, regex::Error> {
-    regex::RegexBuilder::new(pattern)
+    regex::RegexBuilder::new(&ascii_boundaries(pattern))
         .case_insensitive(true)
         .build()
 }
