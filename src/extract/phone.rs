@@ -18,6 +18,9 @@ pub struct Number {
     pub info: PhoneInfo,
 }
 
+/// Parsed numbers by (text as written, region).
+type ParseCache = std::collections::HashMap<(String, Option<String>), Option<Number>>;
+
 /// Parses what a `tel:` URI or a page writes, with `region` (ISO 3166 alpha-2) for national
 /// formats. Returns `None` for anything libphonenumber does not accept as a valid number.
 #[must_use]
@@ -26,8 +29,7 @@ pub fn parse(raw: &str, region: Option<&str>) -> Option<Number> {
     // the costliest step of extraction: remember the answers (bounded, per thread).
     const CACHE_MAX: usize = 4096;
     thread_local! {
-        static CACHE: std::cell::RefCell<std::collections::HashMap<(String, Option<String>), Option<Number>>> =
-            std::cell::RefCell::default();
+        static CACHE: std::cell::RefCell<ParseCache> = std::cell::RefCell::default();
     }
     let key = (raw.to_owned(), region.map(str::to_owned));
     if let Some(hit) = CACHE.with(|c| c.borrow().get(&key).cloned()) {
