@@ -13,6 +13,8 @@ use crate::model::{Channel, Evidence, Mode, Signal};
 
 /// Evidence entries kept per channel: enough to show where it is, not every footer.
 pub const MAX_EVIDENCE: usize = 5;
+/// Hours notes kept per channel: pages that repeat the hours in other words add nothing.
+pub const MAX_HOURS: usize = 4;
 
 /// A channel being merged, with its evidence and the clicks of the page each came from.
 type Merging = (Channel, Vec<(Option<u32>, Evidence)>);
@@ -116,7 +118,7 @@ fn merge(channel: &mut Channel, seen: Channel) {
         }
     }
     for hours in seen.hours {
-        if !channel.hours.contains(&hours) {
+        if channel.hours.len() < MAX_HOURS && !channel.hours.contains(&hours) {
             channel.hours.push(hours);
         }
     }

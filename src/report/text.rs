@@ -200,11 +200,20 @@ fn channel_row(c: &Channel) -> [String; 5] {
     if let Some(vendor) = &c.vendor {
         detail.push(clean(vendor));
     }
-    if !matches!(
+    // Who answers matters for chats, messengers and offers; for numbers, addresses and forms
+    // only when it is not the expected "a person".
+    let mode_matters = matches!(
         c.kind,
-        ChannelKind::Phone | ChannelKind::Fax | ChannelKind::Email
-    ) || c.mode != Mode::Human
-    {
+        ChannelKind::Chat
+            | ChannelKind::Messenger
+            | ChannelKind::Callback
+            | ChannelKind::Video
+            | ChannelKind::Appointment
+    ) || (matches!(
+        c.kind,
+        ChannelKind::Phone | ChannelKind::Fax | ChannelKind::Email | ChannelKind::ContactForm
+    ) && c.mode != Mode::Human);
+    if mode_matters {
         detail.push(format!("mode {}", mode_name(c.mode)));
     }
     if let Some(note) = &c.price_note {
@@ -221,7 +230,7 @@ fn channel_row(c: &Channel) -> [String; 5] {
             detail.push("login required".to_owned());
         }
     }
-    for hours in &c.hours {
+    for hours in c.hours.iter().take(2) {
         detail.push(clean(hours));
     }
     let seen = c
