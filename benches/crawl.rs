@@ -83,6 +83,7 @@ fn options() -> AuditOptions {
             ..CrawlOptions::default()
         },
         country: Some("DE".into()),
+        ..AuditOptions::default()
     }
 }
 

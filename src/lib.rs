@@ -6,6 +6,7 @@
 
 #![warn(missing_docs, unreachable_pub)]
 
+pub mod check;
 pub mod cli;
 pub mod crawl;
 pub mod extract;
@@ -29,6 +30,10 @@ pub struct AuditOptions {
     pub crawl: CrawlOptions,
     /// Default region for national phone numbers (ISO 3166 alpha-2), beating every guess.
     pub country: Option<String>,
+    /// Jurisdictions whose rules are checked; `None` infers them from the country or domain.
+    pub jurisdictions: Option<Vec<String>>,
+    /// The audit date (days since 1970-01-01) for rules that apply from a date; `None` = today.
+    pub today: Option<i64>,
 }
 
 /// A target the user wrote that cannot be audited.
@@ -215,6 +220,22 @@ pub async fn audit(
         score: Score::not_computed(),
         probes: Vec::new(),
     };
+    let jurisdictions = options.jurisdictions.clone().unwrap_or_else(|| {
+        // The same guess as for national phone numbers: --country, the domain, the language.
+        let context = extract::Context {
+            rules,
+            country: options.country.as_deref(),
+            site_region: site_region.as_deref(),
+            site_lang: site_lang.as_deref(),
+        };
+        check::infer_jurisdictions(extract::region_for(&context, site_lang.as_deref()).as_deref())
+    });
+    report.findings = check::check(
+        &report,
+        &rules.compliance,
+        &jurisdictions,
+        options.today.unwrap_or_else(check::today),
+    );
     report.score = score::score(&report, &rules.scoring);
     Ok(report)
 }

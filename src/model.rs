@@ -307,6 +307,9 @@ pub struct Channel {
     pub clicks: Option<u32>,
     /// Where it was seen, best (fewest clicks) first.
     pub evidence: Vec<Evidence>,
+    /// Every crawled page that shows it (evidence keeps only the best few).
+    #[serde(default)]
+    pub seen_on: Vec<String>,
     /// What the channel is for, from the labels next to it (`customer_service`, `outage`, `press` …).
     #[serde(default)]
     pub labels: Vec<String>,
@@ -340,6 +343,7 @@ impl Channel {
             mode: Mode::Unknown,
             clicks: None,
             evidence: Vec::new(),
+            seen_on: Vec::new(),
             labels: Vec::new(),
             price_note: None,
             hours: Vec::new(),
@@ -545,6 +549,9 @@ pub struct Signal {
 pub struct Finding {
     /// Stable rule id, e.g. `de.ddg.5.email`.
     pub rule: String,
+    /// The jurisdiction of the rule (`eu`, `de`, …).
+    #[serde(default)]
+    pub jurisdiction: String,
     /// The result.
     pub status: FindingStatus,
     /// How serious a failure is.
@@ -557,6 +564,9 @@ pub struct Finding {
     pub message: String,
     /// Where it was seen.
     pub evidence: Vec<Evidence>,
+    /// The public source of the rule.
+    #[serde(default)]
+    pub source: String,
 }
 
 /// Result of one rule.

@@ -42,6 +42,9 @@ pub fn channels(
             (seen.clone(), Vec::new())
         });
         merge(channel, seen);
+        if !channel.seen_on.contains(&seen_at.url) {
+            channel.seen_on.push(seen_at.url.clone());
+        }
         if !evidence.iter().any(|(_, e)| e.url == seen_at.url) {
             evidence.push((here, seen_at));
         }

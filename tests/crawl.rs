@@ -21,6 +21,7 @@ fn options(tweak: impl FnOnce(&mut CrawlOptions)) -> AuditOptions {
     AuditOptions {
         crawl,
         country: Some("DE".into()),
+        ..AuditOptions::default()
     }
 }
 

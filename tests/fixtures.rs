@@ -93,6 +93,7 @@ fn options(country: Option<&str>) -> AuditOptions {
             ..CrawlOptions::default()
         },
         country: country.map(str::to_owned),
+        ..AuditOptions::default()
     }
 }
 

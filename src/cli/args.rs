@@ -22,6 +22,46 @@ pub struct Cli {
 pub enum Command {
     /// Audit one or more sites: an http(s):// URL, a directory laid out like a static site, or an .html file.
     Scan(ScanArgs),
+    /// What is checked, and why: the compliance rules with their legal references.
+    Rules(RulesArgs),
+}
+
+/// `reachaudit rules`.
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// What to show.
+    #[command(subcommand)]
+    pub command: RulesCommand,
+}
+
+/// `reachaudit rules …`.
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// List the compliance rules (id, severity, law, title).
+    List {
+        /// Only these jurisdictions, comma-separated (eu, de, at, ch, uk, es, fr).
+        #[arg(long, value_name = "LIST", value_delimiter = ',')]
+        jurisdiction: Vec<String>,
+        /// text or json [default: text].
+        #[arg(long, short = 'f', value_name = "FORMAT")]
+        format: Option<String>,
+        /// Rule files that replace or add to the built-in ones.
+        #[arg(long, value_name = "DIR")]
+        rules: Option<PathBuf>,
+    },
+    /// The full text of one rule: what, why, source, how it is checked, known limits.
+    Explain {
+        /// The rule id, e.g. de.ddg.5.email.
+        id: String,
+        /// Rule files that replace or add to the built-in ones.
+        #[arg(long, value_name = "DIR")]
+        rules: Option<PathBuf>,
+    },
+    /// Check a rules directory (as given to --rules): every file loads, every rule is valid.
+    Validate {
+        /// The directory.
+        dir: PathBuf,
+    },
 }
 
 /// `reachaudit scan`.
@@ -35,6 +75,11 @@ pub struct ScanArgs {
     /// page language and the domain.
     #[arg(long, value_name = "CC")]
     pub country: Option<String>,
+
+    /// Jurisdictions whose rules are checked, comma-separated: eu, de, at, ch, uk, es, fr
+    /// [default: from --country, else the domain or page language: a .de site gets eu,de].
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub jurisdiction: Vec<String>,
 
     /// Most pages to fetch per site [default: 50].
     #[arg(long, value_name = "N")]

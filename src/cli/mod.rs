@@ -4,6 +4,7 @@
 
 pub mod args;
 pub mod options;
+mod rules;
 mod scan;
 
 use std::process::ExitCode;
@@ -47,6 +48,7 @@ pub fn main() -> ExitCode {
     };
     let result = match cli.command {
         args::Command::Scan(args) => scan::run(args),
+        args::Command::Rules(args) => rules::run(args),
     };
     match result {
         Ok(exit) => exit.into(),

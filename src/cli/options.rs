@@ -68,6 +68,7 @@ impl ScanOptions {
             .transpose()?
             .unwrap_or(defaults.max_bytes);
         let country = args.country.as_deref().map(parse_country).transpose()?;
+        let jurisdictions = parse_jurisdictions(&args.jurisdiction)?;
         let resolve = parse_resolve(&args.resolve)?;
         let base_url = args
             .base_url
@@ -126,12 +127,41 @@ impl ScanOptions {
         };
         Ok(Self {
             targets,
-            audit: AuditOptions { crawl, country },
+            audit: AuditOptions {
+                crawl,
+                country,
+                jurisdictions,
+                today: None,
+            },
             rules,
             format,
             outputs,
         })
     }
+}
+
+fn parse_jurisdictions(list: &[String]) -> Result<Option<Vec<String>>> {
+    use crate::rules::compliance::JURISDICTIONS;
+    if list.is_empty() {
+        return Ok(None);
+    }
+    let mut out = Vec::new();
+    for j in list {
+        let j = j.trim().to_ascii_lowercase();
+        if j == "none" {
+            continue;
+        }
+        if !JURISDICTIONS.contains(&j.as_str()) {
+            bail!(
+                "--jurisdiction {j}: unknown jurisdiction; use a comma-separated list of {} (or none)",
+                JURISDICTIONS.join(", ")
+            );
+        }
+        if !out.contains(&j) {
+            out.push(j);
+        }
+    }
+    Ok(Some(out))
 }
 
 fn parse_country(cc: &str) -> Result<String> {

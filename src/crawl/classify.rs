@@ -43,6 +43,13 @@ fn text_matches(text_lower: &str, words: &[String]) -> bool {
     !text_lower.is_empty() && words.iter().any(|w| starts_word(text_lower, w))
 }
 
+/// Whether a link (its target and text) leads to a page of the kind `cue` describes.
+#[must_use]
+pub fn leads_to(cue: &crate::rules::KindCue, target: &Url, text: &str) -> bool {
+    text_matches(&text.to_lowercase(), &cue.words)
+        || path_matches(&path_segments(target), &cue.paths)
+}
+
 /// How early the frontier should fetch a link (higher = earlier; 0 = no cue).
 #[must_use]
 pub fn link_priority(cues: &PageCues, target: &Url, text: &str) -> u32 {

@@ -6,9 +6,9 @@ use scraper::Selector;
 
 use super::text::is_hidden;
 use crate::crawl::PageView;
-use crate::crawl::classify::{link_priority, starts_word};
+use crate::crawl::classify::starts_word;
 use crate::model::{Evidence, PageKind};
-use crate::rules::{Rules, SignalKind};
+use crate::rules::{Rules, SignalKind, SignalScope};
 
 /// One page signal with where it was seen.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,8 +21,7 @@ pub struct PageSignal {
     pub evidence: Evidence,
 }
 
-/// The id of the navigation signal.
-pub const CONTACT_LINK_IN_NAVIGATION: &str = "contact_link_in_navigation";
+pub use crate::rules::cues::{CONTACT_LINK_IN_NAVIGATION, IMPRINT_LINK_IN_NAVIGATION};
 
 /// Signals on one page. `blocks_lower` are the page's text blocks, lower case.
 pub(super) fn observe(
@@ -31,9 +30,17 @@ pub(super) fn observe(
     blocks_lower: &[String],
     page_text_lower: &str,
 ) -> Vec<PageSignal> {
+    thread_local! {
+        static BUTTONS: Selector =
+            Selector::parse("a, button, [role=button]")
+                .expect("valid selector");
+    }
     let mut out = Vec::new();
+    // Link and button texts, read only if some signal needs them.
+    let mut buttons: Option<Vec<String>> = None;
     for signal in &rules.signals.signals {
-        // One fast substring search over the page before looking for the block.
+        // One fast substring search over the page's visible text (which holds the link texts
+        // too) before looking for the place.
         if !signal
             .words
             .iter()
@@ -41,49 +48,72 @@ pub(super) fn observe(
         {
             continue;
         }
-        let hit = blocks_lower
-            .iter()
-            .find(|b| signal.words.iter().any(|w| starts_word(b, w)));
+        let hit = match signal.scope {
+            SignalScope::Text => blocks_lower
+                .iter()
+                .find(|b| signal.words.iter().any(|w| starts_word(b, w)))
+                .cloned(),
+            SignalScope::Links => {
+                let buttons = buttons.get_or_insert_with(|| {
+                    BUTTONS.with(|sel| {
+                        view.document
+                            .select(sel)
+                            .filter(|e| !is_hidden(e.value()))
+                            .map(|e| super::text::of(e).to_lowercase())
+                            .filter(|t| !t.is_empty() && t.chars().count() <= 80)
+                            .collect()
+                    })
+                });
+                buttons
+                    .iter()
+                    .find(|b| signal.words.iter().any(|w| starts_word(b, w)))
+                    .cloned()
+            }
+        };
         if let Some(block) = hit {
             out.push(PageSignal {
                 id: signal.id.clone(),
                 deflection: signal.kind == SignalKind::Deflection,
                 evidence: Evidence {
                     url: view.url.to_string(),
-                    source: "text".to_owned(),
-                    snippet: super::shorten(block, super::SNIPPET_MAX),
+                    source: match signal.scope {
+                        SignalScope::Text => "text",
+                        SignalScope::Links => "link",
+                    }
+                    .to_owned(),
+                    snippet: super::shorten(&block, super::SNIPPET_MAX),
                 },
             });
         }
     }
-    if let Some(link) = navigation_contact_link(view, rules) {
-        out.push(PageSignal {
-            id: CONTACT_LINK_IN_NAVIGATION.to_owned(),
-            deflection: false,
-            evidence: Evidence {
-                url: view.url.to_string(),
-                source: "navigation".to_owned(),
-                snippet: link,
-            },
-        });
+    for (kind, id) in [
+        (PageKind::Contact, CONTACT_LINK_IN_NAVIGATION),
+        (PageKind::Imprint, IMPRINT_LINK_IN_NAVIGATION),
+    ] {
+        if let Some(link) = navigation_link(view, rules, kind) {
+            out.push(PageSignal {
+                id: id.to_owned(),
+                deflection: false,
+                evidence: Evidence {
+                    url: view.url.to_string(),
+                    source: "navigation".to_owned(),
+                    snippet: link,
+                },
+            });
+        }
     }
     out
 }
 
-/// The text of the first link in `nav`, `header` or `footer` that leads to a contact page.
-fn navigation_contact_link(view: &PageView<'_>, rules: &Rules) -> Option<String> {
+/// The text of the first link in `nav`, `header` or `footer` that leads to a page of `kind`.
+fn navigation_link(view: &PageView<'_>, rules: &Rules, kind: PageKind) -> Option<String> {
     thread_local! {
         static NAV_LINKS: Selector = Selector::parse(
             "nav a[href], header a[href], footer a[href], [role=navigation] a[href], [role=contentinfo] a[href], [role=banner] a[href]",
         )
         .expect("valid selector");
     }
-    let contact_priority = rules
-        .pages
-        .kinds
-        .iter()
-        .find(|k| k.kind == PageKind::Contact)
-        .map_or(u32::MAX, |k| k.priority);
+    let cue = rules.pages.kinds.iter().find(|k| k.kind == kind)?;
     NAV_LINKS.with(|links| {
         view.document.select(links).find_map(|a| {
             if is_hidden(a.value()) {
@@ -92,7 +122,7 @@ fn navigation_contact_link(view: &PageView<'_>, rules: &Rules) -> Option<String>
             let href = a.value().attr("href")?;
             let target = view.url.join(href).ok()?;
             let text = crate::crawl::collapse(&a.text().collect::<String>());
-            (link_priority(&rules.pages, &target, &text) >= contact_priority)
+            crate::crawl::classify::leads_to(cue, &target, &text)
                 .then(|| format!("{text} → {}", target.path()))
         })
     })

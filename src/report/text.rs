@@ -7,7 +7,9 @@
 use std::fmt::Write as _;
 
 use super::Renderer;
-use crate::model::{Channel, ChannelKind, Mode, Report, RobotsStatus, Signal, SourceKind};
+use crate::model::{
+    Channel, ChannelKind, FindingStatus, Mode, Report, RobotsStatus, Signal, SourceKind,
+};
 
 pub(super) struct Text;
 
@@ -119,6 +121,45 @@ fn render_one(out: &mut String, r: &Report) {
             out,
             ["KIND", "VALUE", "DETAIL", "REACHED", "SEEN ON"],
             &rows,
+        );
+    }
+
+    if !r.findings.is_empty() {
+        let count = |s: FindingStatus| r.findings.iter().filter(|f| f.status == s).count();
+        let _ = writeln!(
+            out,
+            "\nLegal checks ({} fail, {} warn, {} to review, {} pass, {} not applicable)",
+            count(FindingStatus::Fail),
+            count(FindingStatus::Warn),
+            count(FindingStatus::NeedsReview),
+            count(FindingStatus::Pass),
+            count(FindingStatus::NotApplicable)
+        );
+        let mut jurisdictions: Vec<&str> = Vec::new();
+        for f in &r.findings {
+            if !jurisdictions.contains(&f.jurisdiction.as_str()) {
+                jurisdictions.push(&f.jurisdiction);
+            }
+        }
+        for j in jurisdictions {
+            let _ = writeln!(out, "  {}", j.to_ascii_uppercase());
+            for f in r.findings.iter().filter(|f| f.jurisdiction == j) {
+                let mark = match f.status {
+                    FindingStatus::Pass => "[ ok ]",
+                    FindingStatus::Fail => "[FAIL]",
+                    FindingStatus::Warn => "[warn]",
+                    FindingStatus::NeedsReview => "[ ?? ]",
+                    FindingStatus::NotApplicable => "[ -- ]",
+                };
+                let _ = writeln!(out, "  {mark} {} — {}", clean(&f.title), clean(&f.law));
+                if !matches!(f.status, FindingStatus::Pass | FindingStatus::NotApplicable) {
+                    let _ = writeln!(out, "         {}  ({})", clean(&f.message), f.rule);
+                }
+            }
+        }
+        let _ = writeln!(
+            out,
+            "  An audit aid, not legal advice: `reachaudit rules explain ID` gives each rule's source and limits."
         );
     }
 

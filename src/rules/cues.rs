@@ -6,6 +6,12 @@ use serde::Deserialize;
 
 use crate::model::{ChannelKind, Mode};
 
+/// The signal id for pages whose navigation, header or footer links to a contact page (found by
+/// the extract stage from the page-kind cues, not from `signals.toml`).
+pub const CONTACT_LINK_IN_NAVIGATION: &str = "contact_link_in_navigation";
+/// The signal id for pages whose navigation, header or footer links to the imprint.
+pub const IMPRINT_LINK_IN_NAVIGATION: &str = "imprint_link_in_navigation";
+
 /// `rules/cues/hours.toml`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -52,8 +58,11 @@ pub struct SignalCues {
 pub struct SignalCue {
     /// Stable id (`no_phone_support`).
     pub id: String,
-    /// `deflection` (pushes customers away from people).
+    /// `deflection` (pushes customers away from people) or `notice` (what compliance rules look for).
     pub kind: SignalKind,
+    /// Where the words are matched.
+    #[serde(rename = "in", default)]
+    pub scope: SignalScope,
     /// Words in the page text.
     pub words: Vec<String>,
 }
@@ -64,6 +73,19 @@ pub struct SignalCue {
 pub enum SignalKind {
     /// Pushes customers away from people.
     Deflection,
+    /// Neither good nor bad by itself.
+    Notice,
+}
+
+/// Where a signal's words are matched.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignalScope {
+    /// The page's visible text.
+    #[default]
+    Text,
+    /// The visible text of links and buttons.
+    Links,
 }
 
 /// `rules/cues/address.toml`, with the patterns built from it.

@@ -12,11 +12,12 @@ use serde::Deserialize;
 
 use crate::model::PageKind;
 
+pub mod compliance;
 pub mod cues;
 pub mod scoring;
 pub mod vendors;
 
-pub use cues::{AddressCues, HoursCues, OfferCues, SignalCues, SignalKind};
+pub use cues::{AddressCues, HoursCues, OfferCues, SignalCues, SignalKind, SignalScope};
 pub use vendors::{Vendor, VendorKind, Vendors};
 
 /// Every file under `rules/` as (path below `rules/`, text), embedded at build time by `build.rs`.
@@ -45,6 +46,8 @@ pub struct Rules {
     pub vendors: Vendors,
     /// The scoring method.
     pub scoring: scoring::Scoring,
+    /// Compliance rules of every jurisdiction.
+    pub compliance: Vec<compliance::Rule>,
 }
 
 /// `rules/cues/forms.toml`.
@@ -352,7 +355,17 @@ impl Rules {
         scoring.validate(&file, &text, crate::score::ITEMS)?;
 
         let vendors = Vendors::load(&group(dir, "vendors/")?)?;
+        let mut signal_ids: Vec<String> = signals.signals.iter().map(|s| s.id.clone()).collect();
+        signal_ids.extend(
+            [
+                cues::CONTACT_LINK_IN_NAVIGATION,
+                cues::IMPRINT_LINK_IN_NAVIGATION,
+            ]
+            .map(str::to_owned),
+        );
+        let compliance = compliance::load(&group(dir, "compliance/")?, &signal_ids)?;
         Ok(Self {
+            compliance,
             scoring,
             pages,
             labels,
