@@ -366,3 +366,163 @@ fn a_broken_vendor_file_names_file_line_and_reason() {
         "{stderr}"
     );
 }
+
+#[test]
+fn rules_list_explain_and_validate() {
+    let (list, _) = run(&["rules", "list", "--jurisdiction", "de"], 0);
+    assert!(
+        list.contains("de.ddg.5.email") && list.contains("§ 5"),
+        "{list}"
+    );
+    assert!(!list.contains("\nUK"), "only German rules: {list}");
+    let (json, _) = run(&["rules", "list", "--format", "json"], 0);
+    let rules: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let all = rules.as_array().unwrap();
+    for j in ["eu", "de", "at", "ch", "uk", "es", "fr"] {
+        assert!(all.iter().any(|r| r["jurisdiction"] == j), "no {j} rules");
+    }
+    assert!(
+        all.iter()
+            .all(|r| r["law"].is_string() && r["source"].is_string())
+    );
+
+    let (explain, _) = run(&["rules", "explain", "de.ddg.5.email"], 0);
+    for needle in [
+        "DDG",
+        "Source:",
+        "What is checked",
+        "Limits",
+        "not legal advice",
+    ] {
+        assert!(explain.contains(needle), "{needle} missing in:\n{explain}");
+    }
+    one_line_error(
+        &["rules", "explain", "de.nope"],
+        &["de.nope", "no such rule"],
+    );
+
+    let good = temp_site(&[(
+        "compliance/extra.toml",
+        r#"[[rule]]
+id = "de.test.fax"
+jurisdiction = "de"
+title = "A fax number is given"
+fail_title = "No fax number"
+law = "Test § 1"
+severity = "info"
+source = "https://example.org/law"
+what = "A fax number anywhere."
+why = "Because the test says so."
+limits = "Nothing."
+check = "channel_present"
+[rule.params]
+all_of = ["fax"]
+"#,
+    )]);
+    let (ok, _) = run(&["rules", "validate", good.path().to_str().unwrap()], 0);
+    assert!(ok.contains("valid"), "{ok}");
+    let (list, _) = run(
+        &[
+            "rules",
+            "list",
+            "--rules",
+            good.path().to_str().unwrap(),
+            "--jurisdiction",
+            "de",
+        ],
+        0,
+    );
+    assert!(
+        list.contains("de.test.fax"),
+        "a new rule is a TOML file: {list}"
+    );
+    let site = site();
+    let (report, _) = run(
+        &[
+            "scan",
+            site.path().to_str().unwrap(),
+            "--format",
+            "json",
+            "--jurisdiction",
+            "de",
+            "--rules",
+            good.path().to_str().unwrap(),
+        ],
+        0,
+    );
+    let r: serde_json::Value = serde_json::from_str(&report).unwrap();
+    let fax = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "de.test.fax")
+        .expect("the new rule runs in a scan");
+    assert_eq!(
+        fax["status"], "warn",
+        "no fax on the site, severity info: {fax}"
+    );
+    assert_eq!(fax["law"], "Test § 1");
+
+    let bad = temp_site(&[(
+        "compliance/bad.toml",
+        "[[rule]]\nid = \"de.bad\"\njurisdiction = \"de\"\ntitle = \"t\"\nfail_title = \"f\"\nlaw = \"l\"\nseverity = \"error\"\nsource = \"https://x.org\"\nwhat = \"w\"\nwhy = \"y\"\nlimits = \"l\"\ncheck = \"channel_present\"\n[rule.params]\nall_of = [\"pigeon\"]\n",
+    )]);
+    let (_, stderr) = run(&["rules", "validate", bad.path().to_str().unwrap()], 2);
+    assert!(
+        stderr.contains("compliance/bad.toml:") && stderr.contains("pigeon"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_scan_reports_legal_findings_for_the_site_country() {
+    let dir = site();
+    let (stdout, _) = run(
+        &["scan", dir.path().to_str().unwrap(), "--format", "json"],
+        0,
+    );
+    let r: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let findings = r["findings"].as_array().unwrap();
+    assert!(!findings.is_empty(), "a German page gets eu and de rules");
+    assert!(findings.iter().any(|f| f["jurisdiction"] == "de"));
+    assert!(
+        findings
+            .iter()
+            .all(|f| f["law"].as_str().is_some_and(|l| !l.is_empty()))
+    );
+    let (none, _) = run(
+        &[
+            "scan",
+            dir.path().to_str().unwrap(),
+            "--format",
+            "json",
+            "--jurisdiction",
+            "none",
+        ],
+        0,
+    );
+    let r: serde_json::Value = serde_json::from_str(&none).unwrap();
+    assert!(r["findings"].as_array().unwrap().is_empty());
+    one_line_error(
+        &[
+            "scan",
+            dir.path().to_str().unwrap(),
+            "--jurisdiction",
+            "mars",
+        ],
+        &["--jurisdiction mars", "unknown jurisdiction"],
+    );
+}
+
+/// The README's rule table lists every built-in rule, so the documented method cannot drift from
+/// the rules that run.
+#[test]
+fn the_readme_lists_every_rule() {
+    let readme = include_str!("../README.md");
+    let (json, _) = run(&["rules", "list", "--format", "json"], 0);
+    let rules: serde_json::Value = serde_json::from_str(&json).unwrap();
+    for rule in rules.as_array().unwrap() {
+        let id = rule["id"].as_str().unwrap();
+        assert!(readme.contains(&format!("`{id}`")), "README lacks {id}");
+    }
+}

@@ -42,7 +42,7 @@ pub fn check(
     }
     rules
         .iter()
-        .filter(|r| jurisdictions.iter().any(|j| *j == r.jurisdiction))
+        .filter(|r| jurisdictions.contains(&r.jurisdiction))
         .map(|rule| run(report, rule, today))
         .collect()
 }

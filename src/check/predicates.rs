@@ -100,7 +100,7 @@ pub(super) fn evaluate(report: &Report, rule: &Rule) -> Outcome {
         "signal_share" => signal_share(report, rule),
         "button_path" => button_path(report, rule),
         "ai_disclosed" => ai_disclosed(report, rule),
-        "human_channel" => human_channel(report),
+        "human_channel" => human_channel(report, rule),
         "numbers_consistent" => numbers_consistent(report, rule),
         other => Outcome {
             status: Verdict::NeedsReview,
@@ -309,10 +309,10 @@ fn phone_types_absent(report: &Report, rule: &Rule) -> Outcome {
     } else {
         Outcome {
             status: Verdict::Fail,
-            message: format!(
-                "{}",
-                bad.iter()
-                    .map(|c| format!(
+            message: bad
+                .iter()
+                .map(|c| {
+                    format!(
                         "{} is {}{}{}",
                         describe(c),
                         phone_type(c),
@@ -325,10 +325,10 @@ fn phone_types_absent(report: &Report, rule: &Rule) -> Outcome {
                         } else {
                             format!(", labelled {}", c.labels.join("/"))
                         }
-                    ))
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            ),
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
             evidence: bad.iter().flat_map(|c| evidence_of(c)).collect(),
         }
     }
@@ -432,6 +432,18 @@ fn page_evidence(p: &Page) -> Evidence {
     }
 }
 
+/// `needs_review` when the rule names a signal that shows the duty applies and the site shows none.
+fn not_needed(report: &Report, rule: &Rule, what: &str) -> Option<Outcome> {
+    let needed = string(rule, "needed_if")?;
+    signal_found(report, &needed).is_none().then(|| Outcome {
+        status: Verdict::NeedsReview,
+        message: format!(
+            "{what}; nothing on the pages crawled ({needed}) shows that the duty applies to this site"
+        ),
+        evidence: Vec::new(),
+    })
+}
+
 fn signal_share(report: &Report, rule: &Rule) -> Outcome {
     let id = string(rule, "signal").unwrap_or_default();
     let min = share(rule, "min_share");
@@ -439,6 +451,15 @@ fn signal_share(report: &Report, rule: &Rule) -> Outcome {
     let signal = report.signals.iter().find(|s| s.id == id);
     let with = signal.map_or(0, |s| s.pages as usize);
     let ratio = with as f64 / pages as f64;
+    if ratio + 1e-9 < min {
+        if let Some(review) = not_needed(
+            report,
+            rule,
+            &format!("{with} of {pages} crawled pages show {id}"),
+        ) {
+            return review;
+        }
+    }
     Outcome {
         status: if ratio + 1e-9 >= min {
             Verdict::Pass
@@ -568,7 +589,7 @@ fn ai_disclosed(report: &Report, rule: &Rule) -> Outcome {
     }
 }
 
-fn human_channel(report: &Report) -> Outcome {
+fn human_channel(report: &Report, rule: &Rule) -> Outcome {
     let human = report.channels.iter().find(|c| match c.kind {
         ChannelKind::Phone | ChannelKind::ContactForm | ChannelKind::Callback => true,
         ChannelKind::Email => c.email.as_ref().is_none_or(|e| !e.no_reply),
@@ -581,12 +602,12 @@ fn human_channel(report: &Report) -> Outcome {
             message: format!("a channel that reaches people: {}", describe(c)),
             evidence: evidence_of(c),
         },
-        None => Outcome {
+        None => not_needed(report, rule, "no channel that reaches people").unwrap_or(Outcome {
             status: Verdict::Fail,
             message: "every channel found is automated or unread (bots, no-reply addresses)"
                 .to_owned(),
             evidence: Vec::new(),
-        },
+        }),
     }
 }
 

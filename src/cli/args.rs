@@ -21,7 +21,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Audit one or more sites: an http(s):// URL, a directory laid out like a static site, or an .html file.
-    Scan(ScanArgs),
+    Scan(Box<ScanArgs>),
     /// What is checked, and why: the compliance rules with their legal references.
     Rules(RulesArgs),
 }

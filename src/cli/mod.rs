@@ -47,7 +47,7 @@ pub fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
-        args::Command::Scan(args) => scan::run(args),
+        args::Command::Scan(args) => scan::run(*args),
         args::Command::Rules(args) => rules::run(args),
     };
     match result {

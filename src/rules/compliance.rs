@@ -111,6 +111,7 @@ fn params_of(check: &str) -> &'static [(&'static str, Param, bool)] {
         "signal_share" => &[
             ("signal", Param::Signal, true),
             ("min_share", Param::Share, true),
+            ("needed_if", Param::Signal, false),
         ],
         "button_path" => &[
             ("signal", Param::Signal, true),
@@ -118,6 +119,7 @@ fn params_of(check: &str) -> &'static [(&'static str, Param, bool)] {
             ("needed_if", Param::Signal, false),
         ],
         "ai_disclosed" => &[("signal", Param::Signal, true)],
+        "human_channel" => &[("needed_if", Param::Signal, false)],
         "numbers_consistent" => &[
             ("from_page_kinds", Param::PageKinds, true),
             ("to_page_kinds", Param::PageKinds, true),
