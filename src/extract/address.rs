@@ -58,20 +58,11 @@ pub(super) fn in_text(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use scraper::Html;
-    use url::Url;
+    use crate::extract::TestPage;
 
     fn found(text: &str, region: Option<&str>) -> Vec<(String, Option<String>)> {
-        let rules = Rules::embedded().unwrap();
-        let document = Html::parse_document("");
-        let url = Url::parse("https://acme.de/").unwrap();
-        let view = PageView {
-            url: &url,
-            document: &document,
-            lang: None,
-            html: "",
-        };
-        in_text(&view, text, None, &rules, region)
+        let page = TestPage::new("", "https://acme.de/");
+        in_text(&page.view(), text, None, &page.rules, region)
             .into_iter()
             .map(|o| {
                 let country = o.channel.address.as_ref().and_then(|a| a.country.clone());

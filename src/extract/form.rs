@@ -231,26 +231,12 @@ fn nearest_heading(form: ElementRef<'_>) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use scraper::Html;
-    use url::Url;
+    use crate::extract::TestPage;
 
     fn run(html: &str, captchas: &[&str]) -> Vec<Observation> {
-        let rules = Rules::embedded().unwrap();
-        let document = Html::parse_document(html);
-        let url = Url::parse("https://acme.de/kontakt/").unwrap();
-        let view = PageView {
-            url: &url,
-            document: &document,
-            lang: None,
-            html,
-        };
-        let text: String = text::blocks(&document)
-            .into_iter()
-            .map(|b| b.text.to_lowercase())
-            .collect::<Vec<_>>()
-            .join("\n");
+        let page = TestPage::new(html, "https://acme.de/kontakt/");
         let captchas: Vec<String> = captchas.iter().map(|c| (*c).to_owned()).collect();
-        observe(&view, &rules, &captchas, &text)
+        observe(&page.view(), &page.rules, &captchas, &page.text_lower())
     }
 
     #[test]

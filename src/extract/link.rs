@@ -194,30 +194,15 @@ fn preceding_text(ancestor: ego_tree::NodeRef<'_, Node>, target: NodeId) -> Stri
 #[cfg(test)]
 mod tests {
     use super::*;
-    use scraper::Html;
-    use url::Url;
+    use crate::extract::TestPage;
 
     fn run(html: &str, region: Option<&str>) -> Vec<Observation> {
-        let rules = Rules::embedded().unwrap();
-        let document = Html::parse_document(html);
-        let url = Url::parse("https://e.de/kontakt/").unwrap();
-        let view = PageView {
-            url: &url,
-            document: &document,
-            lang: None,
-            html,
-        };
-        let blocks = crate::extract::text::blocks(&document);
-        let block_of = blocks
-            .iter()
-            .enumerate()
-            .flat_map(|(i, b)| b.anchors.iter().map(move |a| (*a, i)))
-            .collect();
+        let page = TestPage::new(html, "https://e.de/kontakt/");
         observe(
-            &view,
-            &block_of,
-            &crate::extract::Plain::new(html),
-            &rules,
+            &page.view(),
+            &page.blocks_of_links(),
+            &page.plain(),
+            &page.rules,
             region,
         )
     }

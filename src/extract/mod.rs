@@ -121,11 +121,7 @@ pub fn page(view: &PageView<'_>, context: &Context<'_>) -> PageFindings {
     let page_text_lower = blocks_lower.join("\n");
 
     // Which text block each link sits in, so hours written next to a link reach its channel.
-    let block_of: HashMap<NodeId, usize> = blocks
-        .iter()
-        .enumerate()
-        .flat_map(|(i, b)| b.anchors.iter().map(move |a| (*a, i)))
-        .collect();
+    let block_of = blocks_of_links(&blocks);
     let plain = Plain::new(view.html);
     let mut out = link::observe(view, &block_of, &plain, rules, region);
     out.extend(prose::phones(view, &blocks, rules, region));
@@ -173,6 +169,65 @@ pub fn page(view: &PageView<'_>, context: &Context<'_>) -> PageFindings {
     PageFindings {
         observations: out,
         signals: signals::observe(view, rules, &blocks_lower, &page_text_lower),
+    }
+}
+
+/// The text block each link (`<a>`) sits in.
+fn blocks_of_links(blocks: &[text::Block]) -> HashMap<NodeId, usize> {
+    blocks
+        .iter()
+        .enumerate()
+        .flat_map(|(i, b)| b.anchors.iter().map(move |a| (*a, i)))
+        .collect()
+}
+
+/// What extractor unit tests need: a parsed page, its view, text and the embedded rules.
+#[cfg(test)]
+pub(crate) struct TestPage {
+    pub(crate) rules: Rules,
+    document: scraper::Html,
+    url: url::Url,
+    html: String,
+}
+
+#[cfg(test)]
+impl TestPage {
+    pub(crate) fn new(html: &str, url: &str) -> Self {
+        Self {
+            rules: Rules::embedded().expect("embedded rules"),
+            document: scraper::Html::parse_document(html),
+            url: url::Url::parse(url).expect("test URL"),
+            html: html.to_owned(),
+        }
+    }
+
+    pub(crate) fn view(&self) -> PageView<'_> {
+        PageView {
+            url: &self.url,
+            document: &self.document,
+            lang: None,
+            html: &self.html,
+        }
+    }
+
+    pub(crate) fn blocks(&self) -> Vec<text::Block> {
+        text::blocks(&self.document)
+    }
+
+    pub(crate) fn text_lower(&self) -> String {
+        self.blocks()
+            .iter()
+            .map(|b| b.text.to_lowercase())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    pub(crate) fn blocks_of_links(&self) -> HashMap<NodeId, usize> {
+        blocks_of_links(&self.blocks())
+    }
+
+    pub(crate) fn plain(&self) -> Plain<'_> {
+        Plain::new(&self.html)
     }
 }
 

@@ -106,26 +106,12 @@ fn label_of(element: ElementRef<'_>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::extract::TestPage;
     use crate::model::Mode;
-    use scraper::Html;
-    use url::Url;
 
     fn run(html: &str) -> Vec<(ChannelKind, String, Mode, Option<String>)> {
-        let rules = Rules::embedded().unwrap();
-        let document = Html::parse_document(html);
-        let url = Url::parse("https://acme.de/service/").unwrap();
-        let view = PageView {
-            url: &url,
-            document: &document,
-            lang: None,
-            html,
-        };
-        let text: String = text::blocks(&document)
-            .into_iter()
-            .map(|b| b.text.to_lowercase())
-            .collect::<Vec<_>>()
-            .join("\n");
-        observe(&view, &rules, &text)
+        let page = TestPage::new(html, "https://acme.de/service/");
+        observe(&page.view(), &page.rules, &page.text_lower())
             .into_iter()
             .map(|o| {
                 (

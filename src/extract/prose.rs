@@ -203,27 +203,13 @@ fn has_written_at(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use scraper::Html;
-    use url::Url;
+    use crate::extract::TestPage;
 
     fn run(html: &str, region: Option<&str>) -> Vec<Observation> {
-        let rules = Rules::embedded().unwrap();
-        let document = Html::parse_document(html);
-        let url = Url::parse("https://acme.de/kontakt/").unwrap();
-        let view = PageView {
-            url: &url,
-            document: &document,
-            lang: None,
-            html,
-        };
-        let blocks = super::super::text::blocks(&document);
-        let mut out = phones(&view, &blocks, &rules, region);
-        out.extend(emails(
-            &view,
-            &blocks,
-            &super::super::Plain::new(html),
-            &rules,
-        ));
+        let page = TestPage::new(html, "https://acme.de/kontakt/");
+        let blocks = page.blocks();
+        let mut out = phones(&page.view(), &blocks, &page.rules, region);
+        out.extend(emails(&page.view(), &blocks, &page.plain(), &page.rules));
         out
     }
 

@@ -345,20 +345,11 @@ fn microdata(view: &PageView<'_>, rules: &Rules, region: Option<&str>) -> Vec<Ob
 #[cfg(test)]
 mod tests {
     use super::*;
-    use scraper::Html;
-    use url::Url;
+    use crate::extract::TestPage;
 
     fn run(html: &str) -> Vec<Observation> {
-        let rules = Rules::embedded().unwrap();
-        let document = Html::parse_document(html);
-        let url = Url::parse("https://acme.de/").unwrap();
-        let view = PageView {
-            url: &url,
-            document: &document,
-            lang: None,
-            html,
-        };
-        observe(&view, &rules, Some("DE"))
+        let page = TestPage::new(html, "https://acme.de/");
+        observe(&page.view(), &page.rules, Some("DE"))
     }
 
     #[test]
