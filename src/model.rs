@@ -606,14 +606,14 @@ pub struct Score {
 }
 
 impl Score {
-    /// The placeholder used until scoring exists, stated as such.
+    /// The placeholder before the score stage has run, stated as such (never a 0).
     #[must_use]
     pub fn not_computed() -> Self {
         Self {
             total: None,
             grade: None,
             categories: Vec::new(),
-            note: Some("not computed yet: scoring is not part of this version".to_owned()),
+            note: Some("not computed yet: the score stage has not run".to_owned()),
         }
     }
 }

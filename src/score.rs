@@ -251,7 +251,7 @@ fn evaluate(item: &Item, f: &Facts<'_>) -> (Option<f64>, String) {
             let with = f
                 .signals
                 .iter()
-                .find(|s| s.id == crate::extract::signals::CONTACT_LINK_IN_NAVIGATION)
+                .find(|s| s.id == crate::rules::cues::CONTACT_LINK_IN_NAVIGATION)
                 .map_or(0, |s| s.pages);
             if f.pages == 0 {
                 return (None, "no pages".to_owned());

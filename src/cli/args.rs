@@ -7,8 +7,10 @@ use clap::{Args, Parser, Subcommand};
 
 /// How easily can a customer reach a human at a company?
 ///
-/// reachaudit crawls a company's website politely, finds its contact channels (phone, e-mail,
-/// and more to come) with evidence and click depth, and reports them as text or JSON.
+/// reachaudit crawls a company's website politely, finds every contact channel (phone, e-mail,
+/// forms, chat with people or bots, messengers, callback, video, appointments, postal address)
+/// with evidence and click depth, checks them against consumer law, scores reachability, and
+/// reports it as text or JSON.
 #[derive(Debug, Parser)]
 #[command(name = "reachaudit", version, about, long_about = None, max_term_width = 100)]
 pub struct Cli {

@@ -71,10 +71,10 @@ fn is_other_form(form: ElementRef<'_>, submit: &Selector, words: &[String]) -> b
             .map_or_else(|| text::of(b), str::to_owned)
             .to_lowercase()
     }));
-    let has_password = form
-        .select(&selector("input[type=password]"))
-        .next()
-        .is_some();
+    thread_local! {
+        static PASSWORD: Selector = selector("input[type=password]");
+    }
+    let has_password = PASSWORD.with(|p| form.select(p).next().is_some());
     has_password
         || names
             .iter()
@@ -105,7 +105,7 @@ fn build(
         .filter(|f| !hidden(*f))
         .filter_map(|f| field(view, form, f))
         .collect();
-    let captcha = captchas.first().cloned().or_else(|| captcha_markup(form));
+    let captcha = captchas.first().cloned();
     let heading = nearest_heading(form);
     let names: Vec<&str> = list.iter().map(|f| f.name.as_str()).collect();
     let mut obs = Observation::new(
@@ -131,25 +131,6 @@ fn build(
         method,
     });
     obs
-}
-
-/// A CAPTCHA widget written into the form itself (its markup), when no script gave it away.
-fn captcha_markup(form: ElementRef<'_>) -> Option<String> {
-    for (class, id) in [
-        ("g-recaptcha", "recaptcha"),
-        ("h-captcha", "hcaptcha"),
-        ("cf-turnstile", "turnstile"),
-        ("frc-captcha", "friendly-captcha"),
-    ] {
-        if form
-            .select(&selector(&format!(".{class}")))
-            .next()
-            .is_some()
-        {
-            return Some(id.to_owned());
-        }
-    }
-    None
 }
 
 fn field(view: &PageView<'_>, form: ElementRef<'_>, f: ElementRef<'_>) -> Option<FormField> {
@@ -233,10 +214,20 @@ mod tests {
     use super::*;
     use crate::extract::TestPage;
 
+    /// Runs the form extractor with the CAPTCHAs the vendor scan finds on the page (as
+    /// `extract::page` does), plus `captchas` for guards loaded by a script elsewhere.
     fn run(html: &str, captchas: &[&str]) -> Vec<Observation> {
         let page = TestPage::new(html, "https://acme.de/kontakt/");
-        let captchas: Vec<String> = captchas.iter().map(|c| (*c).to_owned()).collect();
-        observe(&page.view(), &page.rules, &captchas, &page.text_lower())
+        let text = page.text_lower();
+        let mut found = crate::extract::widget::observe(
+            &page.view(),
+            &page.blocks_of_links(),
+            &page.rules,
+            &text,
+        )
+        .captchas;
+        found.extend(captchas.iter().map(|c| (*c).to_owned()));
+        observe(&page.view(), &page.rules, &found, &text)
     }
 
     #[test]

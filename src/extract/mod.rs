@@ -241,10 +241,8 @@ fn attach_hours(observations: &mut [Observation], blocks: &[text::Block], rules:
     };
     // An embedded chat sits in no text block; its hours are those of the block that talks about
     // the chat ("Live-Chat mit unseren Mitarbeitern, Mo–Fr 8–20 Uhr").
-    let chat_block = blocks.iter().position(|b| {
-        let lower = b.text.to_lowercase();
-        lower.contains("chat") && !hours::in_text(&b.text, &rules.hours).is_empty()
-    });
+    let chat_block = (0..blocks.len())
+        .find(|&i| blocks[i].text.to_lowercase().contains("chat") && !hours_of(i).is_empty());
     for obs in observations.iter_mut() {
         if obs.block.is_none() && obs.channel.kind == ChannelKind::Chat {
             obs.block = chat_block;

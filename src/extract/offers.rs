@@ -1,7 +1,7 @@
 //! Contact offers named by links, buttons and headings (`rules/cues/offers.toml`): a callback,
 //! a video consultation, an appointment, a chat, where no vendor's embed code gives them away.
 
-use scraper::{ElementRef, Selector};
+use scraper::Selector;
 
 use super::Observation;
 use super::text::{self, is_hidden};
@@ -44,7 +44,7 @@ pub(super) fn observe(
             {
                 continue;
             }
-            let label = label_of(element);
+            let label = text::of(element);
             if label.is_empty() || label.chars().count() > MAX_LABEL {
                 continue;
             }
@@ -97,10 +97,6 @@ pub(super) fn observe(
         }
     });
     out
-}
-
-fn label_of(element: ElementRef<'_>) -> String {
-    text::of(element)
 }
 
 #[cfg(test)]

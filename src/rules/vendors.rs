@@ -133,8 +133,6 @@ pub struct Vendor {
     pub note: Option<String>,
     /// JS globals the widget defines, for a rendering crawler.
     pub globals: Vec<String>,
-    /// Link patterns: each distinct matching link is a channel of its own.
-    pub links: Vec<Regex>,
     /// Selectors that void a match.
     pub not_if: Vec<Selector>,
     /// The DOM selectors, each alone (for telling which vendor a combined match belongs to).
@@ -273,12 +271,6 @@ impl Vendors {
                 let dom = selectors(&v.dom)?;
                 let not_if = selectors(&v.not_if)?;
                 dom_all.extend(v.dom.iter().cloned());
-                let links = v
-                    .links
-                    .iter()
-                    .map(|p| case_insensitive(p))
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(|e| at(e.to_string()))?;
                 let inline = v
                     .inline
                     .iter()
@@ -295,7 +287,6 @@ impl Vendors {
                     source: v.source,
                     note: v.note,
                     globals: v.globals,
-                    links,
                     not_if,
                     dom,
                     inline,
