@@ -10,6 +10,7 @@ pub mod check;
 pub mod cli;
 pub mod crawl;
 pub mod extract;
+pub mod gate;
 pub mod model;
 pub mod report;
 pub mod rules;
@@ -219,6 +220,7 @@ pub async fn audit(
         findings: Vec::new(),
         score: Score::not_computed(),
         probes: Vec::new(),
+        gate: None,
     };
     let jurisdictions = options.jurisdictions.clone().unwrap_or_else(|| {
         // The same guess as for national phone numbers: --country, the domain, the language.

@@ -7,13 +7,14 @@
 //! not know. Enums serialize in snake case; absent optional values are `null`, never omitted, for the
 //! contract keys, so a consumer can tell "not found" from "not reported".
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// The version of the JSON contract. Bumped only for breaking changes.
 pub const SCHEMA_VERSION: &str = "1";
 
 /// One audit of one site.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Report {
     /// Always [`SCHEMA_VERSION`].
     pub schema_version: String,
@@ -39,10 +40,14 @@ pub struct Report {
     pub score: Score,
     /// Results of test contacts (empty unless probes were run).
     pub probes: Vec<serde_json::Value>,
+    /// The CI verdict: assertions from `reachaudit.toml` or `--fail-under`, and the comparison
+    /// with `--baseline`; `null` when none were asked for.
+    #[serde(default)]
+    pub gate: Option<Gate>,
 }
 
 /// The producing tool.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Tool {
     /// Always "reachaudit".
     pub name: String,
@@ -62,7 +67,7 @@ impl Tool {
 }
 
 /// What the user asked to audit and where the crawl started.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Target {
     /// The target exactly as given on the command line.
     pub input: String,
@@ -75,7 +80,7 @@ pub struct Target {
 }
 
 /// Where pages come from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum SourceKind {
@@ -88,7 +93,7 @@ pub enum SourceKind {
 }
 
 /// What the crawl fetched, skipped and failed on.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Crawl {
     /// Every page requested that answered, in the order fetched.
     pub pages: Vec<Page>,
@@ -107,7 +112,7 @@ pub struct Crawl {
 }
 
 /// How robots.txt was treated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RobotsStatus {
     /// A robots.txt was found and obeyed.
@@ -119,7 +124,7 @@ pub enum RobotsStatus {
 }
 
 /// One fetched page.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Page {
     /// The final URL after redirects.
     pub url: String,
@@ -140,7 +145,9 @@ pub struct Page {
 }
 
 /// What a page is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum PageKind {
@@ -177,7 +184,7 @@ impl PageKind {
 }
 
 /// One failure during the crawl.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct CrawlError {
     /// The URL that failed.
     pub url: String,
@@ -190,7 +197,7 @@ pub struct CrawlError {
 }
 
 /// Kinds of crawl failure.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ErrorKind {
@@ -248,7 +255,7 @@ impl ErrorKind {
 }
 
 /// A URL deliberately not fetched.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Skipped {
     /// The URL.
     pub url: String,
@@ -257,7 +264,7 @@ pub struct Skipped {
 }
 
 /// Why a URL was not fetched.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum SkipReason {
@@ -270,7 +277,7 @@ pub enum SkipReason {
 }
 
 /// The limits a crawl ran under, echoed so a report can be reproduced.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Limits {
     /// At most this many pages fetched.
     pub max_pages: u32,
@@ -289,7 +296,7 @@ pub struct Limits {
 }
 
 /// One way to reach the company.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Channel {
     /// What kind of channel.
     pub kind: ChannelKind,
@@ -352,10 +359,33 @@ impl Channel {
             address: None,
         }
     }
+
+    /// What makes two sightings the same channel (an E.164 number, an address, a vendor and its
+    /// link), so pages, runs and baselines can be compared without trusting display text.
+    #[must_use]
+    pub fn identity(&self) -> String {
+        if let Some(phone) = &self.phone {
+            return phone.e164.clone();
+        }
+        if let Some(email) = &self.email {
+            return email.address.clone();
+        }
+        if let Some(address) = &self.address {
+            if let (Some(postcode), Some(street)) = (&address.postcode, &address.street) {
+                return format!("{postcode} {}", street.to_lowercase());
+            }
+        }
+        match (&self.vendor, &self.url) {
+            (Some(vendor), Some(url)) => format!("{vendor} {url}"),
+            (Some(vendor), None) => vendor.clone(),
+            (None, Some(url)) => url.clone(),
+            (None, None) => self.value.to_lowercase(),
+        }
+    }
 }
 
 /// A contact form: what it asks for and what stands in the way.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct FormInfo {
     /// The fields a visitor fills in (name or label, type, required).
     pub fields: Vec<FormField>,
@@ -368,7 +398,7 @@ pub struct FormInfo {
 }
 
 /// One form field.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct FormField {
     /// The field's name attribute (or id).
     pub name: String,
@@ -382,7 +412,7 @@ pub struct FormField {
 }
 
 /// A postal address, in the parts the page wrote.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct PostalAddress {
     /// Street and number.
     pub street: Option<String>,
@@ -395,7 +425,9 @@ pub struct PostalAddress {
 }
 
 /// Kinds of contact channel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ChannelKind {
@@ -444,7 +476,7 @@ impl ChannelKind {
 }
 
 /// Phone number details, from libphonenumber's metadata.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct PhoneInfo {
     /// E.164 form, e.g. `+498003301000`.
     pub e164: String,
@@ -456,7 +488,7 @@ pub struct PhoneInfo {
 }
 
 /// libphonenumber's number types in snake case.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 #[allow(missing_docs)]
 pub enum PhoneType {
@@ -496,7 +528,7 @@ impl PhoneType {
 }
 
 /// E-mail address details.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct EmailInfo {
     /// The address, lower case.
     pub address: String,
@@ -507,7 +539,7 @@ pub struct EmailInfo {
 }
 
 /// Whether a channel reaches a person.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
     /// A person answers.
@@ -521,7 +553,7 @@ pub enum Mode {
 }
 
 /// Where and how a channel was seen.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Evidence {
     /// The page URL.
     pub url: String,
@@ -532,7 +564,7 @@ pub struct Evidence {
 }
 
 /// A page signal, merged across pages.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Signal {
     /// Stable id (`faq_first`, `no_phone_support`, `contact_link_in_navigation`).
     pub id: String,
@@ -545,7 +577,7 @@ pub struct Signal {
 }
 
 /// One compliance finding.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Finding {
     /// Stable rule id, e.g. `de.ddg.5.email`.
     pub rule: String,
@@ -567,10 +599,13 @@ pub struct Finding {
     /// The public source of the rule.
     #[serde(default)]
     pub source: String,
+    /// Why the duty exists, for help texts (SARIF, HTML).
+    #[serde(default)]
+    pub why: String,
 }
 
 /// Result of one rule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 #[allow(missing_docs)]
 pub enum FindingStatus {
@@ -582,7 +617,7 @@ pub enum FindingStatus {
 }
 
 /// Severity of a rule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 #[allow(missing_docs)]
 pub enum Severity {
@@ -593,7 +628,7 @@ pub enum Severity {
 
 /// The reachability score. `total` and `grade` are `null` while not computed or when nothing could
 /// be evaluated: an unknown score must never read as zero.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Score {
     /// 0–100, or `null`.
     pub total: Option<u32>,
@@ -619,7 +654,7 @@ impl Score {
 }
 
 /// One scored category.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct CategoryScore {
     /// Category id, e.g. `human_channels`.
     pub id: String,
@@ -636,7 +671,7 @@ pub struct CategoryScore {
 }
 
 /// One scored item of a category.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ItemScore {
     /// Item id, e.g. `sync_human`.
     pub id: String,
@@ -648,4 +683,114 @@ pub struct ItemScore {
     pub weight: f64,
     /// Why: what was found, in one line.
     pub reason: String,
+}
+
+/// The CI verdict on one report: every assertion with its outcome, and what changed against a
+/// baseline. It is computed from the report alone, so any renderer can show why a build failed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Gate {
+    /// `false` when an assertion at level `error` failed, or, with a baseline, when something got
+    /// worse at level `error`: the run exits with code 1.
+    pub passed: bool,
+    /// Every assertion checked, in the order of the configuration.
+    pub assertions: Vec<Assertion>,
+    /// The comparison with `--baseline`; `null` without one.
+    pub baseline: Option<BaselineDiff>,
+}
+
+/// One checked assertion.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Assertion {
+    /// Stable id: `score`, `category.<id>`, `rule.<rule id>`, `channel.<kind>`, `phone_types`.
+    pub id: String,
+    /// `warn` only reports a failure; `error` fails the build.
+    pub level: Level,
+    /// Whether it held.
+    pub passed: bool,
+    /// What was required, e.g. `score >= 70`.
+    pub expected: String,
+    /// What was found, e.g. `score 64`.
+    pub actual: String,
+    /// Why it failed or held, in one line.
+    pub message: String,
+    /// With a baseline: it failed there too, so it is known and does not fail the build.
+    #[serde(default)]
+    pub known: bool,
+}
+
+/// How much an assertion or a change matters in CI.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    /// Not checked.
+    Off,
+    /// Reported, never fails the build.
+    Warn,
+    /// Fails the build (exit code 1).
+    Error,
+}
+
+impl Level {
+    /// The snake-case name used in configuration and output.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Off => "off",
+            Self::Warn => "warn",
+            Self::Error => "error",
+        }
+    }
+}
+
+/// What changed against a baseline report of the same site.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct BaselineDiff {
+    /// The baseline file as given.
+    pub file: String,
+    /// The baseline's score total, if it had one.
+    pub score_before: Option<u32>,
+    /// Score points a total or category may drop before it counts as worse.
+    pub tolerance: u32,
+    /// What got worse: channels lost, rules newly failing, score drops.
+    pub worse: Vec<Change>,
+    /// What got better: channels gained, rules now passing, score gains.
+    pub better: Vec<Change>,
+}
+
+/// One difference against the baseline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Change {
+    /// What kind of change.
+    pub kind: ChangeKind,
+    /// What changed: a channel (`phone +498003301000`), a rule id, `score` or `category.<id>`.
+    pub subject: String,
+    /// Before and after, in one line.
+    pub message: String,
+    /// For changes for the worse: whether it fails the build.
+    pub level: Level,
+}
+
+/// Kinds of change against a baseline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ChangeKind {
+    /// A channel the baseline had is gone.
+    ChannelLost,
+    /// A channel the baseline lacked is new.
+    ChannelGained,
+    /// A channel now needs more clicks.
+    ChannelDeeper,
+    /// A channel now needs fewer clicks.
+    ChannelCloser,
+    /// A rule that passed (or did not apply) now fails.
+    RuleFailing,
+    /// A rule that failed now passes.
+    RuleFixed,
+    /// The total or a category score dropped by more than the tolerance.
+    ScoreDrop,
+    /// The total or a category score rose by more than the tolerance.
+    ScoreGain,
 }

@@ -448,6 +448,7 @@ mod tests {
             findings: vec![],
             score: Score::not_computed(),
             probes: vec![],
+            gate: None,
         }
     }
 

@@ -35,7 +35,7 @@ pub fn channels(
         ..
     } in observations
     {
-        let key = format!("{}|{}", seen.kind.as_str(), identity(&seen));
+        let key = format!("{}|{}", seen.kind.as_str(), Channel::identity(&seen));
         let here = page_clicks(&seen_at.url);
         let (channel, evidence) = merged.entry(key.clone()).or_insert_with(|| {
             order.push(key);
@@ -143,26 +143,6 @@ fn merge(channel: &mut Channel, seen: Channel) {
         if form.captcha.is_none() {
             form.captcha = new.captcha;
         }
-    }
-}
-
-fn identity(channel: &Channel) -> String {
-    if let Some(phone) = &channel.phone {
-        return phone.e164.clone();
-    }
-    if let Some(email) = &channel.email {
-        return email.address.clone();
-    }
-    if let Some(address) = &channel.address {
-        if let (Some(postcode), Some(street)) = (&address.postcode, &address.street) {
-            return format!("{postcode} {}", street.to_lowercase());
-        }
-    }
-    match (&channel.vendor, &channel.url) {
-        (Some(vendor), Some(url)) => format!("{vendor} {url}"),
-        (Some(vendor), None) => vendor.clone(),
-        (None, Some(url)) => url.clone(),
-        (None, None) => channel.value.to_lowercase(),
     }
 }
 

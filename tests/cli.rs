@@ -35,6 +35,8 @@ fn one_line_error(args: &[&str], needles: &[&str]) {
     }
 }
 
+/// A two-page site with a free hotline and an e-mail address but no postal address, so legal
+/// rules at level error fail and scans of it exit 1.
 fn site() -> tempfile::TempDir {
     temp_site(&[
         (
@@ -171,7 +173,7 @@ fn json_report_carries_every_contract_key() {
             "--format",
             "json",
         ],
-        0,
+        1,
     );
     let r: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     for key in [
@@ -261,7 +263,7 @@ fn outputs_are_written_and_several_targets_make_an_array() {
             "--output",
             &format!("text={}", text.display()),
         ],
-        0,
+        1,
     );
     assert!(stdout.contains("Channels (2)"), "{stdout}");
     let array: serde_json::Value =
@@ -283,7 +285,7 @@ fn a_single_html_file_is_one_page() {
             "--format",
             "json",
         ],
-        0,
+        1,
     );
     let r: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(r["crawl"]["pages"].as_array().map(Vec::len), Some(1));
@@ -311,7 +313,7 @@ fn a_new_vendor_needs_only_a_toml_file() {
     let scan = |extra: &[&str]| {
         let mut args = vec!["scan", target, "--format", "json"];
         args.extend_from_slice(extra);
-        let (stdout, _) = run(&args, 0);
+        let (stdout, _) = run(&args, 1);
         let r: serde_json::Value = serde_json::from_str(&stdout).unwrap();
         r["channels"]
             .as_array()
@@ -448,7 +450,7 @@ all_of = ["fax"]
             "--rules",
             good.path().to_str().unwrap(),
         ],
-        0,
+        1,
     );
     let r: serde_json::Value = serde_json::from_str(&report).unwrap();
     let fax = r["findings"]
@@ -479,7 +481,7 @@ fn a_scan_reports_legal_findings_for_the_site_country() {
     let dir = site();
     let (stdout, _) = run(
         &["scan", dir.path().to_str().unwrap(), "--format", "json"],
-        0,
+        1,
     );
     let r: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     let findings = r["findings"].as_array().unwrap();

@@ -97,6 +97,7 @@ pub fn run(report: &Report, rule: &Rule, today: i64) -> Finding {
         message,
         evidence: outcome.evidence,
         source: rule.source.clone(),
+        why: rule.why.clone(),
     }
 }
 

@@ -26,6 +26,21 @@ pub enum Command {
     Scan(Box<ScanArgs>),
     /// What is checked, and why: the compliance rules with their legal references.
     Rules(RulesArgs),
+    /// Write a commented reachaudit.toml to start CI gating from.
+    Init(InitArgs),
+    /// Print the JSON Schema of the report (`--format json`).
+    Schema,
+}
+
+/// `reachaudit init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Where to write it.
+    #[arg(default_value = "reachaudit.toml", value_name = "FILE")]
+    pub path: PathBuf,
+    /// Replace an existing file.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `reachaudit rules`.
@@ -69,9 +84,37 @@ pub enum RulesCommand {
 /// `reachaudit scan`.
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// Sites to audit: https://www.example.de, ./public (static build directory) or page.html.
-    #[arg(required = true, value_name = "TARGET")]
+    /// Sites to audit: https://www.example.de, ./public (static build directory) or page.html
+    /// [default: the targets of reachaudit.toml].
+    #[arg(value_name = "TARGET")]
     pub targets: Vec<String>,
+
+    /// Configuration with targets, limits and CI assertions [default: ./reachaudit.toml if it
+    /// exists]; flags win over it.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Do not read ./reachaudit.toml.
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
+
+    /// Exit 1 when a site's total score is below N (0-100); overrides the config's min_score.
+    #[arg(long, value_name = "N")]
+    pub fail_under: Option<u32>,
+
+    /// A JSON report of an earlier run: fail only on what got worse (channels lost, rules newly
+    /// failing, score drops beyond --tolerance), and list what got better.
+    #[arg(long, value_name = "REPORT.json")]
+    pub baseline: Option<PathBuf>,
+
+    /// Score points the total may drop against --baseline before it fails [default: 0].
+    #[arg(long, value_name = "POINTS")]
+    pub tolerance: Option<u32>,
+
+    /// Print and write everything, but exit 0 even when assertions fail (never when nothing could
+    /// be evaluated).
+    #[arg(long)]
+    pub report_only: bool,
 
     /// Default country for national phone numbers (ISO 3166 code, e.g. DE); else guessed from the
     /// page language and the domain.
@@ -138,7 +181,7 @@ pub struct ScanArgs {
     #[arg(long, value_name = "DIR")]
     pub rules: Option<PathBuf>,
 
-    /// Format printed on standard output: text or json [default: text].
+    /// Format printed on standard output: text, json, markdown, sarif or junit [default: text].
     #[arg(long, short = 'f', value_name = "FORMAT")]
     pub format: Option<String>,
 

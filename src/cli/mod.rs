@@ -3,6 +3,7 @@
 //! error, 3 a target could not be evaluated). Nothing in the library imports this module.
 
 pub mod args;
+pub mod config;
 pub mod options;
 mod rules;
 mod scan;
@@ -49,6 +50,8 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         args::Command::Scan(args) => scan::run(*args),
         args::Command::Rules(args) => rules::run(args),
+        args::Command::Init(args) => init(&args),
+        args::Command::Schema => schema(),
     };
     match result {
         Ok(exit) => exit.into(),
@@ -57,4 +60,41 @@ pub fn main() -> ExitCode {
             Exit::Usage.into()
         }
     }
+}
+
+/// `reachaudit init`: the commented example configuration, never over an existing file unless
+/// asked.
+fn init(args: &args::InitArgs) -> anyhow::Result<Exit> {
+    use std::io::Write as _;
+    let path = &args.path;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true);
+    if args.force {
+        options.create(true).truncate(true);
+    } else {
+        options.create_new(true);
+    }
+    let mut file = match options.open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => anyhow::bail!(
+            "{}: already exists; edit it, or pass --force to replace it",
+            path.display()
+        ),
+        Err(e) => anyhow::bail!("{}: cannot write it ({e})", path.display()),
+    };
+    file.write_all(config::EXAMPLE.as_bytes())
+        .map_err(|e| anyhow::anyhow!("{}: cannot write it ({e})", path.display()))?;
+    eprintln!(
+        "reachaudit: wrote {}; edit targets and assertions, then run `reachaudit scan`",
+        path.display()
+    );
+    Ok(Exit::Ok)
+}
+
+/// `reachaudit schema`: the JSON Schema of the report, generated from the model itself so the
+/// two cannot drift apart.
+fn schema() -> anyhow::Result<Exit> {
+    let schema = schemars::schema_for!(crate::model::Report);
+    println!("{}", serde_json::to_string_pretty(&schema)?);
+    Ok(Exit::Ok)
 }

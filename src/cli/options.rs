@@ -10,8 +10,11 @@ use anyhow::{Context as _, Result, bail};
 use url::Url;
 
 use super::args::ScanArgs;
+use super::config;
 use crate::AuditOptions;
 use crate::crawl::{CrawlOptions, Start};
+use crate::gate::Assertions;
+use crate::model::Report;
 use crate::report::Format;
 use crate::rules::Rules;
 
@@ -30,6 +33,16 @@ pub struct ScanOptions {
     pub format: Format,
     /// Extra outputs.
     pub outputs: Vec<(Format, PathBuf)>,
+    /// What the CI gate asserts.
+    pub assertions: Assertions,
+    /// `--baseline`: the file as given and the reports in it.
+    pub baseline: Option<(String, Vec<Report>)>,
+    /// Score points the total may drop against the baseline.
+    pub tolerance: u32,
+    /// Exit 0 even when assertions fail.
+    pub report_only: bool,
+    /// The configuration file used, if any.
+    pub config: Option<PathBuf>,
 }
 
 impl ScanOptions {
@@ -37,7 +50,19 @@ impl ScanOptions {
     ///
     /// # Errors
     /// The first invalid argument, as one line naming it and the fix.
-    pub fn from_args(args: ScanArgs) -> Result<Self> {
+    pub fn from_args(mut args: ScanArgs) -> Result<Self> {
+        let mut assertions = Assertions::default();
+        let mut config_path = None;
+        if let Some(mut loaded) = config::load(args.config.as_deref(), args.no_config)? {
+            assertions = std::mem::take(&mut loaded.config.assertions);
+            config_path = Some(loaded.path.clone());
+            loaded.fill(&mut args);
+        }
+        if args.targets.is_empty() {
+            bail!(
+                "no TARGET given: name a URL, a directory or an .html file, or list targets in reachaudit.toml (`reachaudit init` writes one)"
+            );
+        }
         let targets = args
             .targets
             .iter()
@@ -99,6 +124,17 @@ impl ScanOptions {
             }
         }
         let rules = Rules::load(args.rules.as_deref())?;
+        if let Some(n) = args.fail_under {
+            if n > 100 {
+                bail!("--fail-under {n}: must be a score between 0 and 100");
+            }
+            assertions.min_score = Some(n);
+        }
+        let origin = config_path
+            .as_ref()
+            .map_or_else(|| "--fail-under".to_owned(), |p| p.display().to_string());
+        config::validate(&assertions, &rules, &origin)?;
+        let baseline = args.baseline.as_deref().map(read_baseline).transpose()?;
         let format = match &args.format {
             Some(f) => f
                 .parse::<Format>()
@@ -136,8 +172,47 @@ impl ScanOptions {
             rules,
             format,
             outputs,
+            assertions,
+            baseline,
+            tolerance: args.tolerance.unwrap_or(0),
+            report_only: args.report_only,
+            config: config_path,
         })
     }
+}
+
+/// Reads a saved JSON report (one object or the array of a multi-target run).
+fn read_baseline(path: &std::path::Path) -> Result<(String, Vec<Report>)> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).with_context(|| {
+        format!("--baseline {shown}: cannot read it; save one with --output json={shown}")
+    })?;
+    let value: serde_json::Value = serde_json::from_str(&text).with_context(|| {
+        format!("--baseline {shown}: not JSON; save a report with --output json={shown}")
+    })?;
+    let items = match value {
+        serde_json::Value::Array(items) => items,
+        one => vec![one],
+    };
+    let mut reports = Vec::with_capacity(items.len());
+    for item in items {
+        let version = item
+            .get("schema_version")
+            .and_then(|v| v.as_str())
+            .map(str::to_owned);
+        if version.as_deref() != Some(crate::model::SCHEMA_VERSION) {
+            bail!(
+                "--baseline {shown}: not a reachaudit report of schema_version {} (found {}); save one with --output json={shown}",
+                crate::model::SCHEMA_VERSION,
+                version.unwrap_or_else(|| "none".to_owned())
+            );
+        }
+        let report: Report = serde_json::from_value(item).map_err(|e| {
+            anyhow::anyhow!("--baseline {shown}: not a valid reachaudit report ({e})")
+        })?;
+        reports.push(report);
+    }
+    Ok((shown, reports))
 }
 
 fn parse_jurisdictions(list: &[String]) -> Result<Option<Vec<String>>> {

@@ -8,8 +8,8 @@ use anyhow::{Context as _, Result};
 use super::Exit;
 use super::args::ScanArgs;
 use super::options::ScanOptions;
-use crate::model::Report;
-use crate::report::renderer;
+use crate::model::{Report, SourceKind};
+use crate::report::{Format, renderer};
 
 pub(super) fn run(args: ScanArgs) -> Result<Exit> {
     let options = ScanOptions::from_args(args)?;
@@ -26,6 +26,18 @@ pub(super) fn run(args: ScanArgs) -> Result<Exit> {
             eprintln!("reachaudit: {input}: not evaluated: {reason}");
         }
         reports.push(report);
+    }
+    let single = reports.len() == 1;
+    for report in reports.iter_mut().filter(|r| r.evaluated) {
+        let baseline = match &options.baseline {
+            None => None,
+            Some((file, saved)) => Some(crate::gate::Baseline {
+                file,
+                report: baseline_for(report, saved, file, single)?,
+                tolerance: options.tolerance,
+            }),
+        };
+        report.gate = Some(crate::gate::evaluate(report, &options.assertions, baseline));
     }
     for (format, path) in &options.outputs {
         write_atomically(path, renderer(*format).render(&reports).as_bytes()).with_context(
@@ -48,11 +60,98 @@ pub(super) fn run(args: ScanArgs) -> Result<Exit> {
             return Err(e).context("cannot write to standard output");
         }
     }
-    Ok(if reports.iter().all(|r| r.evaluated) {
-        Exit::Ok
-    } else {
+    if options.format != Format::Text {
+        summarize(&reports);
+    }
+    Ok(exit(&reports, options.report_only))
+}
+
+/// The run's exit code: nothing evaluated beats a failed assertion, and `--report-only` never
+/// hides an unevaluated site — a run that saw nothing is not a pass.
+fn exit(reports: &[Report], report_only: bool) -> Exit {
+    let blind = reports
+        .iter()
+        .any(|r| !r.evaluated || r.channels.is_empty());
+    let failed = reports
+        .iter()
+        .any(|r| r.gate.as_ref().is_some_and(|g| !g.passed));
+    if blind {
         Exit::NotEvaluated
-    })
+    } else if failed && !report_only {
+        Exit::AssertionFailed
+    } else {
+        Exit::Ok
+    }
+}
+
+/// One line per failed assertion and regression on standard error, so a CI log says why the
+/// build failed even when standard output is JSON or SARIF.
+fn summarize(reports: &[Report]) {
+    for r in reports {
+        if r.evaluated && r.channels.is_empty() {
+            eprintln!(
+                "reachaudit: {}: no contact channel found on {} pages; nothing to evaluate (a site that renders only with JavaScript shows a crawler nothing)",
+                r.target.input,
+                r.crawl.pages.len()
+            );
+        }
+        let Some(gate) = &r.gate else { continue };
+        for a in gate.assertions.iter().filter(|a| !a.passed && !a.known) {
+            eprintln!(
+                "reachaudit: {}: {} {}: expected {}, got {}",
+                r.target.input,
+                a.level.as_str(),
+                a.id,
+                a.expected,
+                a.actual
+            );
+        }
+        for c in gate.baseline.iter().flat_map(|d| &d.worse) {
+            eprintln!(
+                "reachaudit: {}: {} worse than baseline: {}: {}",
+                r.target.input,
+                c.level.as_str(),
+                c.subject,
+                c.message
+            );
+        }
+    }
+}
+
+/// The baseline report of the same target: by input, else by site (for websites: local
+/// directories all share the placeholder site), else the only one of a one-target run.
+fn baseline_for<'a>(
+    report: &Report,
+    saved: &'a [Report],
+    file: &str,
+    single: bool,
+) -> Result<&'a Report> {
+    let web = |r: &Report| r.target.source == SourceKind::Http;
+    let found = saved
+        .iter()
+        .find(|b| b.target.input == report.target.input)
+        .or_else(|| {
+            saved
+                .iter()
+                .find(|b| web(b) && web(report) && b.target.site == report.target.site)
+        })
+        .or(match saved {
+            [only] if single => Some(only),
+            _ => None,
+        })
+        .with_context(|| {
+            format!(
+                "--baseline {file}: has no report for {}; save the baseline from a run over the same targets",
+                report.target.input
+            )
+        })?;
+    if !found.evaluated {
+        anyhow::bail!(
+            "--baseline {file}: the saved report of {} was not evaluated, so there is nothing to compare with; save a new baseline",
+            found.target.input
+        );
+    }
+    Ok(found)
 }
 
 /// Writes via a temporary file in the same directory, so a reader never sees half a report.

@@ -3,6 +3,9 @@
 //! the CLI's business. [`renderer`] is the one place that maps a [`Format`] to its renderer.
 
 mod json;
+mod junit;
+mod markdown;
+mod sarif;
 mod text;
 
 use std::fmt;
@@ -18,11 +21,23 @@ pub enum Format {
     Text,
     /// The JSON contract (one object, or an array for several targets).
     Json,
+    /// Markdown for CI step summaries and pull-request comments.
+    Markdown,
+    /// SARIF 2.1.0 for code-scanning dashboards.
+    Sarif,
+    /// JUnit XML for CI test views.
+    Junit,
 }
 
 impl Format {
     /// Every format, for help texts and error messages.
-    pub const ALL: &'static [Format] = &[Format::Text, Format::Json];
+    pub const ALL: &'static [Format] = &[
+        Format::Text,
+        Format::Json,
+        Format::Markdown,
+        Format::Sarif,
+        Format::Junit,
+    ];
 
     /// The name used on the command line.
     #[must_use]
@@ -30,6 +45,9 @@ impl Format {
         match self {
             Self::Text => "text",
             Self::Json => "json",
+            Self::Markdown => "markdown",
+            Self::Sarif => "sarif",
+            Self::Junit => "junit",
         }
     }
 }
@@ -67,6 +85,9 @@ pub fn renderer(format: Format) -> Box<dyn Renderer> {
     match format {
         Format::Text => Box::new(text::Text),
         Format::Json => Box::new(json::Json),
+        Format::Markdown => Box::new(markdown::Markdown),
+        Format::Sarif => Box::new(sarif::Sarif),
+        Format::Junit => Box::new(junit::Junit),
     }
 }
 
@@ -181,6 +202,7 @@ pub(crate) mod sample {
             findings: vec![],
             score: Score::not_computed(),
             probes: vec![],
+            gate: None,
             signals: vec![],
         }
     }
@@ -194,6 +216,9 @@ mod tests {
     fn formats_parse_by_name_and_unknown_ones_name_the_choices() {
         assert_eq!("JSON".parse::<Format>(), Ok(Format::Json));
         let err = "xml".parse::<Format>().unwrap_err();
-        assert_eq!(err, "unknown format 'xml'; use one of text, json");
+        assert_eq!(
+            err,
+            "unknown format 'xml'; use one of text, json, markdown, sarif, junit"
+        );
     }
 }

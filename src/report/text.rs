@@ -8,7 +8,8 @@ use std::fmt::Write as _;
 
 use super::Renderer;
 use crate::model::{
-    Channel, ChannelKind, FindingStatus, Mode, Report, RobotsStatus, Signal, SourceKind,
+    Assertion, Channel, ChannelKind, FindingStatus, Gate, Level, Mode, Report, RobotsStatus,
+    Signal, SourceKind,
 };
 
 pub(super) struct Text;
@@ -80,6 +81,22 @@ fn render_one(out: &mut String, r: &Report) {
                 r.score.note.as_deref().unwrap_or("not computed")
             );
         }
+    }
+    if let Some(gate) = &r.gate {
+        let failed = gate.assertions.iter().filter(|a| !a.passed).count();
+        let verdict = if gate.passed { "passed" } else { "FAILED" };
+        let _ = writeln!(
+            out,
+            "  gate    {verdict}: {} of {} assertions held{}",
+            gate.assertions.len() - failed,
+            gate.assertions.len(),
+            gate.baseline.as_ref().map_or_else(String::new, |d| format!(
+                "; {} worse, {} better than {}",
+                d.worse.len(),
+                d.better.len(),
+                clean(&d.file)
+            ))
+        );
     }
     for category in &r.score.categories {
         let score = category
@@ -222,6 +239,70 @@ fn render_one(out: &mut String, r: &Report) {
             .map(|e| [e.kind.as_str().to_owned(), clean(&e.url), clean(&e.message)])
             .collect();
         table(out, ["KIND", "URL", "WHAT HAPPENED"], &rows);
+    }
+    if let Some(gate) = &r.gate {
+        render_gate(out, gate);
+    }
+}
+
+/// The assertions that did not hold (held ones are in the checklist above) and the baseline diff.
+fn render_gate(out: &mut String, gate: &Gate) {
+    let failed: Vec<&Assertion> = gate.assertions.iter().filter(|a| !a.passed).collect();
+    let _ = writeln!(
+        out,
+        "\nCI gate: {} ({} of {} assertions failed)",
+        if gate.passed { "passed" } else { "FAILED" },
+        failed.len(),
+        gate.assertions.len()
+    );
+    for a in failed {
+        let mark = match (a.level, a.known) {
+            (_, true) => "[known]",
+            (Level::Error, _) => "[error]",
+            _ => "[warn] ",
+        };
+        if a.id.starts_with("rule.") {
+            // The rule's message is in the legal checklist above.
+            let _ = writeln!(out, "  {mark} {}: {}", a.id, clean(&a.actual));
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "  {mark} {}: expected {}, got {}",
+            a.id,
+            clean(&a.expected),
+            clean(&a.actual)
+        );
+        let _ = writeln!(out, "          {}", clean(&a.message));
+    }
+    if let Some(diff) = &gate.baseline {
+        let _ = writeln!(
+            out,
+            "  Against {} (baseline score {}, tolerance {} points):",
+            clean(&diff.file),
+            diff.score_before
+                .map_or_else(|| "not computed".to_owned(), |s| s.to_string()),
+            diff.tolerance
+        );
+        for c in &diff.worse {
+            let mark = if c.level == Level::Error {
+                "[worse]"
+            } else {
+                "[warn] "
+            };
+            let _ = writeln!(out, "  {mark} {}: {}", clean(&c.subject), clean(&c.message));
+        }
+        for c in &diff.better {
+            let _ = writeln!(
+                out,
+                "  [better] {}: {}",
+                clean(&c.subject),
+                clean(&c.message)
+            );
+        }
+        if diff.worse.is_empty() && diff.better.is_empty() {
+            let _ = writeln!(out, "  no change");
+        }
     }
 }
 

@@ -269,3 +269,33 @@ pub fn temp_site(pages: &[(&str, &str)]) -> tempfile::TempDir {
     }
     dir
 }
+
+/// Copies `fixtures/sites/<name>` into `dest` (created), so a test can change a real site.
+pub fn copy_fixture(name: &str, dest: &Path) {
+    fn copy(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            let target = to.join(entry.file_name());
+            if entry.file_type().unwrap().is_dir() {
+                copy(&entry.path(), &target);
+            } else {
+                std::fs::copy(entry.path(), target).unwrap();
+            }
+        }
+    }
+    copy(&fixtures().join(name), dest);
+}
+
+/// Applies `edit` to every HTML file under `root`.
+pub fn edit_html(root: &Path, edit: &dyn Fn(&str) -> String) {
+    for entry in std::fs::read_dir(root).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            edit_html(&path, edit);
+        } else if path.extension().is_some_and(|e| e == "html") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            std::fs::write(&path, edit(&text)).unwrap();
+        }
+    }
+}

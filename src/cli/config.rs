@@ -1,0 +1,284 @@
+//! `reachaudit.toml`: what a CI job would otherwise spell out in flags — targets, crawl limits,
+//! jurisdictions, outputs, the baseline and the assertions that gate the build. Flags given on
+//! the command line win over the file. Unknown keys are errors with line and column, because a
+//! misspelt assertion that is silently ignored is a silent pass.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Result, bail};
+use serde::Deserialize;
+
+use super::args::ScanArgs;
+use crate::gate::Assertions;
+use crate::model::Level;
+use crate::rules::Rules;
+
+/// The file looked for in the working directory when `--config` is not given.
+pub const DEFAULT_FILE: &str = "reachaudit.toml";
+
+/// The commented example `reachaudit init` writes; a test proves it loads and validates.
+pub const EXAMPLE: &str = include_str!("reachaudit.example.toml");
+
+/// The whole file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Sites to audit when none are given on the command line.
+    #[serde(default)]
+    targets: Vec<String>,
+    country: Option<String>,
+    jurisdictions: Option<Vec<String>>,
+    base_url: Option<String>,
+    rules: Option<PathBuf>,
+    format: Option<String>,
+    baseline: Option<PathBuf>,
+    tolerance: Option<u32>,
+    #[serde(default)]
+    crawl: CrawlConfig,
+    /// Format name → path, like repeated `--output FORMAT=PATH`.
+    #[serde(default)]
+    output: BTreeMap<String, PathBuf>,
+    /// The assertions.
+    #[serde(default, rename = "assert")]
+    pub assertions: Assertions,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CrawlConfig {
+    max_pages: Option<u32>,
+    max_depth: Option<u32>,
+    rate: Option<f64>,
+    host_concurrency: Option<usize>,
+    timeout: Option<f64>,
+    max_size: Option<String>,
+    max_redirects: Option<u32>,
+    user_agent: Option<String>,
+    ignore_robots: Option<bool>,
+    allow_private: Option<bool>,
+    #[serde(default)]
+    resolve: Vec<String>,
+}
+
+/// A loaded configuration and where it came from.
+#[derive(Debug)]
+pub struct Loaded {
+    /// The file, for messages.
+    pub path: PathBuf,
+    /// Its contents.
+    pub config: Config,
+}
+
+/// Finds and reads the configuration: `--config FILE`, else `./reachaudit.toml` if it exists,
+/// else none. `--no-config` skips the search.
+///
+/// # Errors
+/// A missing `--config` file, or a file that does not parse, as `FILE:LINE:COLUMN: reason`.
+pub fn load(explicit: Option<&Path>, skip: bool) -> Result<Option<Loaded>> {
+    let path = match explicit {
+        Some(p) => p.to_path_buf(),
+        None if skip => return Ok(None),
+        None => {
+            let p = PathBuf::from(DEFAULT_FILE);
+            if !p.is_file() {
+                return Ok(None);
+            }
+            p
+        }
+    };
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) => bail!(
+            "--config {}: cannot read it ({e}); write one with `reachaudit init`",
+            path.display()
+        ),
+    };
+    let config = parse(&text)
+        .map_err(|(line, col, msg)| anyhow::anyhow!("{}:{line}:{col}: {msg}", path.display()))?;
+    Ok(Some(Loaded { path, config }))
+}
+
+/// Parses a configuration; errors are (line, column, one-line reason).
+pub(crate) fn parse(text: &str) -> Result<Config, (usize, usize, String)> {
+    toml::from_str::<Config>(text).map_err(|e| {
+        let offset = e.span().map_or(0, |s| s.start);
+        let before = &text[..offset.min(text.len())];
+        let line = before.matches('\n').count() + 1;
+        let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        let msg = e.message().trim().replace('\n', " ");
+        (line, col, msg)
+    })
+}
+
+impl Loaded {
+    /// Fills every option the command line left open, resolving relative paths against the
+    /// file's directory (so a job can run from anywhere in the repository).
+    pub fn fill(self, args: &mut ScanArgs) {
+        let dir = self
+            .path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        let local = |p: &Path| {
+            if p.is_absolute() {
+                p.to_path_buf()
+            } else {
+                dir.join(p)
+            }
+        };
+        let c = self.config;
+        if args.targets.is_empty() {
+            args.targets = c
+                .targets
+                .iter()
+                .map(|t| {
+                    if t.contains("://") {
+                        t.clone()
+                    } else {
+                        local(Path::new(t)).to_string_lossy().into_owned()
+                    }
+                })
+                .collect();
+        }
+        args.country = args.country.take().or(c.country);
+        if args.jurisdiction.is_empty() {
+            args.jurisdiction = match c.jurisdictions {
+                // An explicit empty list means "no legal checks", like `--jurisdiction none`.
+                Some(list) if list.is_empty() => vec!["none".to_owned()],
+                Some(list) => list,
+                None => Vec::new(),
+            };
+        }
+        args.base_url = args.base_url.take().or(c.base_url);
+        args.rules = args.rules.take().or_else(|| c.rules.as_deref().map(local));
+        args.format = args.format.take().or(c.format);
+        args.baseline = args
+            .baseline
+            .take()
+            .or_else(|| c.baseline.as_deref().map(local));
+        args.tolerance = args.tolerance.or(c.tolerance);
+        let k = c.crawl;
+        args.max_pages = args.max_pages.or(k.max_pages);
+        args.max_depth = args.max_depth.or(k.max_depth);
+        args.rate = args.rate.or(k.rate);
+        args.host_concurrency = args.host_concurrency.or(k.host_concurrency);
+        args.timeout = args.timeout.or(k.timeout);
+        args.max_size = args.max_size.take().or(k.max_size);
+        args.max_redirects = args.max_redirects.or(k.max_redirects);
+        args.user_agent = args.user_agent.take().or(k.user_agent);
+        args.ignore_robots |= k.ignore_robots.unwrap_or(false);
+        args.allow_private |= k.allow_private.unwrap_or(false);
+        if args.resolve.is_empty() {
+            args.resolve = k.resolve;
+        }
+        // Outputs named on the command line replace the file's for the same format.
+        for (format, path) in c.output {
+            let taken = args.output.iter().any(|o| {
+                o.split_once('=')
+                    .is_some_and(|(f, _)| f.eq_ignore_ascii_case(&format))
+            });
+            if !taken {
+                args.output
+                    .push(format!("{format}={}", local(&path).to_string_lossy()));
+            }
+        }
+    }
+}
+
+/// Checks the assertions against the loaded rules, so a misspelt rule id or category is an error
+/// instead of an assertion that can never fail.
+///
+/// # Errors
+/// The first assertion that names nothing.
+pub fn validate(assertions: &Assertions, rules: &Rules, origin: &str) -> Result<()> {
+    if let Some(min) = assertions.min_score.filter(|m| *m > 100) {
+        bail!("{origin}: min_score {min}: must be between 0 and 100");
+    }
+    for (id, min) in &assertions.categories {
+        if !rules.scoring.categories.iter().any(|c| &c.id == id) {
+            let known: Vec<_> = rules
+                .scoring
+                .categories
+                .iter()
+                .map(|c| c.id.as_str())
+                .collect();
+            bail!(
+                "{origin}: [assert.categories] {id}: no such score category; use one of {}",
+                known.join(", ")
+            );
+        }
+        if *min > 100 {
+            bail!("{origin}: [assert.categories] {id} = {min}: must be between 0 and 100");
+        }
+    }
+    for pattern in assertions.rules.keys() {
+        let matches = |id: &str| match pattern.strip_suffix('*') {
+            Some(prefix) => id.starts_with(prefix),
+            None => id == pattern,
+        };
+        if !rules.compliance.iter().any(|r| matches(&r.id)) {
+            bail!(
+                "{origin}: [assert.rules] \"{pattern}\": matches no rule; `reachaudit rules list` shows the ids (a trailing * matches a prefix)"
+            );
+        }
+    }
+    for r in &assertions.require {
+        if r.modes.as_ref().is_some_and(Vec::is_empty) {
+            bail!(
+                "{origin}: [[assert.require]] kind = \"{}\": modes is empty; leave it out to accept any mode",
+                r.kind.as_str()
+            );
+        }
+    }
+    if assertions
+        .allowed_phone_types
+        .as_ref()
+        .is_some_and(Vec::is_empty)
+        && assertions.phone_types_level != Level::Off
+    {
+        bail!(
+            "{origin}: allowed_phone_types is empty, so every phone number would fail; list the allowed types"
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_keys_name_line_and_column() {
+        let (line, col, msg) = parse("targets = [\"a\"]\n\n[assert]\nmin_scor = 3\n").unwrap_err();
+        assert_eq!((line, col), (4, 1), "{msg}");
+        assert!(msg.contains("unknown field `min_scor`"), "{msg}");
+        let (line, _, msg) = parse("[assert.rules]\n\"de.*\" = \"fatal\"\n").unwrap_err();
+        assert_eq!(line, 2);
+        assert!(msg.contains("fatal"), "{msg}");
+    }
+
+    #[test]
+    fn the_example_loads_and_validates() {
+        let config = parse(EXAMPLE).unwrap_or_else(|e| panic!("{e:?}"));
+        let rules = Rules::load(None).unwrap();
+        validate(&config.assertions, &rules, "example").unwrap();
+        assert!(config.assertions.min_score.is_some());
+        assert!(!config.assertions.require.is_empty());
+    }
+
+    #[test]
+    fn assertions_that_name_nothing_are_refused() {
+        let rules = Rules::load(None).unwrap();
+        let bad = |toml: &str| {
+            let c = parse(toml).unwrap();
+            validate(&c.assertions, &rules, "t")
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(bad("[assert.rules]\n\"de.ddg.5.emial\" = \"error\"").contains("matches no rule"));
+        assert!(bad("[assert.categories]\nspeed = 50").contains("no such score category"));
+        assert!(bad("[assert]\nmin_score = 101").contains("between 0 and 100"));
+        assert!(bad("[assert]\nallowed_phone_types = []").contains("empty"));
+    }
+}
