@@ -79,6 +79,18 @@ pub struct Target {
     pub source: SourceKind,
 }
 
+impl Target {
+    /// The name readers know the target by: the site for websites, the path as given for local
+    /// directories and files (which all share a placeholder site).
+    #[must_use]
+    pub fn name(&self) -> &str {
+        match self.source {
+            SourceKind::Http => &self.site,
+            SourceKind::Directory | SourceKind::File => &self.input,
+        }
+    }
+}
+
 /// Where pages come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]

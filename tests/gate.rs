@@ -7,6 +7,8 @@ mod support;
 
 use std::path::Path;
 
+use std::process::Command as Process;
+
 use assert_cmd::Command;
 use serde_json::Value;
 use support::{copy_fixture, edit_html, fixtures, temp_site};
@@ -369,4 +371,294 @@ fn a_baseline_fails_only_on_what_got_worse() {
         2,
     );
     assert!(stderr.contains("has no report for"), "{stderr}");
+}
+
+/// The report's JSON Schema, as `reachaudit schema` prints it.
+fn report_schema() -> jsonschema::Validator {
+    let cwd = tempfile::tempdir().unwrap();
+    let (stdout, _) = run_in(cwd.path(), &["schema"], 0);
+    let schema: Value = serde_json::from_str(&stdout).unwrap();
+    jsonschema::validator_for(&schema).expect("the generated schema compiles")
+}
+
+fn assert_valid(validator: &jsonschema::Validator, instance: &Value, what: &str) {
+    let errors: Vec<String> = validator
+        .iter_errors(instance)
+        .take(5)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{what}: {errors:#?}");
+}
+
+#[test]
+fn every_fixture_report_is_valid_against_the_report_schema() {
+    let validator = report_schema();
+    let mut args = vec!["--report-only".to_owned()];
+    let mut names: Vec<String> = std::fs::read_dir(fixtures())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert!(names.len() >= 12, "{names:?}");
+    args.extend(names);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (reports, _) = scan_json(&args, 0);
+    let reports = reports.as_array().unwrap();
+    assert_eq!(reports.len(), args.len() - 1);
+    for r in reports {
+        assert!(
+            r["gate"].is_object(),
+            "every evaluated report carries its gate"
+        );
+        assert_valid(&validator, r, r["target"]["input"].as_str().unwrap());
+    }
+    // The schema is strict enough to catch a broken report.
+    let mut broken = reports[0].clone();
+    broken["channels"][0]["kind"] = Value::from("pigeon");
+    assert!(!validator.is_valid(&broken));
+}
+
+#[test]
+fn every_format_from_one_run_each_valid_against_its_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    copy_fixture("moebel-wien", &d.join("moebel"));
+    let acme = fixture("acme-shop");
+    let moebel = d.join("moebel").to_string_lossy().into_owned();
+    run_in(
+        d,
+        &["scan", &acme, &moebel, "--output", "json=baseline.json"],
+        1,
+    );
+    edit_html(&d.join("moebel"), &|html| {
+        html.replace("<a href=\"tel:+43800201530\">0800 201 530</a>", "")
+            .replace("<a href=\"tel:0800201530\">0800 201 530</a>", "")
+    });
+    // A third target that cannot be reached: its report says so in every format.
+    let unreachable = "http://127.0.0.1:9/";
+    let mut args = vec!["scan", &acme, &moebel, unreachable, "--allow-private"];
+    args.extend_from_slice(&["--baseline", "baseline.json", "--format", "markdown"]);
+    for output in [
+        "sarif=r.sarif",
+        "junit=r.xml",
+        "json=r.json",
+        "text=r.txt",
+        "markdown=r.md",
+    ] {
+        args.extend_from_slice(&["--output", output]);
+    }
+    let (stdout, stderr) = run_in(d, &args, 3);
+    assert!(stderr.contains("127.0.0.1:9/: not evaluated"), "{stderr}");
+    let read = |name: &str| std::fs::read_to_string(d.join(name)).unwrap();
+    assert_eq!(read("r.md"), stdout, "stdout and --output render alike");
+
+    let reports: Value = serde_json::from_str(&read("r.json")).unwrap();
+    let validator = report_schema();
+    for r in reports.as_array().unwrap() {
+        assert_valid(&validator, r, "report with gate and baseline");
+    }
+    let moebel_gate = &reports[1]["gate"];
+    assert_eq!(moebel_gate["passed"], false, "{moebel_gate}");
+
+    // SARIF against the official OASIS schema, formats included. The published file's `language`
+    // patterns (run and artifact) have a stray `]` (`...{2}]?$`), which a strict regex check refuses before any SARIF
+    // is looked at; it is read as the intended `xx` or `xx-XX` (reachaudit writes no language).
+    let published = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/schemas/sarif-schema-2.1.0.json"),
+    )
+    .unwrap();
+    let erratum = r#""^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$""#;
+    assert!(published.contains(erratum), "the erratum is where it was");
+    let schema: Value =
+        serde_json::from_str(&published.replace(erratum, r#""^[a-zA-Z]{2}(-[a-zA-Z]{2})?$""#))
+            .unwrap();
+    let sarif_schema = jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .expect("the SARIF schema compiles");
+    let sarif: Value = serde_json::from_str(&read("r.sarif")).unwrap();
+    assert_valid(&sarif_schema, &sarif, "SARIF");
+    let run = &sarif["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    let premium = rules
+        .iter()
+        .find(|r| r["id"] == "de.bgb.312a.5.basic_rate")
+        .expect("a failed rule is described");
+    assert!(
+        premium["help"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("§ 312a Abs. 5 BGB")
+    );
+    let results = run["results"].as_array().unwrap();
+    let uri = |r: &Value| {
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let premium_result = results
+        .iter()
+        .find(|r| r["ruleId"] == "de.bgb.312a.5.basic_rate")
+        .unwrap();
+    assert_eq!(
+        premium_result["level"], "warning",
+        "failing in the baseline too: known, so not an error"
+    );
+    assert!(
+        uri(premium_result).ends_with("/hilfe/"),
+        "located at the page with the number"
+    );
+    let lost = results
+        .iter()
+        .find(|r| r["ruleId"] == "reachaudit.baseline.channel_lost")
+        .expect("the regression is a result");
+    assert!(
+        lost["message"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("+43800201530")
+    );
+    assert!(
+        results
+            .iter()
+            .any(|r| r["ruleId"] == "reachaudit.not_evaluated")
+    );
+    for r in results {
+        let index = r["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(
+            rules[index]["id"], r["ruleId"],
+            "ruleIndex points at its rule"
+        );
+    }
+
+    // JUnit against the XSD shape CI servers read, with xmllint from libxml2.
+    let xsd = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/schemas/junit.xsd");
+    let xmllint = Process::new("xmllint")
+        .args(["--noout", "--schema"])
+        .arg(&xsd)
+        .arg(d.join("r.xml"))
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("xmllint is needed to validate JUnit XML ({e}); install it with `apt-get install libxml2-utils` (.ci/run does)")
+        });
+    assert!(
+        xmllint.status.success(),
+        "JUnit XML invalid: {}",
+        String::from_utf8_lossy(&xmllint.stderr)
+    );
+    let junit = read("r.xml");
+    let suites = junit.matches("<testsuite ").count();
+    assert_eq!(suites, 3, "one suite per site");
+    // A <failure> is exactly what fails the build: error-level assertions and regressions.
+    let expected_failures: usize = reports
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["gate"].is_object())
+        .map(|r| {
+            let gate = &r["gate"];
+            let failed = gate["assertions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|a| a["passed"] == false && a["known"] == false && a["level"] == "error")
+                .count();
+            let worse = gate["baseline"]["worse"]
+                .as_array()
+                .map_or(0, |w| w.iter().filter(|c| c["level"] == "error").count());
+            failed + worse
+        })
+        .sum();
+    assert!(expected_failures > 0);
+    assert_eq!(
+        junit.matches("<failure ").count(),
+        expected_failures,
+        "{junit}"
+    );
+    assert!(junit.contains(&format!("failures=\"{expected_failures}\" errors=\"1\"")));
+    assert!(junit.contains("<error type=\"not_evaluated\""));
+    assert!(junit.contains("name=\"no regression: phone +43800201530\""));
+
+    let md = read("r.md");
+    assert!(md.contains("/moebel — ❌ failed"), "{md}");
+    assert!(md.contains("⚠️ not evaluated"));
+    assert!(md.contains("❌ phone +43800201530"));
+    assert!(read("r.txt").contains("CI gate: FAILED"));
+}
+
+#[test]
+fn a_build_directory_is_audited_as_the_site_it_will_become() {
+    let site = temp_site(&[
+        (
+            "index.html",
+            "<html lang=de><title>Muster</title><a href='https://www.muster.de/kontakt/'>Kontakt</a></html>",
+        ),
+        (
+            "kontakt/index.html",
+            "<p>Hotline: <a href='tel:0800 330 1000'>0800 330 1000</a> <a href='mailto:service@muster.de'>E-Mail</a></p>",
+        ),
+    ]);
+    let target = site.path().to_str().unwrap();
+    let (r, _) = scan_json(
+        &[
+            target,
+            "--base-url",
+            "https://www.muster.de/",
+            "--report-only",
+        ],
+        0,
+    );
+    let pages: Vec<&str> = r["crawl"]["pages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["url"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        pages,
+        ["https://www.muster.de/", "https://www.muster.de/kontakt/"]
+    );
+    let phone = &r["channels"][0];
+    assert_eq!(phone["phone"]["e164"], "+498003301000");
+    assert_eq!(phone["clicks"], 1);
+    assert_eq!(
+        phone["evidence"][0]["url"],
+        "https://www.muster.de/kontakt/"
+    );
+    // Without the base URL the absolute link leaves the site: nothing seen, never a pass.
+    scan_json(&[target, "--report-only"], 3);
+}
+
+#[test]
+fn init_writes_an_example_that_works_and_never_overwrites() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    copy_fixture("versicherung-nordlicht", &d.join("public"));
+    let (_, stderr) = run_in(d, &["init"], 0);
+    assert!(stderr.contains("wrote reachaudit.toml"));
+    let (_, stderr) = run_in(d, &["init"], 2);
+    assert!(stderr.contains("already exists") && stderr.contains("--force"));
+    run_in(d, &["init", "--force"], 0);
+    let (stdout, _) = run_in(d, &["scan"], 0);
+    assert!(stdout.contains("gate    passed"), "{stdout}");
+    for written in [
+        "reachaudit.sarif",
+        "reachaudit-junit.xml",
+        "reachaudit.md",
+        "reachaudit.json",
+    ] {
+        assert!(d.join(written).is_file(), "{written} not written");
+    }
+    let r: Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("reachaudit.json")).unwrap()).unwrap();
+    assert!(
+        r["crawl"]["pages"][0]["url"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://www.example.de/"),
+        "the example's base_url is used"
+    );
 }

@@ -62,7 +62,7 @@ fn suite(out: &mut String, r: &Report, cases: &[Case]) {
     let _ = writeln!(
         out,
         "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{:.3}\">",
-        attr(&format!("reachaudit {}", r.target.site)),
+        attr(&format!("reachaudit {}", r.target.name())),
         cases.len(),
         n(|o| matches!(o, Outcome::Failed { .. })),
         n(|o| matches!(o, Outcome::Error { .. })),
@@ -124,7 +124,7 @@ fn suite(out: &mut String, r: &Report, cases: &[Case]) {
 }
 
 fn cases(r: &Report) -> Vec<Case> {
-    let classname = |group: &str| format!("reachaudit.{}.{group}", r.target.site);
+    let classname = |group: &str| format!("reachaudit.{group}");
     if !r.evaluated {
         return vec![Case {
             name: "the site can be evaluated".to_owned(),

@@ -45,7 +45,11 @@ fn render_one(out: &mut String, r: &Report) {
         (Some(g), true) if !g.passed => "❌ failed",
         _ => "✅ passed",
     };
-    let _ = writeln!(out, "### reachaudit · {} — {verdict}\n", md(&r.target.site));
+    let _ = writeln!(
+        out,
+        "### reachaudit · {} — {verdict}\n",
+        md(r.target.name())
+    );
     if !r.evaluated {
         let _ = writeln!(
             out,
@@ -72,20 +76,22 @@ fn render_one(out: &mut String, r: &Report) {
     if let Some(gate) = &r.gate {
         let failed: Vec<_> = gate.assertions.iter().filter(|a| !a.passed).collect();
         if !failed.is_empty() {
-            out.push_str("| | Assertion | Expected | Found |\n|---|---|---|---|\n");
+            out.push_str("| | Check | Found |\n|---|---|---|\n");
             for a in failed {
                 let mark = match (a.level, a.known) {
                     (_, true) => "known",
                     (Level::Error, _) => "❌",
                     _ => "⚠️",
                 };
-                let _ = writeln!(
-                    out,
-                    "| {mark} | `{}` | {} | {} |",
-                    a.id.replace('`', ""),
-                    md(&a.expected),
-                    md(&a.actual)
-                );
+                // A rule's finding says more than "expected pass, got fail".
+                let found = match a.id.strip_prefix("rule.") {
+                    Some(rule) => r.findings.iter().find(|f| f.rule == rule).map_or_else(
+                        || md(&a.actual),
+                        |f| format!("{} — {}", md(&f.title), md(&f.law)),
+                    ),
+                    None => format!("{} (expected {})", md(&a.actual), md(&a.expected)),
+                };
+                let _ = writeln!(out, "| {mark} | `{}` | {found} |", a.id.replace('`', ""));
             }
             out.push('\n');
         }

@@ -62,7 +62,7 @@ impl Renderer for Sarif {
 }
 
 fn collect(report: &Report, rules: &mut BTreeMap<String, Value>, results: &mut Vec<Value>) {
-    let site = &report.target.site;
+    let site = report.target.name();
     let start = &report.target.start_url;
     if !report.evaluated {
         rules
