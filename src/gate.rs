@@ -489,3 +489,105 @@ fn compare(now: &Report, baseline: Baseline<'_>, assertions: &Assertions) -> Bas
         better,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Channel, Finding, PhoneInfo};
+    use crate::report::sample::report as sample_report;
+
+    fn finding(rule: &str, status: FindingStatus, severity: Severity) -> Finding {
+        Finding {
+            rule: rule.into(),
+            jurisdiction: "de".into(),
+            status,
+            severity,
+            title: "t".into(),
+            law: "l".into(),
+            message: "m".into(),
+            evidence: vec![],
+            source: String::new(),
+            why: String::new(),
+        }
+    }
+
+    #[test]
+    fn the_longest_rule_pattern_wins_and_severity_is_the_default() {
+        let a = Assertions {
+            rules: [
+                ("de.*".to_owned(), Level::Off),
+                ("de.bgb.*".to_owned(), Level::Warn),
+                ("de.bgb.312k.button".to_owned(), Level::Error),
+            ]
+            .into(),
+            ..Assertions::default()
+        };
+        assert_eq!(
+            a.rule_level("de.bgb.312k.button", Severity::Info),
+            Level::Error
+        );
+        assert_eq!(a.rule_level("de.bgb.356a.x", Severity::Error), Level::Warn);
+        assert_eq!(a.rule_level("de.ddg.5.email", Severity::Error), Level::Off);
+        assert_eq!(a.rule_level("eu.crd.x", Severity::Error), Level::Error);
+        assert_eq!(a.rule_level("eu.crd.x", Severity::Info), Level::Warn);
+    }
+
+    #[test]
+    fn a_baseline_separates_known_failures_from_new_ones() {
+        let mut before = sample_report();
+        before.findings = vec![
+            finding("de.a", FindingStatus::Fail, Severity::Error),
+            finding("de.b", FindingStatus::Pass, Severity::Error),
+        ];
+        before.score.total = Some(80);
+        let mut now = before.clone();
+        now.findings[1].status = FindingStatus::Fail;
+        now.score.total = Some(77);
+        let mut gained = Channel::new(ChannelKind::Phone, "+49 30 1234567");
+        gained.phone = Some(PhoneInfo {
+            e164: "+49301234567".into(),
+            kind: PhoneType::FixedLine,
+            region: Some("DE".into()),
+        });
+        now.channels.push(gained);
+        let baseline = |tolerance| Baseline {
+            file: "old.json",
+            report: &before,
+            tolerance,
+        };
+        let gate = evaluate(&now, &Assertions::default(), Some(baseline(5)));
+        let a = |id: &str| gate.assertions.iter().find(|x| x.id == id).unwrap();
+        assert!(a("rule.de.a").known, "failed before too");
+        assert!(!a("rule.de.b").known, "newly failing");
+        assert!(!gate.passed);
+        let diff = gate.baseline.as_ref().unwrap();
+        assert_eq!(diff.worse.len(), 1, "{:?}", diff.worse);
+        assert_eq!(diff.worse[0].kind, ChangeKind::RuleFailing);
+        assert_eq!(diff.better[0].kind, ChangeKind::ChannelGained);
+        assert_eq!(diff.better[0].subject, "phone +49301234567");
+
+        // A three-point drop fails only without tolerance.
+        now.findings[1].status = FindingStatus::Pass;
+        assert!(evaluate(&now, &Assertions::default(), Some(baseline(5))).passed);
+        let strict = evaluate(&now, &Assertions::default(), Some(baseline(0)));
+        assert!(!strict.passed);
+        let drop = &strict.baseline.unwrap().worse[0];
+        assert_eq!(
+            (drop.kind, drop.subject.as_str()),
+            (ChangeKind::ScoreDrop, "score")
+        );
+    }
+
+    #[test]
+    fn an_unknown_score_never_passes_a_threshold() {
+        let mut report = sample_report();
+        report.score.total = None;
+        let a = Assertions {
+            min_score: Some(0),
+            ..Assertions::default()
+        };
+        let gate = evaluate(&report, &a, None);
+        assert!(!gate.passed);
+        assert_eq!(gate.assertions[0].actual, "score not computed");
+    }
+}

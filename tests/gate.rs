@@ -662,3 +662,91 @@ fn init_writes_an_example_that_works_and_never_overwrites() {
         "the example's base_url is used"
     );
 }
+
+/// The `reachaudit` lines of every block marked `<!-- ci-recipe -->` in the README and
+/// `docs/ci.md`, as a shell would run them.
+fn recipe_commands() -> Vec<(String, String)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut out = Vec::new();
+    for doc in ["README.md", "docs/ci.md"] {
+        let text = std::fs::read_to_string(root.join(doc)).unwrap();
+        let mut rest = text.as_str();
+        while let Some(start) = rest.find("<!-- ci-recipe") {
+            let block = &rest[start..];
+            let end = block
+                .find("<!-- /ci-recipe -->")
+                .expect("closed recipe block");
+            for line in block[..end].lines() {
+                let line = line.trim().trim_start_matches("- ").trim_start();
+                let line = line.strip_prefix("run:").unwrap_or(line).trim();
+                if line.starts_with("reachaudit ") {
+                    out.push((doc.to_owned(), line.to_owned()));
+                }
+            }
+            rest = &block[end..];
+        }
+    }
+    out
+}
+
+#[test]
+fn the_documented_ci_recipes_work_as_written() {
+    let commands = recipe_commands();
+    assert!(
+        commands
+            .iter()
+            .filter(|(doc, _)| doc == "README.md")
+            .count()
+            == 1
+            && commands.len() >= 4,
+        "{commands:?}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    copy_fixture("versicherung-nordlicht", &d.join("public"));
+    let bin = assert_cmd::cargo::cargo_bin("reachaudit");
+    let path = format!(
+        "{}:{}",
+        bin.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let summary = d.join("step-summary.md");
+    let sh = |line: &str| {
+        Process::new("sh")
+            .arg("-c")
+            .arg(line)
+            .current_dir(d)
+            .env("PATH", &path)
+            .env("GITHUB_STEP_SUMMARY", &summary)
+            .output()
+            .unwrap()
+    };
+    // The baseline docs/ci.md tells to commit once.
+    let made = sh(
+        "reachaudit scan public --base-url https://www.example.de/ --report-only --output json=reachaudit-baseline.json",
+    );
+    assert!(made.status.success(), "{made:?}");
+    for (doc, line) in &commands {
+        let _ = std::fs::remove_file(&summary);
+        let output = sh(line);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{doc}: `{line}`\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        for (flag, file) in [
+            ("sarif=reachaudit.sarif", "reachaudit.sarif"),
+            ("junit=reachaudit-junit.xml", "reachaudit-junit.xml"),
+            ("markdown=reachaudit.md", "reachaudit.md"),
+        ] {
+            if line.contains(flag) {
+                assert!(d.join(file).is_file(), "{doc}: {file} not written");
+            }
+        }
+        if line.contains("$GITHUB_STEP_SUMMARY") {
+            let md = std::fs::read_to_string(&summary).unwrap();
+            assert!(md.contains("✅ passed"), "{doc}: {md}");
+        }
+    }
+}
