@@ -15,6 +15,7 @@ pub mod model;
 pub mod report;
 pub mod rules;
 pub mod score;
+pub mod store;
 pub mod synthesize;
 
 use std::collections::HashMap;

@@ -1,0 +1,566 @@
+//! The SQLite store: probes and their replies, kept for weeks while `probe poll` runs hourly.
+//!
+//! Every state change is one transaction, the journal is WAL and writes are synchronous, so a
+//! crash or a kill at any point leaves either the old state or the new one — never half of each.
+//! That is what lets `probe send` promise "never twice": a probe is marked `sending` and committed
+//! *before* the message leaves, and a resumed run treats `sending` as "maybe sent" rather than as
+//! "not sent". The schema is versioned with `PRAGMA user_version` and migrated forward on open; a
+//! file written by a newer reachaudit is refused instead of being damaged.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+
+/// The default database file, in the working directory.
+pub const DEFAULT_PATH: &str = "reachaudit.db";
+
+/// Schema migrations, in order; index + 1 is the `user_version` after it ran.
+const MIGRATIONS: &[&str] = &[
+    // 1: probes and replies.
+    "CREATE TABLE probe (
+        id          INTEGER PRIMARY KEY,
+        token       TEXT NOT NULL UNIQUE,
+        company     TEXT NOT NULL,
+        channel     TEXT NOT NULL CHECK (channel IN ('email', 'contact_form')),
+        target      TEXT NOT NULL,
+        page_url    TEXT,
+        sender      TEXT NOT NULL,
+        reply_to    TEXT NOT NULL,
+        message_id  TEXT NOT NULL UNIQUE,
+        subject     TEXT NOT NULL,
+        body        TEXT NOT NULL,
+        state       TEXT NOT NULL CHECK (state IN ('planned', 'sending', 'sent', 'failed')),
+        error       TEXT,
+        created_at  INTEGER NOT NULL,
+        sending_at  INTEGER,
+        sent_at     INTEGER
+    );
+    CREATE INDEX probe_company ON probe (company, created_at);
+    CREATE TABLE reply (
+        id          INTEGER PRIMARY KEY,
+        probe_id    INTEGER NOT NULL REFERENCES probe (id),
+        message_key TEXT NOT NULL,
+        received_at INTEGER NOT NULL,
+        sender      TEXT,
+        subject     TEXT,
+        class       TEXT NOT NULL,
+        automated   INTEGER NOT NULL,
+        signals     TEXT NOT NULL,
+        matched_by  TEXT NOT NULL,
+        source      TEXT NOT NULL,
+        UNIQUE (probe_id, message_key)
+    );
+    CREATE INDEX reply_probe ON reply (probe_id, received_at);",
+];
+
+/// What can go wrong with the database file.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The file cannot be opened or is not an SQLite database.
+    #[error("--db {path}: cannot open the database ({source}); give a writable file path")]
+    Open {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: rusqlite::Error,
+    },
+    /// A newer reachaudit wrote this file.
+    #[error(
+        "--db {path}: written by a newer reachaudit (schema {found}, this one knows {known}); upgrade reachaudit"
+    )]
+    Newer {
+        /// The file.
+        path: PathBuf,
+        /// Its schema version.
+        found: i64,
+        /// The newest this build knows.
+        known: i64,
+    },
+    /// A statement failed.
+    #[error("database: {0}")]
+    Sql(#[from] rusqlite::Error),
+}
+
+/// Where a probe is in its life. The order is the only order allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProbeState {
+    /// Written down, nothing sent.
+    Planned,
+    /// About to leave, or left and not yet confirmed: never sent again blindly.
+    Sending,
+    /// Accepted by the mail server or the form.
+    Sent,
+    /// Refused; the error says why.
+    Failed,
+}
+
+impl ProbeState {
+    /// The name stored and shown.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Planned => "planned",
+            Self::Sending => "sending",
+            Self::Sent => "sent",
+            Self::Failed => "failed",
+        }
+    }
+
+    fn parse(s: &str) -> Self {
+        match s {
+            "sending" => Self::Sending,
+            "sent" => Self::Sent,
+            "failed" => Self::Failed,
+            _ => Self::Planned,
+        }
+    }
+}
+
+/// A probe to be written down.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewProbe {
+    /// The unique token in the reply address and the text.
+    pub token: String,
+    /// The company's site (registrable domain).
+    pub company: String,
+    /// `email` or `contact_form`.
+    pub channel: String,
+    /// The address or the form's action URL.
+    pub target: String,
+    /// The page the channel was found on.
+    pub page_url: Option<String>,
+    /// The sender identity (`Name <address>`).
+    pub sender: String,
+    /// The reply address carrying the token.
+    pub reply_to: String,
+    /// The Message-ID the e-mail carries (also recorded for forms, for the record).
+    pub message_id: String,
+    /// Subject line.
+    pub subject: String,
+    /// The full text.
+    pub body: String,
+}
+
+/// A stored probe.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Probe {
+    /// Row id.
+    pub id: i64,
+    /// What was planned.
+    pub new: NewProbe,
+    /// Where it is.
+    pub state: ProbeState,
+    /// Why it failed.
+    pub error: Option<String>,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// When it was confirmed sent (unix seconds).
+    pub sent_at: Option<i64>,
+}
+
+/// A reply matched to a probe.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewReply {
+    /// The probe it answers.
+    pub probe_id: i64,
+    /// What makes it unique: the Message-ID, or a digest of the message when it has none.
+    pub message_key: String,
+    /// When it arrived (unix seconds).
+    pub received_at: i64,
+    /// From.
+    pub sender: Option<String>,
+    /// Subject.
+    pub subject: Option<String>,
+    /// `human`, `auto_reply`, …
+    pub class: String,
+    /// Sent by a machine.
+    pub automated: bool,
+    /// Why it got its class (JSON array of strings).
+    pub signals: Vec<String>,
+    /// How it was matched (`to`, `in_reply_to`, `subject`, `body`, …).
+    pub matched_by: String,
+    /// Where it was read (`imap://host/INBOX#uid`, a Maildir file).
+    pub source: String,
+}
+
+/// A stored reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    /// Row id.
+    pub id: i64,
+    /// What was stored.
+    pub new: NewReply,
+}
+
+/// An open database.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+impl Store {
+    /// Opens (or creates) the database and migrates it to the current schema.
+    ///
+    /// # Errors
+    /// An unreadable or foreign file, or one written by a newer reachaudit.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let open_err = |source| StoreError::Open {
+            path: path.to_path_buf(),
+            source,
+        };
+        let conn = Connection::open(path).map_err(open_err)?;
+        conn.busy_timeout(Duration::from_secs(10))
+            .map_err(open_err)?;
+        // WAL: readers (probe status) never block the writer (probe poll); FULL: a committed
+        // state change survives a power cut, which "never sent twice" depends on.
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(open_err)?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(open_err)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(open_err)?;
+        let mut store = Self {
+            conn,
+            path: path.to_path_buf(),
+        };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let version: i64 = self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(|source| StoreError::Open {
+                path: self.path.clone(),
+                source,
+            })?;
+        let known = i64::try_from(MIGRATIONS.len()).unwrap_or(i64::MAX);
+        if version > known {
+            return Err(StoreError::Newer {
+                path: self.path.clone(),
+                found: version,
+                known,
+            });
+        }
+        for (i, sql) in MIGRATIONS
+            .iter()
+            .enumerate()
+            .skip(usize::try_from(version).unwrap_or(0))
+        {
+            let tx = self.conn.transaction()?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(
+                None,
+                "user_version",
+                i64::try_from(i + 1).unwrap_or(i64::MAX),
+            )?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+
+    /// The schema version after migration.
+    ///
+    /// # Errors
+    /// A failed query.
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))?)
+    }
+
+    /// Writes a probe down as `planned`.
+    ///
+    /// # Errors
+    /// A duplicate token or Message-ID, or a failed write.
+    pub fn plan(&mut self, probe: &NewProbe, now: i64) -> Result<Probe, StoreError> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT INTO probe (token, company, channel, target, page_url, sender, reply_to,
+                                message_id, subject, body, state, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'planned', ?11)",
+            params![
+                probe.token,
+                probe.company,
+                probe.channel,
+                probe.target,
+                probe.page_url,
+                probe.sender,
+                probe.reply_to,
+                probe.message_id,
+                probe.subject,
+                probe.body,
+                now
+            ],
+        )?;
+        let id = tx.last_insert_rowid();
+        tx.commit()?;
+        Ok(Probe {
+            id,
+            new: probe.clone(),
+            state: ProbeState::Planned,
+            error: None,
+            created_at: now,
+            sent_at: None,
+        })
+    }
+
+    /// Moves a probe from `from` to `to` in one transaction; `false` when it was not in `from`
+    /// (another run got there first), so two runs never both send it.
+    ///
+    /// # Errors
+    /// A failed write.
+    pub fn transition(
+        &mut self,
+        id: i64,
+        from: ProbeState,
+        to: ProbeState,
+        now: i64,
+        error: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let tx = self.conn.transaction()?;
+        let changed = tx.execute(
+            "UPDATE probe SET state = ?3, error = ?4,
+                    sending_at = CASE WHEN ?3 = 'sending' THEN ?5 ELSE sending_at END,
+                    sent_at = CASE WHEN ?3 = 'sent' THEN ?5 ELSE sent_at END
+             WHERE id = ?1 AND state = ?2",
+            params![id, from.as_str(), to.as_str(), error, now],
+        )?;
+        tx.commit()?;
+        Ok(changed == 1)
+    }
+
+    /// Every probe, oldest first; only one company's when given.
+    ///
+    /// # Errors
+    /// A failed query.
+    pub fn probes(&self, company: Option<&str>) -> Result<Vec<Probe>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, token, company, channel, target, page_url, sender, reply_to, message_id,
+                    subject, body, state, error, created_at, sent_at
+             FROM probe WHERE ?1 IS NULL OR company = ?1 ORDER BY created_at, id",
+        )?;
+        let rows = stmt.query_map(params![company], |r| {
+            Ok(Probe {
+                id: r.get(0)?,
+                new: NewProbe {
+                    token: r.get(1)?,
+                    company: r.get(2)?,
+                    channel: r.get(3)?,
+                    target: r.get(4)?,
+                    page_url: r.get(5)?,
+                    sender: r.get(6)?,
+                    reply_to: r.get(7)?,
+                    message_id: r.get(8)?,
+                    subject: r.get(9)?,
+                    body: r.get(10)?,
+                },
+                state: ProbeState::parse(&r.get::<_, String>(11)?),
+                error: r.get(12)?,
+                created_at: r.get(13)?,
+                sent_at: r.get(14)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The probe a token belongs to.
+    ///
+    /// # Errors
+    /// A failed query.
+    pub fn probe_by_token(&self, token: &str) -> Result<Option<Probe>, StoreError> {
+        let id: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT id FROM probe WHERE token = ?1",
+                params![token],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(match id {
+            Some(id) => self.probes(None)?.into_iter().find(|p| p.id == id),
+            None => None,
+        })
+    }
+
+    /// Probes written down for a company since `since` (unix seconds), whatever their state:
+    /// the per-company and per-day caps count plans too, so a retry cannot exceed them.
+    ///
+    /// # Errors
+    /// A failed query.
+    pub fn count_since(&self, company: &str, since: i64) -> Result<u32, StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT COUNT(*) FROM probe WHERE company = ?1 AND created_at >= ?2",
+            params![company, since],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Stores a reply; `false` when it was stored before (polling twice adds nothing).
+    ///
+    /// # Errors
+    /// A failed write.
+    pub fn add_reply(&mut self, reply: &NewReply) -> Result<bool, StoreError> {
+        let tx: Transaction<'_> = self.conn.transaction()?;
+        let signals = serde_json::to_string(&reply.signals).unwrap_or_else(|_| "[]".to_owned());
+        let inserted = tx.execute(
+            "INSERT OR IGNORE INTO reply (probe_id, message_key, received_at, sender, subject,
+                                          class, automated, signals, matched_by, source)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                reply.probe_id,
+                reply.message_key,
+                reply.received_at,
+                reply.sender,
+                reply.subject,
+                reply.class,
+                reply.automated,
+                signals,
+                reply.matched_by,
+                reply.source
+            ],
+        )?;
+        tx.commit()?;
+        Ok(inserted == 1)
+    }
+
+    /// A probe's replies, earliest first.
+    ///
+    /// # Errors
+    /// A failed query.
+    pub fn replies(&self, probe_id: i64) -> Result<Vec<Reply>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, probe_id, message_key, received_at, sender, subject, class, automated,
+                    signals, matched_by, source
+             FROM reply WHERE probe_id = ?1 ORDER BY received_at, id",
+        )?;
+        let rows = stmt.query_map(params![probe_id], |r| {
+            let signals: String = r.get(8)?;
+            Ok(Reply {
+                id: r.get(0)?,
+                new: NewReply {
+                    probe_id: r.get(1)?,
+                    message_key: r.get(2)?,
+                    received_at: r.get(3)?,
+                    sender: r.get(4)?,
+                    subject: r.get(5)?,
+                    class: r.get(6)?,
+                    automated: r.get(7)?,
+                    signals: serde_json::from_str(&signals).unwrap_or_default(),
+                    matched_by: r.get(9)?,
+                    source: r.get(10)?,
+                },
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn probe(token: &str) -> NewProbe {
+        NewProbe {
+            token: token.into(),
+            company: "example.de".into(),
+            channel: "email".into(),
+            target: "service@example.de".into(),
+            page_url: Some("https://www.example.de/kontakt".into()),
+            sender: "Erika Mustermann <auditor@audit.example.org>".into(),
+            reply_to: format!("auditor+{token}@audit.example.org"),
+            message_id: format!("<{token}@probe.reachaudit.invalid>"),
+            subject: format!("Kurze Frage [{token}]"),
+            body: "…".into(),
+        }
+    }
+
+    #[test]
+    fn states_move_forward_once_and_survive_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.db");
+        let mut store = Store::open(&path).unwrap();
+        assert_eq!(store.schema_version().unwrap(), 1);
+        let p = store.plan(&probe("ra-7kx3m9p2qd"), 100).unwrap();
+        assert!(
+            store.plan(&probe("ra-7kx3m9p2qd"), 101).is_err(),
+            "tokens are unique"
+        );
+        assert!(
+            store
+                .transition(p.id, ProbeState::Planned, ProbeState::Sending, 110, None)
+                .unwrap()
+        );
+        assert!(
+            !store
+                .transition(p.id, ProbeState::Planned, ProbeState::Sending, 111, None)
+                .unwrap(),
+            "a second run cannot claim it again"
+        );
+        drop(store);
+        let mut store = Store::open(&path).unwrap();
+        let again = store.probe_by_token("ra-7kx3m9p2qd").unwrap().unwrap();
+        assert_eq!(again.state, ProbeState::Sending);
+        store
+            .transition(p.id, ProbeState::Sending, ProbeState::Sent, 120, None)
+            .unwrap();
+        let sent = &store.probes(Some("example.de")).unwrap()[0];
+        assert_eq!((sent.state, sent.sent_at), (ProbeState::Sent, Some(120)));
+        assert_eq!(store.count_since("example.de", 50).unwrap(), 1);
+        assert_eq!(store.count_since("example.de", 150).unwrap(), 0);
+    }
+
+    #[test]
+    fn a_reply_is_stored_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("r.db")).unwrap();
+        let p = store.plan(&probe("ra-abcdefghjk"), 100).unwrap();
+        let reply = NewReply {
+            probe_id: p.id,
+            message_key: "<x@example.de>".into(),
+            received_at: 200,
+            sender: Some("Jan <jan@example.de>".into()),
+            subject: Some("Re: Kurze Frage".into()),
+            class: "human".into(),
+            automated: false,
+            signals: vec!["no automation header or wording".into()],
+            matched_by: "in_reply_to".into(),
+            source: "maildir:new/1".into(),
+        };
+        assert!(store.add_reply(&reply).unwrap());
+        assert!(!store.add_reply(&reply).unwrap());
+        let stored = store.replies(p.id).unwrap();
+        assert_eq!(stored.len(), 1);
+        assert_eq!(stored[0].new, reply);
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused_and_a_foreign_file_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.db");
+        let conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "user_version", 99).unwrap();
+        drop(conn);
+        let err = Store::open(&path).unwrap_err().to_string();
+        assert!(err.contains("newer reachaudit"), "{err}");
+        let text = dir.path().join("notes.txt");
+        std::fs::write(
+            &text,
+            "this is not a database, it is long enough to matter ".repeat(20),
+        )
+        .unwrap();
+        let err = Store::open(&text).unwrap_err().to_string();
+        assert!(
+            err.contains("notes.txt") && err.contains("cannot open"),
+            "{err}"
+        );
+    }
+}
