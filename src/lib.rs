@@ -12,6 +12,7 @@ pub mod crawl;
 pub mod extract;
 pub mod gate;
 pub mod model;
+pub mod probe;
 pub mod report;
 pub mod rules;
 pub mod score;

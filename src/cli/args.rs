@@ -26,10 +26,38 @@ pub enum Command {
     Scan(Box<ScanArgs>),
     /// What is checked, and why: the compliance rules with their legal references.
     Rules(RulesArgs),
+    /// Test contacts and reply tracking.
+    Probe(ProbeArgs),
     /// Write a commented reachaudit.toml to start CI gating from.
     Init(InitArgs),
     /// Print the JSON Schema of the report (`--format json`).
     Schema,
+}
+
+/// `reachaudit probe`.
+#[derive(Debug, Args)]
+pub struct ProbeArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: ProbeCommand,
+}
+
+/// `reachaudit probe …`.
+#[derive(Debug, Subcommand)]
+pub enum ProbeCommand {
+    /// Classify e-mails (RFC 5322 files, e.g. .eml): human, auto_reply, out_of_office, ticket_ack,
+    /// bounce or unknown, with the signals that decided it.
+    Classify {
+        /// The e-mail files.
+        #[arg(required = true, value_name = "FILE.eml")]
+        files: Vec<PathBuf>,
+        /// text or json [default: text].
+        #[arg(long, short = 'f', value_name = "FORMAT")]
+        format: Option<String>,
+        /// Rule files that replace or add to the built-in ones (cues/mail.toml).
+        #[arg(long, value_name = "DIR")]
+        rules: Option<PathBuf>,
+    },
 }
 
 /// `reachaudit init`.

@@ -5,6 +5,7 @@
 pub mod args;
 pub mod config;
 pub mod options;
+mod probe;
 mod rules;
 mod scan;
 
@@ -50,6 +51,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         args::Command::Scan(args) => scan::run(*args),
         args::Command::Rules(args) => rules::run(args),
+        args::Command::Probe(args) => probe::run(args),
         args::Command::Init(args) => init(&args),
         args::Command::Schema => schema(),
     };

@@ -213,3 +213,89 @@ impl AddressCues {
         Ok(())
     }
 }
+
+/// `rules/cues/mail.toml`: how replies to probes are told apart.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailCues {
+    /// Headers that mark a message automated.
+    #[serde(rename = "header")]
+    pub headers: Vec<AutoHeader>,
+    /// Helpdesk systems.
+    #[serde(rename = "helpdesk")]
+    pub helpdesks: Vec<Helpdesk>,
+    /// Out-of-office wording.
+    pub out_of_office: ClassWords,
+    /// Ticket acknowledgement wording.
+    pub ticket_ack: ClassWords,
+    /// Auto-reply wording.
+    pub auto_reply: ClassWords,
+    /// Bounce subjects and sender local parts.
+    pub bounce: BounceCues,
+    /// Where quoted text begins.
+    pub quote: QuoteCues,
+}
+
+/// A header that marks a message automated.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AutoHeader {
+    /// The header name, lower case.
+    pub name: String,
+    /// Only these values count (prefix match, lower case).
+    #[serde(default)]
+    pub values: Vec<String>,
+    /// Every value counts but these.
+    #[serde(default)]
+    pub except: Vec<String>,
+    /// Where the header is defined or documented.
+    pub source: String,
+}
+
+/// A helpdesk system and how its mail is recognised.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Helpdesk {
+    /// Stable id.
+    pub id: String,
+    /// Header names it adds, lower case.
+    pub headers: Vec<String>,
+    /// Substrings of its Message-IDs.
+    #[serde(default)]
+    pub message_id: Vec<String>,
+    /// Public documentation.
+    pub source: String,
+}
+
+/// Words in the subject and in the reply's own text.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClassWords {
+    /// Matched in the subject.
+    pub subject: Vec<String>,
+    /// Matched in the reply's own text.
+    #[serde(default)]
+    pub body: Vec<String>,
+}
+
+/// Bounce subjects and the senders of delivery reports.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BounceCues {
+    /// Matched in the subject.
+    pub subject: Vec<String>,
+    /// Local parts of report senders.
+    pub senders: Vec<String>,
+}
+
+/// Where quoted text begins.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuoteCues {
+    /// Separator lines.
+    pub markers: Vec<String>,
+    /// Header lines of a quoted message block (`Von:`).
+    pub headers: Vec<String>,
+    /// Words of an attribution line ending in a colon (`Am … schrieb …:`).
+    pub attribution: Vec<String>,
+}

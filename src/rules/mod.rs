@@ -17,7 +17,7 @@ pub mod cues;
 pub mod scoring;
 pub mod vendors;
 
-pub use cues::{AddressCues, HoursCues, OfferCues, SignalCues, SignalKind, SignalScope};
+pub use cues::{AddressCues, HoursCues, MailCues, OfferCues, SignalCues, SignalKind, SignalScope};
 pub use vendors::{Vendor, VendorKind, Vendors};
 
 /// Every file under `rules/` as (path below `rules/`, text), embedded at build time by `build.rs`.
@@ -48,6 +48,8 @@ pub struct Rules {
     pub scoring: scoring::Scoring,
     /// Compliance rules of every jurisdiction.
     pub compliance: Vec<compliance::Rule>,
+    /// How replies to probes are classified.
+    pub mail: MailCues,
 }
 
 /// `rules/cues/forms.toml`.
@@ -350,6 +352,33 @@ impl Rules {
             reason: format!("the street words make a pattern that does not compile: {e}"),
         })?;
 
+        let (file, text) = source("cues/mail.toml")?;
+        let mut mail: MailCues = parse(&file, &text)?;
+        for (key, list) in [
+            ("out_of_office.subject", &mut mail.out_of_office.subject),
+            ("out_of_office.body", &mut mail.out_of_office.body),
+            ("ticket_ack.subject", &mut mail.ticket_ack.subject),
+            ("ticket_ack.body", &mut mail.ticket_ack.body),
+            ("auto_reply.subject", &mut mail.auto_reply.subject),
+            ("auto_reply.body", &mut mail.auto_reply.body),
+            ("bounce.subject", &mut mail.bounce.subject),
+            ("bounce.senders", &mut mail.bounce.senders),
+            ("quote.markers", &mut mail.quote.markers),
+            ("quote.headers", &mut mail.quote.headers),
+            ("quote.attribution", &mut mail.quote.attribution),
+        ] {
+            normalize_words(&file, &text, key, list)?;
+        }
+        for header in &mut mail.headers {
+            header.name = header.name.trim().to_ascii_lowercase();
+            normalize_words(&file, &text, "values", &mut header.values)?;
+            normalize_words(&file, &text, "except", &mut header.except)?;
+        }
+        for helpdesk in &mut mail.helpdesks {
+            normalize_words(&file, &text, "headers", &mut helpdesk.headers)?;
+            normalize_words(&file, &text, "message_id", &mut helpdesk.message_id)?;
+        }
+
         let (file, text) = source("scoring.toml")?;
         let scoring: scoring::Scoring = parse(&file, &text)?;
         scoring.validate(&file, &text, crate::score::ITEMS)?;
@@ -376,6 +405,7 @@ impl Rules {
             signals,
             address,
             vendors,
+            mail,
         })
     }
 }

@@ -1,0 +1,6 @@
+//! Test contacts: honest probes to a company's published e-mail addresses and contact forms, and
+//! what came back. Network and disk stay here and in the store; classification is pure.
+
+pub mod classify;
+
+pub use classify::{Classification, ReplyClass, classify};
