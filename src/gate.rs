@@ -130,10 +130,22 @@ impl Assertions {
                     .then_some("the category is not in the report"),
             ));
         }
-        for requirement in &self.require {
-            if requirement.level != Level::Off {
-                out.push(requirement.check(&report.channels));
+        for (i, requirement) in self.require.iter().enumerate() {
+            if requirement.level == Level::Off {
+                continue;
             }
+            let mut assertion = requirement.check(&report.channels);
+            // Several requirements of one kind need ids of their own, or a baseline could take
+            // one's failure for another's.
+            let same_kind = self.require.iter().filter(|r| r.kind == requirement.kind);
+            if same_kind.count() > 1 {
+                let nth = self.require[..=i]
+                    .iter()
+                    .filter(|r| r.kind == requirement.kind)
+                    .count();
+                assertion.id = format!("{}#{nth}", assertion.id);
+            }
+            out.push(assertion);
         }
         if let Some(allowed) = self.allowed_phone_types.as_ref() {
             if self.phone_types_level != Level::Off {
@@ -161,6 +173,39 @@ impl Assertions {
                 expected: "pass".to_owned(),
                 actual: status,
                 message: format!("{} ({}): {}", finding.title, finding.law, finding.message),
+                known: false,
+            });
+        }
+        // A rule named by its full id that did not run (its jurisdiction was not checked) must
+        // not pass in silence.
+        for (id, level) in &self.rules {
+            if id.ends_with('*')
+                || *level == Level::Off
+                || report.findings.iter().any(|f| &f.rule == id)
+            {
+                continue;
+            }
+            let mut checked: Vec<&str> = report
+                .findings
+                .iter()
+                .map(|f| f.jurisdiction.as_str())
+                .collect();
+            checked.sort_unstable();
+            checked.dedup();
+            out.push(Assertion {
+                id: format!("rule.{id}"),
+                level: *level,
+                passed: false,
+                expected: "pass".to_owned(),
+                actual: "not checked".to_owned(),
+                message: format!(
+                    "the rule did not run: this audit checked the jurisdictions {}; set `jurisdictions` to include its own, or remove it from [assert.rules]",
+                    if checked.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        checked.join(", ")
+                    }
+                ),
                 known: false,
             });
         }
@@ -289,6 +334,16 @@ impl Requirement {
     }
 }
 
+/// How close a mode is to a person: human 3, hybrid 2, unknown 1, bot 0.
+fn human_rank(mode: Mode) -> u8 {
+    match mode {
+        Mode::Human => 3,
+        Mode::Hybrid => 2,
+        Mode::Unknown => 1,
+        Mode::Bot => 0,
+    }
+}
+
 fn mode_name(mode: Mode) -> &'static str {
     match mode {
         Mode::Human => "a person",
@@ -376,33 +431,64 @@ fn compare(now: &Report, baseline: Baseline<'_>, assertions: &Assertions) -> Bas
                 message: format!("{} {} is gone", c.kind.as_str(), c.value),
                 level: Level::Error,
             }),
-            Some(n) => match (c.clicks, n.clicks) {
-                (Some(a), Some(b)) if b > a => worse.push(Change {
-                    kind: ChangeKind::ChannelDeeper,
-                    subject: k,
-                    message: format!("{} now {b} clicks from the start page, was {a}", n.value),
-                    level: Level::Warn,
-                }),
-                (Some(a), None) => worse.push(Change {
-                    kind: ChangeKind::ChannelDeeper,
-                    subject: k,
-                    message: format!("{} now only through the sitemap, was {a} clicks", n.value),
-                    level: Level::Warn,
-                }),
-                (Some(a), Some(b)) if b < a => better.push(Change {
-                    kind: ChangeKind::ChannelCloser,
-                    subject: k,
-                    message: format!("{} now {b} clicks from the start page, was {a}", n.value),
-                    level: Level::Off,
-                }),
-                (None, Some(b)) => better.push(Change {
-                    kind: ChangeKind::ChannelCloser,
-                    subject: k,
-                    message: format!("{} now {b} clicks from the start page", n.value),
-                    level: Level::Off,
-                }),
-                _ => {}
-            },
+            Some(n) => {
+                let (was, now) = (human_rank(c.mode), human_rank(n.mode));
+                if now < was {
+                    worse.push(Change {
+                        kind: ChangeKind::ModeWorse,
+                        subject: k.clone(),
+                        message: format!(
+                            "{} now reaches {}, was {}",
+                            n.value,
+                            mode_name(n.mode),
+                            mode_name(c.mode)
+                        ),
+                        level: if now <= 1 { Level::Error } else { Level::Warn },
+                    });
+                } else if now > was {
+                    better.push(Change {
+                        kind: ChangeKind::ModeBetter,
+                        subject: k.clone(),
+                        message: format!(
+                            "{} now reaches {}, was {}",
+                            n.value,
+                            mode_name(n.mode),
+                            mode_name(c.mode)
+                        ),
+                        level: Level::Off,
+                    });
+                }
+                match (c.clicks, n.clicks) {
+                    (Some(a), Some(b)) if b > a => worse.push(Change {
+                        kind: ChangeKind::ChannelDeeper,
+                        subject: k,
+                        message: format!("{} now {b} clicks from the start page, was {a}", n.value),
+                        level: Level::Warn,
+                    }),
+                    (Some(a), None) => worse.push(Change {
+                        kind: ChangeKind::ChannelDeeper,
+                        subject: k,
+                        message: format!(
+                            "{} now only through the sitemap, was {a} clicks",
+                            n.value
+                        ),
+                        level: Level::Warn,
+                    }),
+                    (Some(a), Some(b)) if b < a => better.push(Change {
+                        kind: ChangeKind::ChannelCloser,
+                        subject: k,
+                        message: format!("{} now {b} clicks from the start page, was {a}", n.value),
+                        level: Level::Off,
+                    }),
+                    (None, Some(b)) => better.push(Change {
+                        kind: ChangeKind::ChannelCloser,
+                        subject: k,
+                        message: format!("{} now {b} clicks from the start page", n.value),
+                        level: Level::Off,
+                    }),
+                    _ => {}
+                }
+            }
         }
     }
     for c in &now.channels {
@@ -589,5 +675,51 @@ mod tests {
         let gate = evaluate(&report, &a, None);
         assert!(!gate.passed);
         assert_eq!(gate.assertions[0].actual, "score not computed");
+    }
+
+    #[test]
+    fn requirements_of_one_kind_keep_apart_and_a_bot_takeover_is_worse() {
+        let mut before = sample_report();
+        let mut chat = Channel::new(ChannelKind::Chat, "Userlike");
+        chat.vendor = Some("userlike".into());
+        chat.mode = Mode::Human;
+        chat.clicks = Some(0);
+        before.channels.push(chat);
+        let req = |modes: Option<Vec<Mode>>, max_clicks| Requirement {
+            kind: ChannelKind::Chat,
+            max_clicks,
+            modes,
+            level: Level::Error,
+        };
+        let a = Assertions {
+            require: vec![req(None, Some(0)), req(Some(vec![Mode::Bot]), None)],
+            ..Assertions::default()
+        };
+        let mut now = before.clone();
+        now.channels.last_mut().unwrap().mode = Mode::Bot;
+        now.channels.last_mut().unwrap().clicks = Some(2);
+        let gate = evaluate(
+            &now,
+            &a,
+            Some(Baseline {
+                file: "old.json",
+                report: &before,
+                tolerance: 0,
+            }),
+        );
+        let ids: Vec<&str> = gate.assertions.iter().map(|x| x.id.as_str()).collect();
+        assert_eq!(ids, ["channel.chat#1", "channel.chat#2"]);
+        let first = &gate.assertions[0];
+        assert!(
+            !first.passed && !first.known,
+            "held on the baseline: a new failure"
+        );
+        let worse = &gate.baseline.unwrap().worse;
+        assert!(
+            worse
+                .iter()
+                .any(|c| c.kind == ChangeKind::ModeWorse && c.level == Level::Error),
+            "{worse:?}"
+        );
     }
 }

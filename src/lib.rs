@@ -197,6 +197,17 @@ pub async fn audit(
         Start::File(_) => SourceKind::File,
     };
     let duration_ms = u64::try_from(output.duration.as_millis()).unwrap_or(u64::MAX);
+    // Pages but not a single channel: a crawler cannot tell a company without contacts from a
+    // site that draws everything with JavaScript, so the run says it saw nothing rather than
+    // scoring and checking an empty list (exit 3, never a pass).
+    let failure = output.failure.or_else(|| {
+        channels.is_empty().then(|| {
+            format!(
+                "no contact channel found on the {} page(s) fetched; if the site renders its content with JavaScript, audit its pre-rendered build output instead",
+                output.pages.len()
+            )
+        })
+    });
     let mut report = Report {
         schema_version: model::SCHEMA_VERSION.to_owned(),
         tool: Tool::current(),
@@ -206,8 +217,8 @@ pub async fn audit(
             site: output.site,
             source,
         },
-        evaluated: output.failure.is_none(),
-        reason: output.failure,
+        evaluated: failure.is_none(),
+        reason: failure,
         crawl: Crawl {
             pages: output.pages,
             requests: output.requests,

@@ -40,8 +40,9 @@ pub struct Report {
     pub score: Score,
     /// Results of test contacts (empty unless probes were run).
     pub probes: Vec<serde_json::Value>,
-    /// The CI verdict: assertions from `reachaudit.toml` or `--fail-under`, and the comparison
-    /// with `--baseline`; `null` when none were asked for.
+    /// The CI verdict: every assertion (from `reachaudit.toml`, `--fail-under`, and each rule at
+    /// the level of its severity) and the comparison with `--baseline`; `null` when the report
+    /// was not evaluated or was not gated.
     #[serde(default)]
     pub gate: Option<Gate>,
 }
@@ -713,7 +714,8 @@ pub struct Gate {
 /// One checked assertion.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Assertion {
-    /// Stable id: `score`, `category.<id>`, `rule.<rule id>`, `channel.<kind>`, `phone_types`.
+    /// Stable id: `score`, `category.<id>`, `rule.<rule id>`, `channel.<kind>` (`channel.<kind>#2`
+    /// for a second requirement of that kind), `phone_types`.
     pub id: String,
     /// `warn` only reports a failure; `error` fails the build.
     pub level: Level,
@@ -797,6 +799,10 @@ pub enum ChangeKind {
     ChannelDeeper,
     /// A channel now needs fewer clicks.
     ChannelCloser,
+    /// A channel now reaches a person less (human → hybrid, or to a bot).
+    ModeWorse,
+    /// A channel now reaches a person more.
+    ModeBetter,
     /// A rule that passed (or did not apply) now fails.
     RuleFailing,
     /// A rule that failed now passes.

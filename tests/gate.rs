@@ -201,12 +201,25 @@ fn a_run_that_sees_no_channel_is_exit_3_even_with_report_only() {
         "<html lang=de><title>Bald da</title><div id=app></div><script src=/app.js></script></html>",
     )]);
     let target = site.path().to_str().unwrap();
-    let (_, stderr) = scan_json(&[target], 3);
+    let (r, stderr) = scan_json(&[target], 3);
     assert!(
-        stderr.contains("no contact channel found on 1 pages"),
+        stderr.contains("not evaluated: no contact channel found on the 1 page(s) fetched"),
         "{stderr}"
     );
-    scan_json(&[target, "--report-only"], 3);
+    assert_eq!(
+        r["evaluated"], false,
+        "the report says so too, not only the exit code"
+    );
+    assert!(r["score"]["total"].is_null());
+    let cwd = tempfile::tempdir().unwrap();
+    let (md, _) = run_in(
+        cwd.path(),
+        &["scan", target, "--report-only", "--format", "markdown"],
+        3,
+    );
+    assert!(md.contains("⚠️ not evaluated"), "{md}");
+    let (xml, _) = run_in(cwd.path(), &["scan", target, "--format", "junit"], 3);
+    assert!(xml.contains("errors=\"1\""), "{xml}");
 }
 
 #[test]
@@ -496,7 +509,7 @@ fn every_format_from_one_run_each_valid_against_its_schema() {
     let uri = |r: &Value| {
         r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
             .as_str()
-            .unwrap()
+            .unwrap_or_default()
             .to_owned()
     };
     let premium_result = results
@@ -507,10 +520,25 @@ fn every_format_from_one_run_each_valid_against_its_schema() {
         premium_result["level"], "warning",
         "failing in the baseline too: known, so not an error"
     );
-    assert!(
-        uri(premium_result).ends_with("/hilfe/"),
-        "located at the page with the number"
+    // Located at the source file of the page with the number, which code scanning can show.
+    let file = uri(premium_result);
+    let path = file
+        .strip_prefix("file://")
+        .expect("an absolute target is a file: URI");
+    assert!(path.ends_with("/acme-shop/hilfe/index.html"), "{file}");
+    assert!(Path::new(path).is_file(), "{file} is the real source file");
+    assert_eq!(
+        premium_result["locations"][0]["logicalLocations"][0]["fullyQualifiedName"],
+        "https://site.invalid/hilfe/"
     );
+    let mut fingerprints: Vec<&str> = results
+        .iter()
+        .map(|r| r["partialFingerprints"]["reachaudit/v1"].as_str().unwrap())
+        .collect();
+    fingerprints.sort_unstable();
+    let all = fingerprints.len();
+    fingerprints.dedup();
+    assert_eq!(fingerprints.len(), all, "one fingerprint per problem");
     let lost = results
         .iter()
         .find(|r| r["ruleId"] == "reachaudit.baseline.channel_lost")
@@ -749,4 +777,67 @@ fn the_documented_ci_recipes_work_as_written() {
             assert!(md.contains("✅ passed"), "{doc}: {md}");
         }
     }
+}
+
+#[test]
+fn rules_turned_off_are_nowhere_in_sarif_and_junit() {
+    let (_dir, path) = config("[assert.rules]\n\"*\" = \"off\"\n");
+    let cwd = tempfile::tempdir().unwrap();
+    let acme = fixture("acme-shop");
+    let (sarif, _) = run_in(
+        cwd.path(),
+        &["scan", &acme, "--config", &path, "--format", "sarif"],
+        0,
+    );
+    let sarif: Value = serde_json::from_str(&sarif).unwrap();
+    assert_eq!(
+        sarif["runs"][0]["results"].as_array().unwrap().len(),
+        0,
+        "{sarif}"
+    );
+    let (junit, _) = run_in(
+        cwd.path(),
+        &["scan", &acme, "--config", &path, "--format", "junit"],
+        0,
+    );
+    assert!(junit.contains("tests=\"0\" failures=\"0\""), "{junit}");
+}
+
+#[test]
+fn a_rule_named_but_not_run_fails_instead_of_passing_silently() {
+    // moebel-wien is Austrian: de rules do not run there.
+    let (_dir, path) = config("[assert.rules]\n\"de.ddg.5.email\" = \"error\"\n");
+    let (r, _) = scan_json(&[&fixture("moebel-wien"), "--config", &path], 1);
+    let a = assertion(&r, "rule.de.ddg.5.email");
+    assert_eq!(a["actual"], "not checked");
+    assert!(
+        a["message"]
+            .as_str()
+            .unwrap()
+            .contains("jurisdictions at, eu;"),
+        "{a}"
+    );
+}
+
+#[test]
+fn a_config_elsewhere_resolves_paths_against_its_own_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let sub = dir.path().join("ci");
+    copy_fixture("moebel-wien", &sub.join("site"));
+    std::fs::write(
+        sub.join("gate.toml"),
+        "targets = [\"site\"]\n[output]\njson = \"out.json\"\n",
+    )
+    .unwrap();
+    let cwd = tempfile::tempdir().unwrap();
+    let config = sub.join("gate.toml");
+    run_in(
+        cwd.path(),
+        &["scan", "--config", config.to_str().unwrap()],
+        0,
+    );
+    let r: Value =
+        serde_json::from_str(&std::fs::read_to_string(sub.join("out.json")).unwrap()).unwrap();
+    assert!(r["target"]["input"].as_str().unwrap().ends_with("ci/site"));
+    assert!(!cwd.path().join("out.json").exists());
 }

@@ -187,13 +187,21 @@ pub struct ScanArgs {
     pub user_agent: Option<String>,
 
     /// Do not read robots.txt. Only for sites you run yourself; reported as "ignored".
-    #[arg(long)]
+    #[arg(long, overrides_with = "no_ignore_robots")]
     pub ignore_robots: bool,
+
+    /// Read robots.txt even if reachaudit.toml says ignore_robots = true.
+    #[arg(long)]
+    pub no_ignore_robots: bool,
 
     /// Allow loopback, private and link-local addresses (refused by default: a CI job must not
     /// become a proxy into its own network).
-    #[arg(long)]
+    #[arg(long, overrides_with = "no_allow_private")]
     pub allow_private: bool,
+
+    /// Refuse private addresses even if reachaudit.toml says allow_private = true.
+    #[arg(long)]
+    pub no_allow_private: bool,
 
     /// Resolve HOST to ADDR instead of asking DNS, like curl --resolve (e.g. www.example.de:127.0.0.1).
     /// The address is still checked against --allow-private.

@@ -12,6 +12,7 @@ use serde::Deserialize;
 use super::args::ScanArgs;
 use crate::gate::Assertions;
 use crate::model::Level;
+use crate::report::Format;
 use crate::rules::Rules;
 
 /// The file looked for in the working directory when `--config` is not given.
@@ -36,9 +37,9 @@ pub struct Config {
     tolerance: Option<u32>,
     #[serde(default)]
     crawl: CrawlConfig,
-    /// Format name → path, like repeated `--output FORMAT=PATH`.
+    /// Format → path, like repeated `--output FORMAT=PATH`.
     #[serde(default)]
-    output: BTreeMap<String, PathBuf>,
+    output: BTreeMap<Format, PathBuf>,
     /// The assertions.
     #[serde(default, rename = "assert")]
     pub assertions: Assertions,
@@ -101,14 +102,52 @@ pub fn load(explicit: Option<&Path>, skip: bool) -> Result<Option<Loaded>> {
 
 /// Parses a configuration; errors are (line, column, one-line reason).
 pub(crate) fn parse(text: &str) -> Result<Config, (usize, usize, String)> {
-    toml::from_str::<Config>(text).map_err(|e| {
-        let offset = e.span().map_or(0, |s| s.start);
+    let position = |offset: usize| {
         let before = &text[..offset.min(text.len())];
         let line = before.matches('\n').count() + 1;
         let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-        let msg = e.message().trim().replace('\n', " ");
-        (line, col, msg)
-    })
+        (line, col)
+    };
+    let config = toml::from_str::<Config>(text).map_err(|e| {
+        let (line, col) = position(e.span().map_or(0, |s| s.start));
+        (line, col, e.message().trim().replace('\n', " "))
+    })?;
+    // Values the types accept but a crawl cannot run with, reported where they are written.
+    let k = &config.crawl;
+    let problems = [
+        (
+            "rate",
+            k.rate.is_some_and(|r| !r.is_finite() || r <= 0.0),
+            "must be a number greater than 0",
+        ),
+        (
+            "timeout",
+            k.timeout.is_some_and(|t| !t.is_finite() || t <= 0.0),
+            "must be a number of seconds greater than 0",
+        ),
+        ("max_pages", k.max_pages == Some(0), "must be at least 1"),
+        (
+            "host_concurrency",
+            k.host_concurrency.is_some_and(|n| !(1..=16).contains(&n)),
+            "must be between 1 and 16",
+        ),
+    ];
+    for (key, bad, why) in problems {
+        if bad {
+            let offset = text
+                .match_indices(key)
+                .find(|(i, _)| {
+                    text[..*i]
+                        .rsplit('\n')
+                        .next()
+                        .is_some_and(|l| l.trim().is_empty())
+                })
+                .map_or(0, |(i, _)| i);
+            let (line, col) = position(offset);
+            return Err((line, col, format!("[crawl] {key}: {why}")));
+        }
+    }
+    Ok(config)
 }
 
 impl Loaded {
@@ -167,8 +206,12 @@ impl Loaded {
         args.max_size = args.max_size.take().or(k.max_size);
         args.max_redirects = args.max_redirects.or(k.max_redirects);
         args.user_agent = args.user_agent.take().or(k.user_agent);
-        args.ignore_robots |= k.ignore_robots.unwrap_or(false);
-        args.allow_private |= k.allow_private.unwrap_or(false);
+        if !args.no_ignore_robots {
+            args.ignore_robots |= k.ignore_robots.unwrap_or(false);
+        }
+        if !args.no_allow_private {
+            args.allow_private |= k.allow_private.unwrap_or(false);
+        }
         if args.resolve.is_empty() {
             args.resolve = k.resolve;
         }
@@ -176,7 +219,7 @@ impl Loaded {
         for (format, path) in c.output {
             let taken = args.output.iter().any(|o| {
                 o.split_once('=')
-                    .is_some_and(|(f, _)| f.eq_ignore_ascii_case(&format))
+                    .is_some_and(|(f, _)| f.parse::<Format>() == Ok(format))
             });
             if !taken {
                 args.output
@@ -280,5 +323,16 @@ mod tests {
         assert!(bad("[assert.categories]\nspeed = 50").contains("no such score category"));
         assert!(bad("[assert]\nmin_score = 101").contains("between 0 and 100"));
         assert!(bad("[assert]\nallowed_phone_types = []").contains("empty"));
+    }
+
+    #[test]
+    fn outputs_and_crawl_values_are_checked_where_they_are_written() {
+        let (line, col, msg) =
+            parse("[output]\nsarif = \"a.sarif\"\nsarf = \"b.sarif\"\n").unwrap_err();
+        assert_eq!((line, col), (3, 1), "{msg}");
+        assert!(msg.contains("unknown format 'sarf'"), "{msg}");
+        let (line, col, msg) = parse("[crawl]\nmax_pages = 5\n  rate = 0\n").unwrap_err();
+        assert_eq!((line, col), (3, 3));
+        assert_eq!(msg, "[crawl] rate: must be a number greater than 0");
     }
 }

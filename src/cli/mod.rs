@@ -97,6 +97,20 @@ fn init(args: &args::InitArgs) -> anyhow::Result<Exit> {
 /// two cannot drift apart.
 fn schema() -> anyhow::Result<Exit> {
     let schema = schemars::schema_for!(crate::model::Report);
-    println!("{}", serde_json::to_string_pretty(&schema)?);
+    let mut text = serde_json::to_string_pretty(&schema)?;
+    text.push('\n');
+    print(&text)?;
     Ok(Exit::Ok)
+}
+
+/// Writes to standard output; a closed pipe (`| head`) is the reader's choice, not a failure.
+fn print(text: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut lock = std::io::stdout().lock();
+    match lock.write_all(text.as_bytes()).and_then(|()| lock.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(anyhow::Error::new(e).context("cannot write to standard output"))
+        }
+        _ => Ok(()),
+    }
 }

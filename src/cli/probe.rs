@@ -90,6 +90,6 @@ fn classify_files(
         }
         s
     };
-    print!("{text}");
+    super::print(&text)?;
     Ok(Exit::Ok)
 }

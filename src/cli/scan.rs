@@ -1,6 +1,5 @@
 //! `reachaudit scan`.
 
-use std::io::Write as _;
 use std::path::Path;
 
 use anyhow::{Context as _, Result};
@@ -49,17 +48,7 @@ pub(super) fn run(args: ScanArgs) -> Result<Exit> {
             },
         )?;
     }
-    let stdout = renderer(options.format).render(&reports);
-    let mut lock = std::io::stdout().lock();
-    if let Err(e) = lock
-        .write_all(stdout.as_bytes())
-        .and_then(|()| lock.flush())
-    {
-        // A closed pipe (`| head`) is the reader's choice, not our failure.
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            return Err(e).context("cannot write to standard output");
-        }
-    }
+    super::print(&renderer(options.format).render(&reports))?;
     if options.format != Format::Text {
         summarize(&reports);
     }
@@ -69,9 +58,7 @@ pub(super) fn run(args: ScanArgs) -> Result<Exit> {
 /// The run's exit code: nothing evaluated beats a failed assertion, and `--report-only` never
 /// hides an unevaluated site — a run that saw nothing is not a pass.
 fn exit(reports: &[Report], report_only: bool) -> Exit {
-    let blind = reports
-        .iter()
-        .any(|r| !r.evaluated || r.channels.is_empty());
+    let blind = reports.iter().any(|r| !r.evaluated);
     let failed = reports
         .iter()
         .any(|r| r.gate.as_ref().is_some_and(|g| !g.passed));
@@ -88,13 +75,6 @@ fn exit(reports: &[Report], report_only: bool) -> Exit {
 /// build failed even when standard output is JSON or SARIF.
 fn summarize(reports: &[Report]) {
     for r in reports {
-        if r.evaluated && r.channels.is_empty() {
-            eprintln!(
-                "reachaudit: {}: no contact channel found on {} pages; nothing to evaluate (a site that renders only with JavaScript shows a crawler nothing)",
-                r.target.input,
-                r.crawl.pages.len()
-            );
-        }
         let Some(gate) = &r.gate else { continue };
         for a in gate.assertions.iter().filter(|a| !a.passed && !a.known) {
             eprintln!(
@@ -127,9 +107,10 @@ fn baseline_for<'a>(
     single: bool,
 ) -> Result<&'a Report> {
     let web = |r: &Report| r.target.source == SourceKind::Http;
+    let input = same_input(&report.target.input);
     let found = saved
         .iter()
-        .find(|b| b.target.input == report.target.input)
+        .find(|b| same_input(&b.target.input) == input)
         .or_else(|| {
             saved
                 .iter()
@@ -154,8 +135,23 @@ fn baseline_for<'a>(
     Ok(found)
 }
 
-/// Writes via a temporary file in the same directory, so a reader never sees half a report.
+/// A target as written, without the spellings that name the same thing (`./public/`, `public`).
+fn same_input(input: &str) -> &str {
+    let mut s = input.trim();
+    while let Some(rest) = s.strip_prefix("./") {
+        s = rest;
+    }
+    s.trim_end_matches('/')
+}
+
+/// Writes via a temporary file in the same directory, so a reader never sees half a report. Only
+/// for regular files: a device, pipe or symlink (`/dev/stderr`, a CI step-summary link) is written
+/// in place, never replaced.
 fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if !meta.file_type().is_file() => return std::fs::write(path, bytes),
+        _ => {}
+    }
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())

@@ -122,7 +122,7 @@ pub fn classify_message(message: &Message<'_>, cues: &MailCues) -> Classificatio
             let counts = if !header.values.is_empty() {
                 header.values.iter().any(|x| v.starts_with(x.as_str()))
             } else {
-                !header.except.iter().any(|x| v == *x)
+                !header.except.contains(&v)
             };
             if counts {
                 automated = true;

@@ -164,7 +164,12 @@ fn cases(r: &Report) -> Vec<Case> {
         .map(|a| assertion_case(r, a, &classname))
         .collect();
     if let Some(diff) = &gate.baseline {
-        for change in &diff.worse {
+        // A rule newly failing is already its rule's test case.
+        for change in diff
+            .worse
+            .iter()
+            .filter(|c| c.kind != crate::model::ChangeKind::RuleFailing)
+        {
             let message = format!("{}: {}", change.subject, change.message);
             out.push(Case {
                 name: format!("no regression: {}", change.subject),

@@ -28,6 +28,8 @@ fn md(s: &str) -> String {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '|' => out.push_str("&#124;"),
+            // No @mentions of people or teams from a site's text in a pull request.
+            '@' => out.push_str("&#64;"),
             '\\' | '`' | '*' | '_' | '[' | ']' | '#' | '!' | '~' => {
                 out.push('\\');
                 out.push(c);

@@ -14,7 +14,7 @@ use std::str::FromStr;
 use crate::model::Report;
 
 /// Output formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum Format {
     /// A readable terminal report.
@@ -70,6 +70,14 @@ impl FromStr for Format {
                 let names: Vec<_> = Self::ALL.iter().map(|f| f.name()).collect();
                 format!("unknown format '{s}'; use one of {}", names.join(", "))
             })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Format {
+    /// By name, as on the command line (`[output]` keys of `reachaudit.toml`).
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        name.parse().map_err(serde::de::Error::custom)
     }
 }
 

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use super::Renderer;
-use crate::model::{Finding, FindingStatus, Level, Report, Severity, Tool};
+use crate::model::{ChangeKind, Finding, FindingStatus, Level, Report, Severity, SourceKind, Tool};
 
 pub(super) struct Sarif;
 
@@ -62,7 +62,6 @@ impl Renderer for Sarif {
 }
 
 fn collect(report: &Report, rules: &mut BTreeMap<String, Value>, results: &mut Vec<Value>) {
-    let site = report.target.name();
     let start = &report.target.start_url;
     if !report.evaluated {
         rules
@@ -77,6 +76,7 @@ fn collect(report: &Report, rules: &mut BTreeMap<String, Value>, results: &mut V
                 )
             });
         results.push(result(
+            report,
             "reachaudit.not_evaluated",
             "error",
             "fail",
@@ -85,29 +85,32 @@ fn collect(report: &Report, rules: &mut BTreeMap<String, Value>, results: &mut V
                 .as_deref()
                 .unwrap_or("nothing could be fetched"),
             start,
-            site,
+            "",
         ));
         return;
     }
     let gate = report.gate.as_ref();
-    let level_of = |f: &Finding| {
-        gate.and_then(|g| {
-            g.assertions
-                .iter()
-                .find(|a| a.id.strip_prefix("rule.") == Some(f.rule.as_str()))
-                .map(|a| (a.level, a.known))
-        })
-    };
     for finding in &report.findings {
-        let (level, known) = level_of(finding).unwrap_or((
-            match finding.severity {
-                Severity::Error => Level::Error,
-                _ => Level::Warn,
+        // With a gate, its assertions hold each rule's configured level, and a rule without one
+        // is `off`; without a gate (an old report) the severity decides.
+        let (level, known) = match gate {
+            Some(g) => match g
+                .assertions
+                .iter()
+                .find(|a| a.id.strip_prefix("rule.") == Some(finding.rule.as_str()))
+            {
+                Some(a) => (a.level, a.known),
+                None => continue,
             },
-            false,
-        ));
+            None => (
+                match finding.severity {
+                    Severity::Error => Level::Error,
+                    _ => Level::Warn,
+                },
+                false,
+            ),
+        };
         let (sarif_level, kind) = match finding.status {
-            FindingStatus::Fail | FindingStatus::Warn if level == Level::Off => continue,
             FindingStatus::Fail | FindingStatus::Warn if level == Level::Error && !known => {
                 ("error", "fail")
             }
@@ -120,12 +123,13 @@ fn collect(report: &Report, rules: &mut BTreeMap<String, Value>, results: &mut V
             .or_insert_with(|| rule_descriptor(finding));
         let url = finding.evidence.first().map_or(start.as_str(), |e| &e.url);
         results.push(result(
+            report,
             &finding.rule,
             sarif_level,
             kind,
             &format!("{} — {}: {}", finding.title, finding.law, finding.message),
             url,
-            site,
+            &finding.rule,
         ));
     }
     let Some(gate) = gate else { return };
@@ -150,15 +154,22 @@ fn collect(report: &Report, rules: &mut BTreeMap<String, Value>, results: &mut V
             "warning"
         };
         results.push(result(
+            report,
             &rule_id,
             level,
             "fail",
             &format!("expected {}, got {}: {}", a.expected, a.actual, a.message),
             start,
-            site,
+            &a.id,
         ));
     }
-    for change in gate.baseline.iter().flat_map(|d| &d.worse) {
+    // A rule newly failing is already a result of its own (the rule's assertion).
+    for change in gate
+        .baseline
+        .iter()
+        .flat_map(|d| &d.worse)
+        .filter(|c| c.kind != ChangeKind::RuleFailing)
+    {
         let kind = serde_json::to_value(change.kind)
             .ok()
             .and_then(|v| v.as_str().map(str::to_owned))
@@ -179,12 +190,13 @@ fn collect(report: &Report, rules: &mut BTreeMap<String, Value>, results: &mut V
             "warning"
         };
         results.push(result(
+            report,
             &rule_id,
             level,
             "fail",
             &format!("{}: {}", change.subject, change.message),
             start,
-            site,
+            &change.subject,
         ));
     }
 }
@@ -223,16 +235,107 @@ fn descriptor(id: &str, name: &str, short: &str, full: &str, level: &str) -> Val
     })
 }
 
-fn result(rule: &str, level: &str, kind: &str, message: &str, url: &str, site: &str) -> Value {
+fn result(
+    report: &Report,
+    rule: &str,
+    level: &str,
+    kind: &str,
+    message: &str,
+    url: &str,
+    subject: &str,
+) -> Value {
+    // Stable across runs and unique per problem, so dashboards track one alert per site, rule
+    // and subject, however the target was spelt on the command line.
+    let fingerprint = format!("{}|{rule}|{subject}", site_key(report));
     json!({
         "ruleId": rule,
         "level": level,
         "kind": kind,
         "message": {"text": message},
-        "locations": [{"physicalLocation": {"artifactLocation": {"uri": url}}}],
-        // Stable across runs, so dashboards track one problem per site and rule.
-        "partialFingerprints": {"reachaudit/v1": format!("{site}|{rule}")},
+        "locations": [location(report, url)],
+        "partialFingerprints": {"reachaudit/v1": fingerprint},
     })
+}
+
+/// Where a result is. Code scanning resolves physical locations against the repository checkout
+/// and refuses `https:` URIs, so a page of a build directory is located at its source file
+/// (static-host conventions: `/a/` is `a/index.html`, `/a` is `a.html`); a page on the web only
+/// logically, by its URL.
+fn location(report: &Report, url: &str) -> Value {
+    let logical = json!([{"fullyQualifiedName": url, "kind": "resource"}]);
+    let file = match report.target.source {
+        SourceKind::Http => None,
+        SourceKind::File => Some(clean_path(&report.target.input)),
+        SourceKind::Directory => {
+            let origin = url::Url::parse(&report.target.start_url)
+                .ok()
+                .map(|u| u.origin());
+            url::Url::parse(url)
+                .ok()
+                .filter(|u| Some(u.origin()) == origin)
+                .map(|u| {
+                    let path = percent_encoding::percent_decode_str(u.path())
+                        .decode_utf8_lossy()
+                        .into_owned();
+                    let mut rel = path.trim_start_matches('/').to_owned();
+                    if rel.is_empty() || rel.ends_with('/') {
+                        rel.push_str("index.html");
+                    } else if !rel.rsplit('/').next().unwrap_or_default().contains('.') {
+                        rel.push_str(".html");
+                    }
+                    let dir = clean_path(&report.target.input);
+                    if dir.is_empty() {
+                        rel
+                    } else {
+                        format!("{dir}/{rel}")
+                    }
+                })
+        }
+    };
+    match file {
+        Some(path) => json!({
+            "physicalLocation": {
+                "artifactLocation": {"uri": file_uri(&path)},
+                "region": {"startLine": 1},
+            },
+            "logicalLocations": logical,
+        }),
+        None => json!({"logicalLocations": logical}),
+    }
+}
+
+/// `./public/` → `public`.
+fn clean_path(input: &str) -> String {
+    let mut s = input.trim();
+    while let Some(rest) = s.strip_prefix("./") {
+        s = rest;
+    }
+    s.trim_end_matches('/').to_owned()
+}
+
+/// A relative path stays a relative reference; an absolute one becomes a `file:` URI. Either is
+/// percent-encoded where URI syntax needs it.
+fn file_uri(path: &str) -> String {
+    const KEEP: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'/')
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
+    let encoded = percent_encoding::utf8_percent_encode(path, KEEP).to_string();
+    if path.starts_with('/') {
+        format!("file://{encoded}")
+    } else {
+        encoded
+    }
+}
+
+/// The site as a fingerprint part: the start URL for websites, the cleaned path for local ones.
+fn site_key(report: &Report) -> String {
+    match report.target.source {
+        SourceKind::Http => report.target.start_url.clone(),
+        _ => clean_path(&report.target.input),
+    }
 }
 
 /// `de.ddg.5.email` → `DeDdg5Email`: SARIF's `name` is an identifier-like label.
@@ -287,9 +390,11 @@ mod tests {
         assert_eq!(result["level"], "error");
         assert_eq!(result["ruleIndex"], 0);
         assert_eq!(
-            result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
-            "https://www.acme-shop.de/impressum/"
+            result["locations"][0]["logicalLocations"][0]["fullyQualifiedName"],
+            "https://www.acme-shop.de/impressum/",
+            "a web page is located by its URL, never as a physical https: file"
         );
+        assert!(result["locations"][0].get("physicalLocation").is_none());
         assert_eq!(camel("de.ddg.5.email"), "DeDdg5Email");
     }
 }
