@@ -136,7 +136,8 @@ pub fn classify_message(message: &Message<'_>, cues: &MailCues) -> Classificatio
     }
     let list = !message.list_unsubscribe().is_empty() || !message.list_id().is_empty();
 
-    // 3. Wording, strongest class first.
+    // 3. Wording, strongest class first. Helpdesks stamp their agents' answers with the same
+    // automation headers as their acknowledgements, so there only wording decides.
     if let Some(s) = words(&subject, &own, &cues.out_of_office) {
         signals.push(s);
         return done(ReplyClass::OutOfOffice, true, signals);
@@ -145,8 +146,9 @@ pub fn classify_message(message: &Message<'_>, cues: &MailCues) -> Classificatio
         signals.push(s);
         return done(ReplyClass::TicketAck, true, signals);
     }
-    if helpdesk.is_some() && automated {
-        return done(ReplyClass::TicketAck, true, signals);
+    if let Some(s) = words(&subject, &own, &cues.challenge) {
+        signals.push(s);
+        return done(ReplyClass::Unknown, true, signals);
     }
     if let Some(s) = words(&subject, &own, &cues.auto_reply) {
         signals.push(s);
@@ -156,18 +158,42 @@ pub fn classify_message(message: &Message<'_>, cues: &MailCues) -> Classificatio
         signals.push("mailing-list headers (List-Unsubscribe/List-Id)".to_owned());
         return done(ReplyClass::Unknown, true, signals);
     }
-    if automated {
+    if automated && helpdesk.is_none() {
         return done(ReplyClass::AutoReply, true, signals);
     }
     if own.trim().is_empty() {
         signals.push("no text of its own".to_owned());
         return done(ReplyClass::Unknown, false, signals);
     }
+    if !is_reply(message, &subject, cues) {
+        signals.push(
+            "not a reply: no In-Reply-To or References, no reply prefix, no probe token".to_owned(),
+        );
+        return done(ReplyClass::Unknown, false, signals);
+    }
     signals.push(match &helpdesk {
-        Some(id) => format!("written by a person through {id}: no automation header or wording"),
+        Some(id) => {
+            format!("written by a person through {id}: no acknowledgement or automatic wording")
+        }
         None => "no automation header or wording".to_owned(),
     });
     done(ReplyClass::Human, false, signals)
+}
+
+/// Some sign that the mail answers something: threading headers, a reply prefix, or a token.
+fn is_reply(message: &Message<'_>, subject: &str, cues: &MailCues) -> bool {
+    if !message.in_reply_to().is_empty() || !message.references().is_empty() {
+        return true;
+    }
+    let trimmed = subject.trim_start_matches(|c: char| c == '[' || c.is_whitespace());
+    if cues.reply.prefixes.iter().any(|p| {
+        subject.starts_with(p.as_str())
+            || trimmed.contains(&format!(" {p}"))
+            || trimmed.starts_with(p.as_str())
+    }) {
+        return true;
+    }
+    super::token::TOKEN.is_match(&String::from_utf8_lossy(message.raw_message()))
 }
 
 fn done(class: ReplyClass, automated: bool, signals: Vec<String>) -> Classification {

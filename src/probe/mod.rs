@@ -2,5 +2,6 @@
 //! what came back. Network and disk stay here and in the store; classification is pure.
 
 pub mod classify;
+pub mod token;
 
 pub use classify::{Classification, ReplyClass, classify};

@@ -230,6 +230,10 @@ pub struct MailCues {
     pub ticket_ack: ClassWords,
     /// Auto-reply wording.
     pub auto_reply: ClassWords,
+    /// Challenge-response filter wording.
+    pub challenge: ClassWords,
+    /// What makes a mail a reply.
+    pub reply: ReplyCues,
     /// Bounce subjects and sender local parts.
     pub bounce: BounceCues,
     /// Where quoted text begins.
@@ -276,6 +280,14 @@ pub struct ClassWords {
     /// Matched in the reply's own text.
     #[serde(default)]
     pub body: Vec<String>,
+}
+
+/// What makes a mail a reply.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplyCues {
+    /// Subject prefixes of replies and forwards, lower case with the colon.
+    pub prefixes: Vec<String>,
 }
 
 /// Bounce subjects and the senders of delivery reports.

@@ -1,0 +1,140 @@
+//! Probes: reply classification over every fixture e-mail (`fixtures/mail/`, German and English,
+//! as real clients, helpdesks and mail servers send them), through the binary.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn mail_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/mail")
+}
+
+fn reachaudit(args: &[&str]) -> (i32, String, String) {
+    let out = Command::cargo_bin("reachaudit")
+        .unwrap()
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn every_fixture_mail_gets_its_expected_class() {
+    let expected: toml::Table =
+        toml::from_str(&std::fs::read_to_string(mail_dir().join("expected.toml")).unwrap())
+            .unwrap();
+    let mails = expected["mail"].as_array().unwrap();
+    let mut files: Vec<String> = std::fs::read_dir(mail_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), mails.len(), "every .eml has an expectation");
+    let mut classes = std::collections::BTreeSet::new();
+    for m in mails {
+        classes.insert(m["class"].as_str().unwrap());
+    }
+    assert_eq!(
+        classes.into_iter().collect::<Vec<_>>(),
+        [
+            "auto_reply",
+            "bounce",
+            "human",
+            "out_of_office",
+            "ticket_ack",
+            "unknown"
+        ],
+        "the fixtures cover every class"
+    );
+
+    let mut args = vec!["probe", "classify", "--format", "json"];
+    args.extend(files.iter().map(String::as_str));
+    let (code, stdout, stderr) = reachaudit(&args);
+    assert_eq!(code, 0, "{stderr}");
+    let results: Vec<Value> = serde_json::from_str(&stdout).unwrap();
+    let mut wrong = Vec::new();
+    for r in &results {
+        let file = Path::new(r["file"].as_str().unwrap())
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let e = mails
+            .iter()
+            .find(|m| m["file"].as_str() == Some(file.as_str()))
+            .unwrap_or_else(|| panic!("{file} not in expected.toml"));
+        assert!(
+            !r["signals"].as_array().unwrap().is_empty(),
+            "{file}: every class says why"
+        );
+        if r["class"].as_str() != e["class"].as_str()
+            || r["automated"].as_bool() != e["automated"].as_bool()
+        {
+            wrong.push(format!(
+                "{file}: expected {} (automated {}), got {} (automated {}) from {}; {}",
+                e["class"], e["automated"], r["class"], r["automated"], r["signals"], e["why"]
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn one_file_prints_one_object_and_text_names_the_signals() {
+    let file = mail_dir().join("ticket-zendesk-de.eml");
+    let file = file.to_str().unwrap();
+    let (code, stdout, _) = reachaudit(&["probe", "classify", file, "--format", "json"]);
+    assert_eq!(code, 0);
+    let r: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(r["class"], "ticket_ack");
+    assert_eq!(r["automated"], true);
+    assert!(
+        r["signals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s == "helpdesk: zendesk")
+    );
+    let (_, text, _) = reachaudit(&["probe", "classify", file]);
+    assert!(text.contains("ticket_ack (automated)"), "{text}");
+    assert!(text.contains("    helpdesk: zendesk"), "{text}");
+}
+
+#[test]
+fn unreadable_files_and_bad_formats_are_one_line_errors() {
+    let (code, _, stderr) = reachaudit(&["probe", "classify", "/no/such.eml"]);
+    assert_eq!(code, 2);
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("/no/such.eml") && stderr.contains("cannot read"));
+    let file = mail_dir().join("human-gmail-en.eml");
+    let (code, _, stderr) = reachaudit(&[
+        "probe",
+        "classify",
+        file.to_str().unwrap(),
+        "--format",
+        "xml",
+    ]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("--format xml"), "{stderr}");
+    // Not an e-mail at all: classified as unknown, never a crash.
+    let dir = tempfile::tempdir().unwrap();
+    let junk = dir.path().join("junk.eml");
+    std::fs::write(&junk, [0xff_u8, 0x00, 0x13, 0x37]).unwrap();
+    let (code, stdout, _) = reachaudit(&[
+        "probe",
+        "classify",
+        junk.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0);
+    let r: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(r["class"], "unknown");
+}
