@@ -433,8 +433,8 @@ fn compare(now: &Report, baseline: Baseline<'_>, assertions: &Assertions) -> Bas
             }),
             Some(n) => {
                 let (was, now) = (human_rank(c.mode), human_rank(n.mode));
-                if now < was {
-                    worse.push(Change {
+                if now != was {
+                    let change = Change {
                         kind: ChangeKind::ModeWorse,
                         subject: k.clone(),
                         message: format!(
@@ -444,19 +444,16 @@ fn compare(now: &Report, baseline: Baseline<'_>, assertions: &Assertions) -> Bas
                             mode_name(c.mode)
                         ),
                         level: if now <= 1 { Level::Error } else { Level::Warn },
-                    });
-                } else if now > was {
-                    better.push(Change {
-                        kind: ChangeKind::ModeBetter,
-                        subject: k.clone(),
-                        message: format!(
-                            "{} now reaches {}, was {}",
-                            n.value,
-                            mode_name(n.mode),
-                            mode_name(c.mode)
-                        ),
-                        level: Level::Off,
-                    });
+                    };
+                    if now < was {
+                        worse.push(change);
+                    } else {
+                        better.push(Change {
+                            kind: ChangeKind::ModeBetter,
+                            level: Level::Off,
+                            ..change
+                        });
+                    }
                 }
                 match (c.clicks, n.clicks) {
                     (Some(a), Some(b)) if b > a => worse.push(Change {
