@@ -138,3 +138,69 @@ fn unreadable_files_and_bad_formats_are_one_line_errors() {
     let r: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(r["class"], "unknown");
 }
+
+#[test]
+fn plan_shows_what_would_be_sent_from_a_scan_or_a_saved_report() {
+    let site = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/sites/versicherung-nordlicht");
+    let site = site.to_str().unwrap();
+    let (code, stdout, stderr) = reachaudit(&[
+        "probe",
+        "plan",
+        site,
+        "--sender",
+        "Erika Mustermann",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let plans: Vec<Value> = serde_json::from_str(&stdout).unwrap();
+    let plan = &plans[0];
+    assert_eq!(plan["lang"], "de");
+    let targets: Vec<&str> = plan["probes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["target"].as_str().unwrap())
+        .collect();
+    assert_eq!(targets[0], "service@nordlicht-versicherung.de");
+    assert_eq!(targets.len(), 2, "capped at two per company by default");
+    let body = plan["probes"][0]["body"].as_str().unwrap();
+    assert!(body.contains("Erika Mustermann") && body.contains("Erreichbarkeitstest"));
+    let skipped = plan["skipped"].as_array().unwrap();
+    let reason = |target: &str| {
+        skipped
+            .iter()
+            .find(|s| s["target"] == target)
+            .and_then(|s| s["reason"].as_str())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(reason("presse@nordlicht-versicherung.de").contains("desk"));
+    assert!(reason("Unfallmeldung Kfz").contains("CAPTCHA"));
+
+    // The same plan from a saved report, in text, saying that nothing was sent.
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("r.json");
+    let (code, _, _) = reachaudit(&[
+        "scan",
+        site,
+        "--report-only",
+        "--output",
+        &format!("json={}", saved.display()),
+    ]);
+    assert_eq!(code, 0);
+    let (code, text, _) = reachaudit(&[
+        "probe",
+        "plan",
+        saved.to_str().unwrap(),
+        "--max-per-company",
+        "1",
+    ]);
+    assert_eq!(code, 0);
+    assert!(text.contains("1 probe(s) would be sent"), "{text}");
+    assert!(text.contains("Subject: Kurze Frage zur Erreichbarkeit [<token>]"));
+    assert!(text.contains("Nothing was sent."));
+    let (code, _, stderr) = reachaudit(&["probe", "plan", site, "--max-per-company", "0"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("--max-per-company 0"));
+}

@@ -45,6 +45,24 @@ pub struct ProbeArgs {
 /// `reachaudit probe …`.
 #[derive(Debug, Subcommand)]
 pub enum ProbeCommand {
+    /// Show which channels would get a test contact, and exactly what it would say. Sends nothing.
+    Plan {
+        /// Saved JSON reports (scan --output json=…), or sites to scan first.
+        #[arg(required = true, value_name = "REPORT.json|TARGET")]
+        inputs: Vec<String>,
+        /// The name that signs the message (send will also need an address).
+        #[arg(long, value_name = "NAME")]
+        sender: Option<String>,
+        /// Most probes per company [default: 2].
+        #[arg(long, value_name = "N")]
+        max_per_company: Option<usize>,
+        /// text or json [default: text].
+        #[arg(long, short = 'f', value_name = "FORMAT")]
+        format: Option<String>,
+        /// Rule files that replace or add to the built-in ones (probe.toml).
+        #[arg(long, value_name = "DIR")]
+        rules: Option<PathBuf>,
+    },
     /// Classify e-mails (RFC 5322 files, e.g. .eml): human, auto_reply, out_of_office, ticket_ack,
     /// bounce or unknown, with the signals that decided it.
     Classify {
@@ -110,7 +128,7 @@ pub enum RulesCommand {
 }
 
 /// `reachaudit scan`.
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub struct ScanArgs {
     /// Sites to audit: https://www.example.de, ./public (static build directory) or page.html
     /// [default: the targets of reachaudit.toml].

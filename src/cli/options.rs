@@ -134,7 +134,11 @@ impl ScanOptions {
             .as_ref()
             .map_or_else(|| "--fail-under".to_owned(), |p| p.display().to_string());
         config::validate(&assertions, &rules, &origin)?;
-        let baseline = args.baseline.as_deref().map(read_baseline).transpose()?;
+        let baseline = args
+            .baseline
+            .as_deref()
+            .map(|p| read_reports(p, "--baseline "))
+            .transpose()?;
         let format = match &args.format {
             Some(f) => f
                 .parse::<Format>()
@@ -182,13 +186,13 @@ impl ScanOptions {
 }
 
 /// Reads a saved JSON report (one object or the array of a multi-target run).
-fn read_baseline(path: &std::path::Path) -> Result<(String, Vec<Report>)> {
+pub(super) fn read_reports(path: &std::path::Path, flag: &str) -> Result<(String, Vec<Report>)> {
     let shown = path.display().to_string();
     let text = std::fs::read_to_string(path).with_context(|| {
-        format!("--baseline {shown}: cannot read it; save one with --output json={shown}")
+        format!("{flag}{shown}: cannot read it; save one with --output json={shown}")
     })?;
     let value: serde_json::Value = serde_json::from_str(&text).with_context(|| {
-        format!("--baseline {shown}: not JSON; save a report with --output json={shown}")
+        format!("{flag}{shown}: not JSON; save a report with --output json={shown}")
     })?;
     let items = match value {
         serde_json::Value::Array(items) => items,
@@ -202,14 +206,13 @@ fn read_baseline(path: &std::path::Path) -> Result<(String, Vec<Report>)> {
             .map(str::to_owned);
         if version.as_deref() != Some(crate::model::SCHEMA_VERSION) {
             bail!(
-                "--baseline {shown}: not a reachaudit report of schema_version {} (found {}); save one with --output json={shown}",
+                "{flag}{shown}: not a reachaudit report of schema_version {} (found {}); save one with --output json={shown}",
                 crate::model::SCHEMA_VERSION,
                 version.unwrap_or_else(|| "none".to_owned())
             );
         }
-        let report: Report = serde_json::from_value(item).map_err(|e| {
-            anyhow::anyhow!("--baseline {shown}: not a valid reachaudit report ({e})")
-        })?;
+        let report: Report = serde_json::from_value(item)
+            .map_err(|e| anyhow::anyhow!("{flag}{shown}: not a valid reachaudit report ({e})"))?;
         reports.push(report);
     }
     Ok((shown, reports))

@@ -7,7 +7,10 @@ use anyhow::{Result, bail};
 use serde::Serialize;
 
 use super::Exit;
-use super::args::{ProbeArgs, ProbeCommand};
+use super::args::{ProbeArgs, ProbeCommand, ScanArgs};
+use super::options::{ScanOptions, read_reports};
+use crate::model::Report;
+use crate::probe::plan::{DEFAULT_MAX_PER_COMPANY, Plan};
 use crate::probe::{Classification, classify};
 use crate::rules::Rules;
 
@@ -17,6 +20,13 @@ const MAX_MAIL_BYTES: u64 = 50 * 1024 * 1024;
 
 pub(super) fn run(args: ProbeArgs) -> Result<Exit> {
     match args.command {
+        ProbeCommand::Plan {
+            inputs,
+            sender,
+            max_per_company,
+            format,
+            rules,
+        } => plan(&inputs, sender, max_per_company, format.as_deref(), rules),
         ProbeCommand::Classify {
             files,
             format,
@@ -92,4 +102,124 @@ fn classify_files(
     };
     super::print(&text)?;
     Ok(Exit::Ok)
+}
+
+/// `probe plan`: reports from saved JSON files, or from scanning the other inputs first.
+fn plan(
+    inputs: &[String],
+    sender: Option<String>,
+    max: Option<usize>,
+    format: Option<&str>,
+    rules_dir: Option<PathBuf>,
+) -> Result<Exit> {
+    let json = match format.map(str::to_ascii_lowercase).as_deref() {
+        None | Some("text") => false,
+        Some("json") => true,
+        Some(other) => bail!("--format {other}: unknown format; use text or json"),
+    };
+    let max = max.unwrap_or(DEFAULT_MAX_PER_COMPANY);
+    if max == 0 {
+        bail!("--max-per-company 0: must be at least 1");
+    }
+    let name = match sender.as_deref().map(str::trim) {
+        Some("") => bail!("--sender: give the name that signs the message"),
+        Some(n) if n.chars().any(char::is_control) => {
+            bail!("--sender: must be printable text")
+        }
+        Some(n) => n.to_owned(),
+        None => "<your name>".to_owned(),
+    };
+    let (saved, targets): (Vec<&String>, Vec<&String>) = inputs
+        .iter()
+        .partition(|i| i.to_ascii_lowercase().ends_with(".json"));
+    let mut reports: Vec<Report> = Vec::new();
+    for file in saved {
+        reports.extend(read_reports(std::path::Path::new(file), "")?.1);
+    }
+    let rules = if targets.is_empty() {
+        Rules::load(rules_dir.as_deref())?
+    } else {
+        let options = ScanOptions::from_args(ScanArgs {
+            targets: targets.into_iter().cloned().collect(),
+            rules: rules_dir,
+            ..ScanArgs::default()
+        })?;
+        reports.extend(super::scan::audit_all(&options)?);
+        options.rules
+    };
+    let plans: Vec<Plan> = reports
+        .iter()
+        .filter(|r| r.evaluated)
+        .map(|r| crate::probe::plan::plan(r, &rules.probe, &name, max))
+        .collect();
+    let text = if json {
+        let mut s = serde_json::to_string_pretty(&plans)?;
+        s.push('\n');
+        s
+    } else {
+        render_plans(&plans)
+    };
+    super::print(&text)?;
+    Ok(if reports.iter().all(|r| r.evaluated) {
+        Exit::Ok
+    } else {
+        Exit::NotEvaluated
+    })
+}
+
+fn render_plans(plans: &[Plan]) -> String {
+    let clean = |s: &str| -> String {
+        s.chars()
+            .map(|c| if c.is_control() && c != '\n' { ' ' } else { c })
+            .collect()
+    };
+    let mut s = String::new();
+    for p in plans {
+        let _ = writeln!(
+            s,
+            "{} ({}): {} probe(s) would be sent, {} channel(s) left out",
+            clean(&p.site),
+            p.lang,
+            p.probes.len(),
+            p.skipped.len()
+        );
+        for (i, probe) in p.probes.iter().enumerate() {
+            let _ = writeln!(
+                s,
+                "\n  {}. {} {}{}",
+                i + 1,
+                probe.channel,
+                clean(&probe.target),
+                probe
+                    .page_url
+                    .as_deref()
+                    .map_or_else(String::new, |u| format!("  (on {})", clean(u)))
+            );
+            if !probe.fields.is_empty() {
+                let fields: Vec<String> = probe
+                    .fields
+                    .iter()
+                    .map(|(f, purpose)| format!("{} ← {purpose}", clean(f)))
+                    .collect();
+                let _ = writeln!(s, "     fields: {}", fields.join(", "));
+            }
+            let _ = writeln!(
+                s,
+                "     Subject: {}",
+                probe.subject.replace("{token}", "<token>")
+            );
+            for line in probe.body.replace("{token}", "<token>").lines() {
+                let _ = writeln!(s, "     | {line}");
+            }
+        }
+        if !p.skipped.is_empty() {
+            let _ = writeln!(s, "\n  Left out:");
+            for k in &p.skipped {
+                let _ = writeln!(s, "    {} {}: {}", k.channel, clean(&k.target), k.reason);
+            }
+        }
+        s.push('\n');
+    }
+    s.push_str("Nothing was sent. Each probe gets its own token when it is sent.\n");
+    s
 }

@@ -12,20 +12,7 @@ use crate::report::{Format, renderer};
 
 pub(super) fn run(args: ScanArgs) -> Result<Exit> {
     let options = ScanOptions::from_args(args)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    let mut reports: Vec<Report> = Vec::with_capacity(options.targets.len());
-    for (input, start) in &options.targets {
-        let report = runtime
-            .block_on(crate::audit(input, start, &options.audit, &options.rules))
-            .with_context(|| format!("{input}: cannot start the crawl"))?;
-        if let Some(reason) = &report.reason {
-            eprintln!("reachaudit: {input}: not evaluated: {reason}");
-        }
-        reports.push(report);
-    }
+    let mut reports = audit_all(&options)?;
     let single = reports.len() == 1;
     for report in reports.iter_mut().filter(|r| r.evaluated) {
         let baseline = match &options.baseline {
@@ -53,6 +40,25 @@ pub(super) fn run(args: ScanArgs) -> Result<Exit> {
         summarize(&reports);
     }
     Ok(exit(&reports, options.report_only))
+}
+
+/// Audits every target in order, saying on standard error which could not be evaluated.
+pub(super) fn audit_all(options: &ScanOptions) -> Result<Vec<Report>> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let mut reports: Vec<Report> = Vec::with_capacity(options.targets.len());
+    for (input, start) in &options.targets {
+        let report = runtime
+            .block_on(crate::audit(input, start, &options.audit, &options.rules))
+            .with_context(|| format!("{input}: cannot start the crawl"))?;
+        if let Some(reason) = &report.reason {
+            eprintln!("reachaudit: {input}: not evaluated: {reason}");
+        }
+        reports.push(report);
+    }
+    Ok(reports)
 }
 
 /// The run's exit code: nothing evaluated beats a failed assertion, and `--report-only` never

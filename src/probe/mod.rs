@@ -2,6 +2,7 @@
 //! what came back. Network and disk stay here and in the store; classification is pure.
 
 pub mod classify;
+pub mod plan;
 pub mod token;
 
 pub use classify::{Classification, ReplyClass, classify};

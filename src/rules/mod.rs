@@ -14,6 +14,7 @@ use crate::model::PageKind;
 
 pub mod compliance;
 pub mod cues;
+pub mod probe;
 pub mod scoring;
 pub mod vendors;
 
@@ -50,6 +51,8 @@ pub struct Rules {
     pub compliance: Vec<compliance::Rule>,
     /// How replies to probes are classified.
     pub mail: MailCues,
+    /// The text of probes and which channels get one.
+    pub probe: probe::ProbeRules,
 }
 
 /// `rules/cues/forms.toml`.
@@ -382,6 +385,10 @@ impl Rules {
             normalize_words(&file, &text, "message_id", &mut helpdesk.message_id)?;
         }
 
+        let (file, text) = source("probe.toml")?;
+        let mut probe: probe::ProbeRules = parse(&file, &text)?;
+        probe.validate(&file, &text)?;
+
         let (file, text) = source("scoring.toml")?;
         let scoring: scoring::Scoring = parse(&file, &text)?;
         scoring.validate(&file, &text, crate::score::ITEMS)?;
@@ -409,6 +416,7 @@ impl Rules {
             address,
             vendors,
             mail,
+            probe,
         })
     }
 }
