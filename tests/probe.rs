@@ -204,3 +204,117 @@ fn plan_shows_what_would_be_sent_from_a_scan_or_a_saved_report() {
     assert_eq!(code, 2);
     assert!(stderr.contains("--max-per-company 0"));
 }
+
+#[test]
+fn status_reports_reply_times_from_a_real_database() {
+    use reachaudit::store::{NewProbe, NewReply, ProbeState, Store};
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("probes.db");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let day = 86_400;
+    let mut store = Store::open(&db).unwrap();
+    let mut add = |token: &str, target: &str, sent: i64, replies: &[(i64, &str)]| {
+        let p = store
+            .plan(
+                &NewProbe {
+                    token: token.into(),
+                    company: "example.de".into(),
+                    channel: "email".into(),
+                    target: target.into(),
+                    page_url: None,
+                    sender: "Erika <auditor@audit.example.org>".into(),
+                    reply_to: format!("auditor+{token}@audit.example.org"),
+                    message_id: format!("<{token}@probe.reachaudit.invalid>"),
+                    subject: format!("Kurze Frage [{token}]"),
+                    body: "…".into(),
+                },
+                sent - 10,
+            )
+            .unwrap();
+        store
+            .transition(
+                p.id,
+                ProbeState::Planned,
+                ProbeState::Sending,
+                sent - 5,
+                None,
+            )
+            .unwrap();
+        store
+            .transition(p.id, ProbeState::Sending, ProbeState::Sent, sent, None)
+            .unwrap();
+        for (after, class) in replies {
+            store
+                .add_reply(&NewReply {
+                    probe_id: p.id,
+                    message_key: format!("<{token}-{after}@example.de>"),
+                    received_at: sent + after,
+                    sender: None,
+                    subject: None,
+                    class: (*class).into(),
+                    automated: *class != "human",
+                    signals: vec![],
+                    matched_by: "in_reply_to".into(),
+                    source: "test".into(),
+                })
+                .unwrap();
+        }
+    };
+    add(
+        "ra-aaaaaaaaaa",
+        "service@example.de",
+        now - 20 * day,
+        &[(30, "auto_reply"), (3 * 3600, "human")],
+    );
+    add(
+        "ra-bbbbbbbbbb",
+        "=HYPERLINK(\"x\")@example.de",
+        now - 20 * day,
+        &[(60, "ticket_ack")],
+    );
+    drop(store);
+    let db = db.to_str().unwrap();
+
+    let (code, stdout, stderr) = reachaudit(&["probe", "status", "--db", db, "--format", "json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let v: Value = serde_json::from_str(&stdout).unwrap();
+    let c = &v["companies"][0];
+    assert_eq!(c["sent"], 2);
+    assert_eq!(c["answered"], 1);
+    assert_eq!(c["median_first_human_secs"], 3 * 3600);
+    assert_eq!(c["median_first_reply_secs"], 45);
+    assert_eq!(
+        c["unanswered_share"], 0.5,
+        "a ticket acknowledgement is no answer"
+    );
+
+    let (code, csv_text, _) = reachaudit(&["probe", "status", "--db", db, "--format", "csv"]);
+    assert_eq!(code, 0);
+    let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(&rows[0][11], "answered");
+    assert!(
+        rows[1][3].starts_with("'="),
+        "formulas from crawled sites are defused: {:?}",
+        &rows[1][3]
+    );
+
+    let (_, text, _) = reachaudit(&["probe", "status", "--db", db]);
+    assert!(
+        text.contains("example.de: 2 sent, 1 answered by a person"),
+        "{text}"
+    );
+    assert!(text.contains("first human reply 3 h 0 min"), "{text}");
+
+    let (code, _, stderr) = reachaudit(&["probe", "status", "--db", "/no/such.db"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("--db /no/such.db") && stderr.contains("no probe database"));
+    assert!(
+        !Path::new("/no/such.db").exists(),
+        "reading never creates a database"
+    );
+}

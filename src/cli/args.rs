@@ -63,6 +63,22 @@ pub enum ProbeCommand {
         #[arg(long, value_name = "DIR")]
         rules: Option<PathBuf>,
     },
+    /// Reply times per probe and per company: time to the first reply and to the first reply by
+    /// a person, medians, and the share no person answered within the window.
+    Status {
+        /// The probe database.
+        #[arg(long, value_name = "FILE", default_value = "reachaudit.db")]
+        db: PathBuf,
+        /// Days a person has to answer before a probe counts as unanswered.
+        #[arg(long, value_name = "DAYS", default_value_t = 14)]
+        window: u32,
+        /// Only this company (its site, e.g. example.de).
+        #[arg(long, value_name = "SITE")]
+        company: Option<String>,
+        /// text, json or csv [default: text].
+        #[arg(long, short = 'f', value_name = "FORMAT")]
+        format: Option<String>,
+    },
     /// Classify e-mails (RFC 5322 files, e.g. .eml): human, auto_reply, out_of_office, ticket_ack,
     /// bounce or unknown, with the signals that decided it.
     Classify {

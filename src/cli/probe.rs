@@ -20,6 +20,12 @@ const MAX_MAIL_BYTES: u64 = 50 * 1024 * 1024;
 
 pub(super) fn run(args: ProbeArgs) -> Result<Exit> {
     match args.command {
+        ProbeCommand::Status {
+            db,
+            window,
+            company,
+            format,
+        } => status(&db, window, company.as_deref(), format.as_deref()),
         ProbeCommand::Plan {
             inputs,
             sender,
@@ -222,4 +228,152 @@ fn render_plans(plans: &[Plan]) -> String {
     }
     s.push_str("Nothing was sent. Each probe gets its own token when it is sent.\n");
     s
+}
+
+/// `probe status`.
+fn status(
+    db: &std::path::Path,
+    window: u32,
+    company: Option<&str>,
+    format: Option<&str>,
+) -> Result<Exit> {
+    use crate::probe::timings::timings;
+    let format = format.map(str::to_ascii_lowercase);
+    if !matches!(format.as_deref(), None | Some("text" | "json" | "csv")) {
+        bail!(
+            "--format {}: unknown format; use text, json or csv",
+            format.unwrap_or_default()
+        );
+    }
+    if window == 0 {
+        bail!("--window 0: give the days a person has to answer, e.g. 14");
+    }
+    // Reading must never create an empty database in the wrong place.
+    if !db.is_file() {
+        bail!(
+            "--db {}: no probe database there; give the file `probe send` wrote (default reachaudit.db)",
+            db.display()
+        );
+    }
+    let store = crate::store::Store::open(db)?;
+    let mut rows = Vec::new();
+    for p in store.probes(company)? {
+        let replies = store.replies(p.id)?;
+        rows.push((p, replies));
+    }
+    let now = i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+    )
+    .unwrap_or(i64::MAX);
+    let (per_probe, per_company) = timings(&rows, now, i64::from(window) * 86_400);
+    let text = match format.as_deref() {
+        Some("json") => {
+            let mut s = serde_json::to_string_pretty(&serde_json::json!({
+                "window_days": window,
+                "companies": per_company,
+                "probes": per_probe,
+            }))?;
+            s.push('\n');
+            s
+        }
+        Some("csv") => {
+            let mut w = csv::Writer::from_writer(Vec::new());
+            w.write_record([
+                "company",
+                "token",
+                "channel",
+                "target",
+                "state",
+                "sent_at",
+                "replies",
+                "first_reply_secs",
+                "first_reply_class",
+                "first_human_secs",
+                "bounced",
+                "outcome",
+            ])?;
+            let opt = |v: Option<i64>| v.map(|x| x.to_string()).unwrap_or_default();
+            for t in &per_probe {
+                w.write_record([
+                    defuse(&t.company),
+                    defuse(&t.token),
+                    defuse(&t.channel),
+                    defuse(&t.target),
+                    defuse(&t.state),
+                    opt(t.sent_at),
+                    t.replies.to_string(),
+                    opt(t.first_reply_secs),
+                    defuse(t.first_reply_class.as_deref().unwrap_or_default()),
+                    opt(t.first_human_secs),
+                    t.bounced.to_string(),
+                    defuse(&t.outcome),
+                ])?;
+            }
+            String::from_utf8(w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?)?
+        }
+        _ => {
+            let mut s = String::new();
+            let dur = |v: Option<i64>| v.map_or_else(|| "–".to_owned(), human_duration);
+            for c in &per_company {
+                let share = c.unanswered_share.map_or_else(
+                    || "window still open".to_owned(),
+                    |x| format!("{:.0}% unanswered", x * 100.0),
+                );
+                let _ = writeln!(
+                    s,
+                    "{}: {} sent, {} answered by a person, {} pending, {} bounced; median first reply {}, first human reply {}; {share} within {window} days",
+                    c.company,
+                    c.sent,
+                    c.answered,
+                    c.pending,
+                    c.bounced,
+                    dur(c.median_first_reply_secs),
+                    dur(c.median_first_human_secs),
+                );
+                for t in per_probe.iter().filter(|t| t.company == c.company) {
+                    let _ = writeln!(
+                        s,
+                        "  {} {} {}: {} ({} replies; first {} {}, person {})",
+                        t.token,
+                        t.channel,
+                        t.target,
+                        t.outcome,
+                        t.replies,
+                        t.first_reply_class.as_deref().unwrap_or("–"),
+                        dur(t.first_reply_secs),
+                        dur(t.first_human_secs)
+                    );
+                }
+            }
+            if per_company.is_empty() {
+                s.push_str("no probes in the database\n");
+            }
+            s
+        }
+    };
+    super::print(&text)?;
+    Ok(Exit::Ok)
+}
+
+/// Spreadsheets run cells that start with = + - @ (or a tab or CR) as formulas; a leading
+/// apostrophe makes them text (OWASP "CSV injection").
+fn defuse(cell: &str) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell.to_owned()
+    }
+}
+
+/// `3 d 4 h`, `5 h 12 min`, `42 s`.
+fn human_duration(secs: i64) -> String {
+    let (d, h, m) = (secs / 86_400, secs % 86_400 / 3600, secs % 3600 / 60);
+    match (d, h, m) {
+        (0, 0, 0) => format!("{secs} s"),
+        (0, 0, m) => format!("{m} min"),
+        (0, h, m) => format!("{h} h {m} min"),
+        (d, h, _) => format!("{d} d {h} h"),
+    }
 }

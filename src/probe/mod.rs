@@ -3,6 +3,7 @@
 
 pub mod classify;
 pub mod plan;
+pub mod timings;
 pub mod token;
 
 pub use classify::{Classification, ReplyClass, classify};

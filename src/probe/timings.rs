@@ -1,0 +1,241 @@
+//! How long a company took to answer: per probe the time to the first reply of any kind and to
+//! the first reply by a person; per company the medians over its probes and the share of probes
+//! no person answered within the window. An auto-reply or a ticket acknowledgement is a reply, but
+//! not an answer: the figures that matter count people only.
+
+use serde::Serialize;
+
+use crate::store::{Probe, ProbeState, Reply};
+
+/// The default window: a person who answers after two weeks has, for a customer, not answered.
+pub const DEFAULT_WINDOW_SECS: i64 = 14 * 86_400;
+
+/// One probe's figures.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProbeTiming {
+    /// The probe's token.
+    pub token: String,
+    /// The company's site.
+    pub company: String,
+    /// `email` or `contact_form`.
+    pub channel: String,
+    /// The address or form.
+    pub target: String,
+    /// `planned`, `sending`, `sent`, `failed`.
+    pub state: String,
+    /// When it was sent (unix seconds).
+    pub sent_at: Option<i64>,
+    /// Replies of any kind.
+    pub replies: usize,
+    /// Seconds to the first reply of any kind.
+    pub first_reply_secs: Option<i64>,
+    /// The class of that reply.
+    pub first_reply_class: Option<String>,
+    /// Seconds to the first reply by a person.
+    pub first_human_secs: Option<i64>,
+    /// The address bounced: it does not work.
+    pub bounced: bool,
+    /// `answered` (a person within the window), `late` (a person after it), `unanswered`
+    /// (window over, no person), `pending` (window still open), `not_sent`.
+    pub outcome: String,
+}
+
+/// One company's figures.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CompanyTiming {
+    /// The company's site.
+    pub company: String,
+    /// Probes sent.
+    pub sent: usize,
+    /// Probes a person answered within the window.
+    pub answered: usize,
+    /// Probes whose window is still open without a person's answer.
+    pub pending: usize,
+    /// Probes that bounced.
+    pub bounced: usize,
+    /// Median seconds to the first reply of any kind, over probes with one.
+    pub median_first_reply_secs: Option<i64>,
+    /// Median seconds to the first reply by a person, over probes with one.
+    pub median_first_human_secs: Option<i64>,
+    /// Share (0–1) of probes with a closed window that no person answered within it; `null`
+    /// while no window has closed.
+    pub unanswered_share: Option<f64>,
+}
+
+/// Figures for every probe (in store order) and every company (by name).
+#[must_use]
+pub fn timings(
+    probes: &[(Probe, Vec<Reply>)],
+    now: i64,
+    window: i64,
+) -> (Vec<ProbeTiming>, Vec<CompanyTiming>) {
+    let per_probe: Vec<ProbeTiming> = probes
+        .iter()
+        .map(|(p, replies)| probe_timing(p, replies, now, window))
+        .collect();
+    let mut companies: Vec<String> = per_probe.iter().map(|t| t.company.clone()).collect();
+    companies.sort();
+    companies.dedup();
+    let per_company = companies
+        .into_iter()
+        .map(|company| {
+            let mine: Vec<&ProbeTiming> = per_probe
+                .iter()
+                .filter(|t| t.company == company && t.sent_at.is_some())
+                .collect();
+            let count = |o: &str| mine.iter().filter(|t| t.outcome == o).count();
+            let closed = count("answered") + count("late") + count("unanswered");
+            CompanyTiming {
+                sent: mine.len(),
+                answered: count("answered"),
+                pending: count("pending"),
+                bounced: mine.iter().filter(|t| t.bounced).count(),
+                median_first_reply_secs: median(mine.iter().filter_map(|t| t.first_reply_secs)),
+                median_first_human_secs: median(mine.iter().filter_map(|t| t.first_human_secs)),
+                unanswered_share: (closed > 0)
+                    .then(|| (count("late") + count("unanswered")) as f64 / closed as f64),
+                company,
+            }
+        })
+        .collect();
+    (per_probe, per_company)
+}
+
+fn probe_timing(p: &Probe, replies: &[Reply], now: i64, window: i64) -> ProbeTiming {
+    let sent_at = p.sent_at.filter(|_| p.state == ProbeState::Sent);
+    let after = |r: &Reply| sent_at.map(|s| (r.new.received_at - s).max(0));
+    let first = replies.first();
+    let human = replies.iter().find(|r| r.new.class == "human");
+    let first_human_secs = human.and_then(after);
+    let outcome = match (sent_at, first_human_secs) {
+        (None, _) => "not_sent",
+        (Some(_), Some(secs)) if secs <= window => "answered",
+        (Some(_), Some(_)) => "late",
+        (Some(s), None) if now - s >= window => "unanswered",
+        (Some(_), None) => "pending",
+    };
+    ProbeTiming {
+        token: p.new.token.clone(),
+        company: p.new.company.clone(),
+        channel: p.new.channel.clone(),
+        target: p.new.target.clone(),
+        state: p.state.as_str().to_owned(),
+        sent_at,
+        replies: replies.len(),
+        first_reply_secs: first.and_then(after),
+        first_reply_class: first.map(|r| r.new.class.clone()),
+        first_human_secs,
+        bounced: replies.iter().any(|r| r.new.class == "bounce"),
+        outcome: outcome.to_owned(),
+    }
+}
+
+/// The median, the mean of the two middle values for an even count.
+fn median(values: impl Iterator<Item = i64>) -> Option<i64> {
+    let mut v: Vec<i64> = values.collect();
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_unstable();
+    let mid = v.len() / 2;
+    Some(if v.len() % 2 == 1 {
+        v[mid]
+    } else {
+        (v[mid - 1] + v[mid]) / 2
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{NewProbe, NewReply};
+
+    fn probe(id: i64, company: &str, sent_at: Option<i64>) -> Probe {
+        Probe {
+            id,
+            new: NewProbe {
+                token: format!("ra-aaaaaaaaa{id}"),
+                company: company.into(),
+                channel: "email".into(),
+                target: format!("service@{company}"),
+                page_url: None,
+                sender: "E <e@x.org>".into(),
+                reply_to: "e+t@x.org".into(),
+                message_id: format!("<{id}@p>"),
+                subject: "s".into(),
+                body: "b".into(),
+            },
+            state: if sent_at.is_some() {
+                ProbeState::Sent
+            } else {
+                ProbeState::Planned
+            },
+            error: None,
+            created_at: 0,
+            sent_at,
+        }
+    }
+
+    fn reply(probe_id: i64, at: i64, class: &str) -> Reply {
+        Reply {
+            id: at,
+            new: NewReply {
+                probe_id,
+                message_key: format!("<{at}@r>"),
+                received_at: at,
+                sender: None,
+                subject: None,
+                class: class.into(),
+                automated: class != "human",
+                signals: vec![],
+                matched_by: "to".into(),
+                source: "test".into(),
+            },
+        }
+    }
+
+    #[test]
+    fn people_count_and_robots_do_not() {
+        let day = 86_400;
+        let probes = vec![
+            // Auto-reply at once, a person after two days.
+            (
+                probe(1, "a.de", Some(0)),
+                vec![reply(1, 60, "auto_reply"), reply(1, 2 * day, "human")],
+            ),
+            // Only a ticket acknowledgement, window over.
+            (probe(2, "a.de", Some(0)), vec![reply(2, 120, "ticket_ack")]),
+            // A person after 20 days: late.
+            (probe(3, "a.de", Some(0)), vec![reply(3, 20 * day, "human")]),
+            // Sent yesterday, nothing yet.
+            (probe(4, "b.de", Some(29 * day)), vec![]),
+            // Bounced.
+            (probe(5, "b.de", Some(0)), vec![reply(5, 30, "bounce")]),
+            (probe(6, "b.de", None), vec![]),
+        ];
+        let (per_probe, per_company) = timings(&probes, 30 * day, DEFAULT_WINDOW_SECS);
+        let outcomes: Vec<&str> = per_probe.iter().map(|t| t.outcome.as_str()).collect();
+        assert_eq!(
+            outcomes,
+            [
+                "answered",
+                "unanswered",
+                "late",
+                "pending",
+                "unanswered",
+                "not_sent"
+            ]
+        );
+        assert_eq!(per_probe[0].first_reply_secs, Some(60));
+        assert_eq!(per_probe[0].first_human_secs, Some(2 * day));
+        let a = &per_company[0];
+        assert_eq!((a.sent, a.answered, a.pending), (3, 1, 0));
+        assert_eq!(a.median_first_human_secs, Some(11 * day));
+        assert_eq!(a.median_first_reply_secs, Some(120));
+        assert_eq!(a.unanswered_share, Some(2.0 / 3.0));
+        let b = &per_company[1];
+        assert_eq!((b.sent, b.pending, b.bounced), (2, 1, 1));
+        assert_eq!(b.unanswered_share, Some(1.0));
+        assert_eq!(b.median_first_human_secs, None);
+    }
+}
