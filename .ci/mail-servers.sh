@@ -58,11 +58,12 @@ if ! $SUDO postconf -M "2525/inet" >/dev/null 2>&1 || [ -z "$($SUDO postconf -M 
   $SUDO postconf -M "2525/inet=2525 inet n - y - - smtpd"
 fi
 $SUDO postfix check
+# A full restart, not a reload: inet_interfaces and new listeners only take effect on start (and
+# the package may have started postfix with its own defaults).
 if $SUDO postfix status >/dev/null 2>&1; then
-  $SUDO postfix reload
-else
-  $SUDO postfix start
+  $SUDO postfix stop
 fi
+$SUDO postfix start
 
 # --- dovecot -----------------------------------------------------------------------------------
 PASS=$($SUDO doveadm pw -s SHA512-CRYPT -p reachaudit-test)
@@ -97,11 +98,12 @@ service imap-login {
   }
 }
 EOF
-if $SUDO doveadm service status >/dev/null 2>&1 && pgrep -x dovecot >/dev/null; then
-  $SUDO doveadm reload
-else
-  $SUDO dovecot
+# Restart for the same reason: listeners change only on start.
+if pgrep -x dovecot >/dev/null; then
+  $SUDO doveadm stop || true
+  for _ in $(seq 1 50); do pgrep -x dovecot >/dev/null || break; sleep 0.1; done
 fi
+$SUDO dovecot
 
 # --- wait until both answer ---------------------------------------------------------------------
 for _ in $(seq 1 50); do
