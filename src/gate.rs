@@ -162,10 +162,7 @@ impl Assertions {
                 continue;
             }
             let failed = matches!(finding.status, FindingStatus::Fail | FindingStatus::Warn);
-            let status = serde_json::to_value(finding.status)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default();
+            let status = crate::model::json_name(&finding.status);
             out.push(Assertion {
                 id: format!("rule.{}", finding.rule),
                 level,

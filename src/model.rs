@@ -13,6 +13,16 @@ use serde::{Deserialize, Serialize};
 /// The version of the JSON contract. Bumped only for breaking changes.
 pub const SCHEMA_VERSION: &str = "1";
 
+/// The name a unit enum value has in the JSON report (`needs_review`, `channel_lost`), so text
+/// renderers and ids spell values exactly as the contract does.
+#[must_use]
+pub fn json_name<T: Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
 /// One audit of one site.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Report {
@@ -81,6 +91,13 @@ pub struct Target {
 }
 
 impl Target {
+    /// The target as written, without the spellings that name the same place (`./public/` and
+    /// `public`), so runs, baselines and SARIF paths agree however the target was typed.
+    #[must_use]
+    pub fn normalized_input(&self) -> &str {
+        normalize_input(&self.input)
+    }
+
     /// The name readers know the target by: the site for websites, the path as given for local
     /// directories and files (which all share a placeholder site).
     #[must_use]
@@ -90,6 +107,14 @@ impl Target {
             SourceKind::Directory | SourceKind::File => &self.input,
         }
     }
+}
+
+fn normalize_input(input: &str) -> &str {
+    let mut s = input.trim();
+    while let Some(rest) = s.strip_prefix("./") {
+        s = rest;
+    }
+    s.trim_end_matches('/')
 }
 
 /// Where pages come from.

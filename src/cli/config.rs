@@ -102,12 +102,7 @@ pub fn load(explicit: Option<&Path>, skip: bool) -> Result<Option<Loaded>> {
 
 /// Parses a configuration; errors are (line, column, one-line reason).
 pub(crate) fn parse(text: &str) -> Result<Config, (usize, usize, String)> {
-    let position = |offset: usize| {
-        let before = &text[..offset.min(text.len())];
-        let line = before.matches('\n').count() + 1;
-        let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-        (line, col)
-    };
+    let position = |offset: usize| crate::rules::line_column(text, offset);
     let config = toml::from_str::<Config>(text).map_err(|e| {
         let (line, col) = position(e.span().map_or(0, |s| s.start));
         (line, col, e.message().trim().replace('\n', " "))

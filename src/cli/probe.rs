@@ -12,6 +12,7 @@ use super::options::{ScanOptions, read_reports};
 use crate::model::Report;
 use crate::probe::plan::{DEFAULT_MAX_PER_COMPANY, Plan};
 use crate::probe::{Classification, classify};
+use crate::report::clean;
 use crate::rules::Rules;
 
 /// Larger files are not replies to a one-sentence question; refusing them keeps a stray mailbox
@@ -97,11 +98,7 @@ fn classify_files(
                 }
             );
             for signal in &c.result.signals {
-                let clean: String = signal
-                    .chars()
-                    .map(|ch| if ch.is_control() { ' ' } else { ch })
-                    .collect();
-                let _ = writeln!(s, "    {clean}");
+                let _ = writeln!(s, "    {}", clean(signal));
             }
         }
         s
@@ -174,11 +171,6 @@ fn plan(
 }
 
 fn render_plans(plans: &[Plan]) -> String {
-    let clean = |s: &str| -> String {
-        s.chars()
-            .map(|c| if c.is_control() && c != '\n' { ' ' } else { c })
-            .collect()
-    };
     let mut s = String::new();
     for p in plans {
         let _ = writeln!(

@@ -113,10 +113,10 @@ fn baseline_for<'a>(
     single: bool,
 ) -> Result<&'a Report> {
     let web = |r: &Report| r.target.source == SourceKind::Http;
-    let input = same_input(&report.target.input);
+    let input = report.target.normalized_input();
     let found = saved
         .iter()
-        .find(|b| same_input(&b.target.input) == input)
+        .find(|b| b.target.normalized_input() == input)
         .or_else(|| {
             saved
                 .iter()
@@ -139,15 +139,6 @@ fn baseline_for<'a>(
         );
     }
     Ok(found)
-}
-
-/// A target as written, without the spellings that name the same thing (`./public/`, `public`).
-fn same_input(input: &str) -> &str {
-    let mut s = input.trim();
-    while let Some(rest) = s.strip_prefix("./") {
-        s = rest;
-    }
-    s.trim_end_matches('/')
 }
 
 /// Writes via a temporary file in the same directory, so a reader never sees half a report. Only

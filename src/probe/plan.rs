@@ -59,7 +59,7 @@ pub struct Skipped {
 /// until a probe is written to the store.
 #[must_use]
 pub fn plan(report: &Report, rules: &ProbeRules, name: &str, max: usize) -> Plan {
-    let lang = language(report);
+    let lang = language(report, rules);
     let message = rules.message(&lang);
     let mut candidates: Vec<(u32, Planned)> = Vec::new();
     let mut skipped = Vec::new();
@@ -141,7 +141,11 @@ pub fn plan(report: &Report, rules: &ProbeRules, name: &str, max: usize) -> Plan
             }
         };
         // Customer service first, then the nearest; e-mail before forms at equal rank.
-        let rank = u32::from(!c.labels.iter().any(|l| l == "customer_service")) * 1000
+        let preferred = c
+            .labels
+            .iter()
+            .any(|l| rules.channels.prefer_roles.contains(l));
+        let rank = u32::from(!preferred) * 1000
             + c.clicks.unwrap_or(100) * 10
             + u32::from(c.kind == ChannelKind::ContactForm);
         let target = match c.kind {
@@ -205,21 +209,16 @@ fn purpose(field: &crate::model::FormField, rules: &ProbeRules) -> &'static str 
 }
 
 /// The language of the messages: from the site's domain, else its phone numbers' country.
-fn language(report: &Report) -> String {
+fn language(report: &Report, rules: &ProbeRules) -> String {
     let tld = report.target.site.rsplit('.').next().unwrap_or_default();
-    let by_country = |cc: &str| match cc.to_ascii_lowercase().as_str() {
-        "de" | "at" | "ch" | "li" => Some("de"),
-        "es" => Some("es"),
-        "uk" | "gb" | "ie" | "com" | "us" => Some("en"),
-        _ => None,
-    };
-    by_country(tld)
+    rules
+        .language_of(tld)
         .or_else(|| {
             report
                 .channels
                 .iter()
                 .filter_map(|c| c.phone.as_ref()?.region.as_deref())
-                .find_map(by_country)
+                .find_map(|cc| rules.language_of(cc))
         })
         .unwrap_or("en")
         .to_owned()

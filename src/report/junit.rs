@@ -152,7 +152,7 @@ fn cases(r: &Report) -> Vec<Case> {
                     },
                     FindingStatus::Pass => Outcome::Passed,
                     other => Outcome::Skipped {
-                        message: format!("{other:?}"),
+                        message: crate::model::json_name(&other),
                     },
                 },
             })

@@ -144,10 +144,7 @@ fn render_one(out: &mut String, r: &Report) {
             let clicks = c
                 .clicks
                 .map_or_else(|| "sitemap".to_owned(), |n| n.to_string());
-            let mode = serde_json::to_value(c.mode)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default();
+            let mode = crate::model::json_name(&c.mode);
             let seen = c.evidence.first().map_or(String::new(), |e| md(&e.url));
             let _ = writeln!(
                 out,

@@ -81,6 +81,14 @@ impl<'de> serde::Deserialize<'de> for Format {
     }
 }
 
+/// Removes control characters (ESC, BEL, CR, ...) from untrusted text bound for a terminal.
+#[must_use]
+pub fn clean(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
 /// Turns reports into one document of some format.
 pub trait Renderer {
     /// Renders all reports of one run (one per target).

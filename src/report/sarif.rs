@@ -170,10 +170,7 @@ fn collect(report: &Report, rules: &mut BTreeMap<String, Value>, results: &mut V
         .flat_map(|d| &d.worse)
         .filter(|c| c.kind != ChangeKind::RuleFailing)
     {
-        let kind = serde_json::to_value(change.kind)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
+        let kind = crate::model::json_name(&change.kind);
         let rule_id = format!("reachaudit.baseline.{kind}");
         rules.entry(rule_id.clone()).or_insert_with(|| {
             descriptor(
@@ -265,7 +262,7 @@ fn location(report: &Report, url: &str) -> Value {
     let logical = json!([{"fullyQualifiedName": url, "kind": "resource"}]);
     let file = match report.target.source {
         SourceKind::Http => None,
-        SourceKind::File => Some(clean_path(&report.target.input)),
+        SourceKind::File => Some(report.target.normalized_input().to_owned()),
         SourceKind::Directory => {
             let origin = url::Url::parse(&report.target.start_url)
                 .ok()
@@ -283,7 +280,7 @@ fn location(report: &Report, url: &str) -> Value {
                     } else if !rel.rsplit('/').next().unwrap_or_default().contains('.') {
                         rel.push_str(".html");
                     }
-                    let dir = clean_path(&report.target.input);
+                    let dir = report.target.normalized_input();
                     if dir.is_empty() {
                         rel
                     } else {
@@ -302,15 +299,6 @@ fn location(report: &Report, url: &str) -> Value {
         }),
         None => json!({"logicalLocations": logical}),
     }
-}
-
-/// `./public/` → `public`.
-fn clean_path(input: &str) -> String {
-    let mut s = input.trim();
-    while let Some(rest) = s.strip_prefix("./") {
-        s = rest;
-    }
-    s.trim_end_matches('/').to_owned()
 }
 
 /// A relative path stays a relative reference; an absolute one becomes a `file:` URI. Either is
@@ -334,7 +322,7 @@ fn file_uri(path: &str) -> String {
 fn site_key(report: &Report) -> String {
     match report.target.source {
         SourceKind::Http => report.target.start_url.clone(),
-        _ => clean_path(&report.target.input),
+        _ => report.target.normalized_input().to_owned(),
     }
 }
 

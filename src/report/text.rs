@@ -6,7 +6,7 @@
 
 use std::fmt::Write as _;
 
-use super::Renderer;
+use super::{Renderer, clean};
 use crate::model::{
     Assertion, Channel, ChannelKind, FindingStatus, Gate, Level, Mode, Report, RobotsStatus,
     Signal, SourceKind,
@@ -25,13 +25,6 @@ impl Renderer for Text {
         }
         out
     }
-}
-
-/// Removes control characters (ESC, BEL, CR, ...) from untrusted text.
-fn clean(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
 }
 
 fn clicks(c: Option<u32>) -> String {
@@ -220,10 +213,7 @@ fn render_one(out: &mut String, r: &Report) {
             .skipped
             .iter()
             .map(|s| {
-                let reason = serde_json::to_value(s.reason)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default();
+                let reason = crate::model::json_name(&s.reason);
                 [reason, clean(&s.url)]
             })
             .collect();

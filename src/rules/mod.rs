@@ -537,7 +537,8 @@ pub(crate) fn invalid_at(file: &Path, text: &str, needle: &str, reason: String) 
     }
 }
 
-fn line_column(text: &str, offset: usize) -> (usize, usize) {
+/// 1-based line and column (in characters) of a byte offset, for `FILE:LINE:COLUMN` messages.
+pub(crate) fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;

@@ -25,6 +25,9 @@ pub struct ProbeRules {
 pub struct Message {
     /// `de`, `en`, `es`.
     pub lang: String,
+    /// Top-level domains and ISO countries (lower case) whose sites get this language.
+    #[serde(default)]
+    pub countries: Vec<String>,
     /// Subject with `{token}`.
     pub subject: String,
     /// Body with `{name}` and `{token}`.
@@ -35,6 +38,9 @@ pub struct Message {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChannelRules {
+    /// Role labels probed first.
+    #[serde(default)]
+    pub prefer_roles: Vec<String>,
     /// Role labels whose addresses and forms are not for customers' questions.
     pub skip_roles: Vec<String>,
     /// E-mail local parts of such desks (`presse`, `datenschutz`, `jobs`).
@@ -60,6 +66,16 @@ pub struct FormWords {
 }
 
 impl ProbeRules {
+    /// The language for a country or top-level domain (lower or upper case), if one lists it.
+    #[must_use]
+    pub fn language_of(&self, country: &str) -> Option<&str> {
+        let cc = country.to_ascii_lowercase();
+        self.messages
+            .iter()
+            .find(|m| m.countries.contains(&cc))
+            .map(|m| m.lang.as_str())
+    }
+
     /// The message for a language, else the English one.
     #[must_use]
     pub fn message(&self, lang: &str) -> &Message {
@@ -107,7 +123,13 @@ impl ProbeRules {
                 ));
             }
         }
+        for m in &mut self.messages {
+            for c in &mut m.countries {
+                *c = c.trim().to_ascii_lowercase();
+            }
+        }
         for list in [
+            &mut self.channels.prefer_roles,
             &mut self.channels.skip_roles,
             &mut self.channels.skip_local_parts,
             &mut self.form.name,
