@@ -147,14 +147,14 @@ impl Assertions {
             }
             out.push(assertion);
         }
-        if let Some(allowed) = self.allowed_phone_types.as_ref() {
-            if self.phone_types_level != Level::Off {
-                out.push(phone_types(
-                    allowed,
-                    self.phone_types_level,
-                    &report.channels,
-                ));
-            }
+        if let Some(allowed) = self.allowed_phone_types.as_ref()
+            && self.phone_types_level != Level::Off
+        {
+            out.push(phone_types(
+                allowed,
+                self.phone_types_level,
+                &report.channels,
+            ));
         }
         for finding in &report.findings {
             let level = self.rule_level(&finding.rule, finding.severity);

@@ -408,10 +408,10 @@ impl Channel {
         if let Some(email) = &self.email {
             return email.address.clone();
         }
-        if let Some(address) = &self.address {
-            if let (Some(postcode), Some(street)) = (&address.postcode, &address.street) {
-                return format!("{postcode} {}", street.to_lowercase());
-            }
+        if let Some(address) = &self.address
+            && let (Some(postcode), Some(street)) = (&address.postcode, &address.street)
+        {
+            return format!("{postcode} {}", street.to_lowercase());
         }
         match (&self.vendor, &self.url) {
             (Some(vendor), Some(url)) => format!("{vendor} {url}"),

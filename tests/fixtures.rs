@@ -175,10 +175,10 @@ fn enum_name<T: serde::Serialize>(value: &T) -> String {
 /// The optional attribute checks of one expected channel against the channel found.
 fn attributes(key: &str, want: &ExpectedChannel, got: &Channel, problems: &mut Vec<String>) {
     let mut check = |what: &str, expected: Option<String>, actual: String| {
-        if let Some(expected) = expected {
-            if expected != actual {
-                problems.push(format!("{key}: {what} {actual:?}, expected {expected:?}"));
-            }
+        if let Some(expected) = expected
+            && expected != actual
+        {
+            problems.push(format!("{key}: {what} {actual:?}, expected {expected:?}"));
         }
     };
     check("mode", want.mode.clone(), enum_name(&got.mode));

@@ -451,14 +451,14 @@ fn signal_share(report: &Report, rule: &Rule) -> Outcome {
     let signal = report.signals.iter().find(|s| s.id == id);
     let with = signal.map_or(0, |s| s.pages as usize);
     let ratio = with as f64 / pages as f64;
-    if ratio + 1e-9 < min {
-        if let Some(review) = not_needed(
+    if ratio + 1e-9 < min
+        && let Some(review) = not_needed(
             report,
             rule,
             &format!("{with} of {pages} crawled pages show {id}"),
-        ) {
-            return review;
-        }
+        )
+    {
+        return review;
     }
     Outcome {
         status: if ratio + 1e-9 >= min {
@@ -483,16 +483,16 @@ fn signal_found<'a>(report: &'a Report, id: &str) -> Option<&'a crate::model::Si
 fn button_path(report: &Report, rule: &Rule) -> Outcome {
     let id = string(rule, "signal").unwrap_or_default();
     let Some(button) = signal_found(report, &id) else {
-        if let Some(needed) = string(rule, "needed_if") {
-            if signal_found(report, &needed).is_none() {
-                return Outcome {
-                    status: Verdict::NeedsReview,
-                    message: format!(
-                        "no {id} found, and nothing on the pages crawled ({needed}) shows that the duty applies"
-                    ),
-                    evidence: Vec::new(),
-                };
-            }
+        if let Some(needed) = string(rule, "needed_if")
+            && signal_found(report, &needed).is_none()
+        {
+            return Outcome {
+                status: Verdict::NeedsReview,
+                message: format!(
+                    "no {id} found, and nothing on the pages crawled ({needed}) shows that the duty applies"
+                ),
+                evidence: Vec::new(),
+            };
         }
         return Outcome {
             status: Verdict::Fail,

@@ -63,6 +63,93 @@ pub enum ProbeCommand {
         #[arg(long, value_name = "DIR")]
         rules: Option<PathBuf>,
     },
+    /// Send one honest test contact per chosen channel (e-mail over SMTP, or a contact form),
+    /// each with its own token. Shows exactly what it will send and sends nothing without --yes.
+    ///
+    /// SMTP login from REACHAUDIT_SMTP_USER and REACHAUDIT_SMTP_PASSWORD (or smtp_user and
+    /// smtp_password_file in reachaudit.toml's [probe] table); never printed.
+    Send {
+        /// Saved JSON reports or sites to scan first; none to only resume an interrupted run.
+        #[arg(value_name = "REPORT.json|TARGET")]
+        inputs: Vec<String>,
+        /// Who is writing: "Erika Mustermann <erika@example.org>". Required.
+        #[arg(long, value_name = "\"NAME <ADDRESS>\"")]
+        from: Option<String>,
+        /// Reply address with {token} in it [default: plus-addressing on --from, local+{token}@domain].
+        #[arg(long, value_name = "PATTERN")]
+        reply_to: Option<String>,
+        /// Outgoing mail server: smtps://host (TLS), smtp://host:587 (STARTTLS required), or
+        /// smtp://127.0.0.1:PORT?tls=none (plain, loopback only).
+        #[arg(long, value_name = "URL")]
+        smtp: Option<String>,
+        /// Extra CA certificate (PEM) to trust for the mail server.
+        #[arg(long, value_name = "FILE")]
+        smtp_ca: Option<PathBuf>,
+        /// The probe database [default: reachaudit.db].
+        #[arg(long, value_name = "FILE")]
+        db: Option<PathBuf>,
+        /// Most probes per company within the window, counting earlier runs [default: 2].
+        #[arg(long, value_name = "N")]
+        max_per_company: Option<u32>,
+        /// Most probes per day over all companies, counting earlier runs [default: 20].
+        #[arg(long, value_name = "N")]
+        max_per_day: Option<u32>,
+        /// Days before the same channel may be probed again [default: 14].
+        #[arg(long, value_name = "DAYS")]
+        window: Option<u32>,
+        /// File of domains that asked not to be probed, one per line (repeatable).
+        #[arg(long, value_name = "FILE")]
+        opt_out: Vec<PathBuf>,
+        /// Allow loopback and private addresses for scans and forms.
+        #[arg(long)]
+        allow_private: bool,
+        /// Really send. Without it, the probes are only shown.
+        #[arg(long)]
+        yes: bool,
+        /// Seconds between two probes [default: 2].
+        #[arg(long, value_name = "SECONDS")]
+        pause: Option<f64>,
+        /// Rule files that replace or add to the built-in ones (probe.toml).
+        #[arg(long, value_name = "DIR")]
+        rules: Option<PathBuf>,
+        /// Read settings from this file instead of ./reachaudit.toml ([probe] table).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Do not read ./reachaudit.toml.
+        #[arg(long)]
+        no_config: bool,
+    },
+    /// Read the auditor's mailbox (IMAP or a Maildir), match replies to probes by token, classify
+    /// and store them. Run it hourly; a second run adds nothing twice.
+    ///
+    /// IMAP login from REACHAUDIT_IMAP_USER and REACHAUDIT_IMAP_PASSWORD (or imap_user and
+    /// imap_password_file in reachaudit.toml's [probe] table); never printed.
+    Poll {
+        /// The mailbox: imaps://host[:993][/FOLDER], or imap://127.0.0.1:PORT (plain, loopback only).
+        #[arg(long, value_name = "URL", conflicts_with = "maildir")]
+        imap: Option<String>,
+        /// Extra CA certificate (PEM) to trust for the IMAP server.
+        #[arg(long, value_name = "FILE")]
+        imap_ca: Option<PathBuf>,
+        /// A Maildir folder (with cur/ and new/) instead of IMAP.
+        #[arg(long, value_name = "DIR")]
+        maildir: Option<PathBuf>,
+        /// The probe database [default: reachaudit.db].
+        #[arg(long, value_name = "FILE")]
+        db: Option<PathBuf>,
+        /// text or json [default: text].
+        #[arg(long, short = 'f', value_name = "FORMAT")]
+        format: Option<String>,
+        /// Rule files that replace or add to the built-in ones (cues/mail.toml).
+        #[arg(long, value_name = "DIR")]
+        rules: Option<PathBuf>,
+        /// Read settings from this file instead of ./reachaudit.toml ([probe] table).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Do not read ./reachaudit.toml.
+        #[arg(long)]
+        no_config: bool,
+    },
     /// Reply times per probe and per company: time to the first reply and to the first reply by
     /// a person, medians, and the share no person answered within the window.
     Status {

@@ -43,6 +43,51 @@ pub struct Config {
     /// The assertions.
     #[serde(default, rename = "assert")]
     pub assertions: Assertions,
+    /// Test contacts: who signs, which servers, which limits. Passwords never live here, only
+    /// the path of a file holding one (or the environment).
+    #[serde(default)]
+    pub probe: ProbeConfig,
+}
+
+/// `[probe]`.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProbeConfig {
+    /// Who signs probes: `Name <address>`.
+    pub from: Option<String>,
+    /// Reply address pattern with `{token}`.
+    pub reply_to: Option<String>,
+    /// The probe database.
+    pub db: Option<PathBuf>,
+    /// Outgoing mail server URL.
+    pub smtp: Option<String>,
+    /// SMTP login name (REACHAUDIT_SMTP_USER wins).
+    pub smtp_user: Option<String>,
+    /// File holding the SMTP password, readable by its owner only.
+    pub smtp_password_file: Option<PathBuf>,
+    /// Extra CA certificate for the mail server.
+    pub smtp_ca: Option<PathBuf>,
+    /// The auditor's IMAP mailbox URL.
+    pub imap: Option<String>,
+    /// IMAP login name (REACHAUDIT_IMAP_USER wins).
+    pub imap_user: Option<String>,
+    /// File holding the IMAP password, readable by its owner only.
+    pub imap_password_file: Option<PathBuf>,
+    /// Extra CA certificate for the IMAP server.
+    pub imap_ca: Option<PathBuf>,
+    /// A Maildir to read instead of IMAP.
+    pub maildir: Option<PathBuf>,
+    /// Opt-out lists of domains.
+    #[serde(default)]
+    pub opt_out: Vec<PathBuf>,
+    /// Probes per company within the window.
+    pub max_per_company: Option<u32>,
+    /// Probes per day over all companies.
+    pub max_per_day: Option<u32>,
+    /// Days before a channel may be probed again.
+    pub window: Option<u32>,
+    /// Allow loopback and private addresses for forms.
+    pub allow_private: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -146,6 +191,30 @@ pub(crate) fn parse(text: &str) -> Result<Config, (usize, usize, String)> {
 }
 
 impl Loaded {
+    /// The `[probe]` table with its paths resolved against the file's directory.
+    #[must_use]
+    pub fn probe(&self) -> ProbeConfig {
+        let dir = self
+            .path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        let local = |p: Option<PathBuf>| p.map(|p| if p.is_absolute() { p } else { dir.join(p) });
+        let mut c = self.config.probe.clone();
+        c.db = local(c.db);
+        c.smtp_password_file = local(c.smtp_password_file);
+        c.smtp_ca = local(c.smtp_ca);
+        c.imap_password_file = local(c.imap_password_file);
+        c.imap_ca = local(c.imap_ca);
+        c.maildir = local(c.maildir);
+        c.opt_out = c
+            .opt_out
+            .into_iter()
+            .filter_map(|p| local(Some(p)))
+            .collect();
+        c
+    }
+
     /// Fills every option the command line left open, resolving relative paths against the
     /// file's directory (so a job can run from anywhere in the repository).
     pub fn fill(self, args: &mut ScanArgs) {

@@ -110,18 +110,18 @@ impl ScanOptions {
                 Ok(url)
             })
             .transpose()?;
-        if let Some(ua) = &args.user_agent {
-            if ua.trim().is_empty() || ua.chars().any(char::is_control) {
-                bail!("--user-agent: must be non-empty printable text");
-            }
+        if let Some(ua) = &args.user_agent
+            && (ua.trim().is_empty() || ua.chars().any(char::is_control))
+        {
+            bail!("--user-agent: must be non-empty printable text");
         }
-        if let Some(dir) = &args.rules {
-            if !dir.is_dir() {
-                bail!(
-                    "--rules {}: not a directory; give the folder that holds cues/*.toml",
-                    dir.display()
-                );
-            }
+        if let Some(dir) = &args.rules
+            && !dir.is_dir()
+        {
+            bail!(
+                "--rules {}: not a directory; give the folder that holds cues/*.toml",
+                dir.display()
+            );
         }
         let rules = Rules::load(args.rules.as_deref())?;
         if let Some(n) = args.fail_under {

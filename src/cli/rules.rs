@@ -80,10 +80,10 @@ pub(super) fn run(args: RulesArgs) -> Result<Exit> {
 }
 
 fn load(dir: Option<&std::path::Path>) -> Result<Rules> {
-    if let Some(dir) = dir {
-        if !dir.is_dir() {
-            bail!("--rules {}: not a directory", dir.display());
-        }
+    if let Some(dir) = dir
+        && !dir.is_dir()
+    {
+        bail!("--rules {}: not a directory", dir.display());
     }
     Ok(Rules::load(dir)?)
 }

@@ -62,10 +62,11 @@ impl Frontier {
         if self.taken.contains(&key) {
             return;
         }
-        if let Some(&(p, d)) = self.best.get(&key) {
-            if p >= priority && d <= depth {
-                return;
-            }
+        if let Some(&(p, d)) = self.best.get(&key)
+            && p >= priority
+            && d <= depth
+        {
+            return;
         }
         let (p, d) = self.best.get(&key).copied().unwrap_or((0, u32::MAX));
         self.best.insert(key, (p.max(priority), d.min(depth)));

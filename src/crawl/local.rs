@@ -132,12 +132,11 @@ impl StaticSite {
             return not_found();
         };
         let content_type = content_type_for(&file);
-        if content_type.starts_with("text/") || content_type.contains("xml") {
-            if let Ok(text) = std::str::from_utf8(&body) {
-                if text.contains(ORIGIN_PLACEHOLDER) {
-                    body = text.replace(ORIGIN_PLACEHOLDER, origin).into_bytes();
-                }
-            }
+        if (content_type.starts_with("text/") || content_type.contains("xml"))
+            && let Ok(text) = std::str::from_utf8(&body)
+            && text.contains(ORIGIN_PLACEHOLDER)
+        {
+            body = text.replace(ORIGIN_PLACEHOLDER, origin).into_bytes();
         }
         self.finish(
             path,

@@ -592,10 +592,10 @@ impl Crawler<'_> {
         if single_page {
             return;
         }
-        if let Some(home) = state.start_final.clone() {
-            if let Ok(home) = Url::parse(&home) {
-                self.seed_sitemaps(&home, state).await;
-            }
+        if let Some(home) = state.start_final.clone()
+            && let Ok(home) = Url::parse(&home)
+        {
+            self.seed_sitemaps(&home, state).await;
         }
 
         let max_in_flight = self.options.host_concurrency.max(1) * 2;
@@ -974,10 +974,10 @@ fn explain_failure(state: &State) -> String {
     if let Some(e) = state.errors.first() {
         return format!("{} ({}): {}", e.url, e.kind.as_str(), e.message);
     }
-    if let Some(s) = state.skipped.first() {
-        if s.reason == SkipReason::RobotsTxt {
-            return format!("{}: robots.txt disallows it for reachaudit", s.url);
-        }
+    if let Some(s) = state.skipped.first()
+        && s.reason == SkipReason::RobotsTxt
+    {
+        return format!("{}: robots.txt disallows it for reachaudit", s.url);
     }
     if let Some(p) = state.pages.first() {
         return format!(

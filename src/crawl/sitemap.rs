@@ -68,10 +68,10 @@ pub fn parse(xml: &[u8]) -> Result<Sitemap, String> {
                 }
             }
             Event::End(e) if e.local_name().as_ref().eq_ignore_ascii_case(b"loc") => {
-                if let Some(done) = loc.take() {
-                    if locs.len() < MAX_ENTRIES {
-                        locs.push(done.trim().to_owned());
-                    }
+                if let Some(done) = loc.take()
+                    && locs.len() < MAX_ENTRIES
+                {
+                    locs.push(done.trim().to_owned());
                 }
             }
             Event::Eof => break,

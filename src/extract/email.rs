@@ -307,13 +307,12 @@ fn term(
                     .iter()
                     .take(16)
                     .any(|t| matches!(t, Token::Ident(x) if x.contains("reverse")))
+                    && let Some(j) = joins
                 {
-                    if let Some(j) = joins {
-                        let close = rest[j..]
-                            .iter()
-                            .position(|t| matches!(t, Token::Other(')')))?;
-                        return Some((s.chars().rev().collect(), i + 1 + j + close + 1, true));
-                    }
+                    let close = rest[j..]
+                        .iter()
+                        .position(|t| matches!(t, Token::Other(')')))?;
+                    return Some((s.chars().rev().collect(), i + 1 + j + close + 1, true));
                 }
             }
             Some((s.clone(), i + 1, false))

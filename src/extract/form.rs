@@ -50,7 +50,8 @@ pub(super) fn observe(
     })
 }
 
-fn hidden(element: ElementRef<'_>) -> bool {
+/// Hidden from people (and so a trap for bots, or a token): never filled by a probe.
+pub(crate) fn hidden(element: ElementRef<'_>) -> bool {
     is_hidden(element.value())
         || element
             .ancestors()
@@ -103,7 +104,7 @@ fn build(
     let list: Vec<FormField> = form
         .select(fields)
         .filter(|f| !hidden(*f))
-        .filter_map(|f| field(view, form, f))
+        .filter_map(|f| field(view.document, form, f))
         .collect();
     let captcha = captchas.first().cloned();
     let heading = nearest_heading(form);
@@ -133,7 +134,13 @@ fn build(
     obs
 }
 
-fn field(view: &PageView<'_>, form: ElementRef<'_>, f: ElementRef<'_>) -> Option<FormField> {
+/// A visible field as a person sees it: name, type, label, required. `None` for hidden inputs
+/// and buttons.
+pub(crate) fn field(
+    document: &scraper::Html,
+    form: ElementRef<'_>,
+    f: ElementRef<'_>,
+) -> Option<FormField> {
     let e = f.value();
     let kind = match e.name() {
         "textarea" => "textarea".to_owned(),
@@ -157,7 +164,7 @@ fn field(view: &PageView<'_>, form: ElementRef<'_>, f: ElementRef<'_>) -> Option
             let sel = Selector::parse(&format!("label[for=\"{}\"]", id.replace('"', ""))).ok()?;
             form.select(&sel)
                 .next()
-                .or_else(|| view.document.select(&sel).next())
+                .or_else(|| document.select(&sel).next())
                 .map(text::of)
         })
         .or_else(|| {

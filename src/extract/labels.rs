@@ -80,10 +80,10 @@ const THIRD_PARTY_WINDOW: usize = 160;
 /// its whole address.
 pub(crate) fn third_party(before: &str, previous: Option<&str>, cues: &LabelCues) -> bool {
     let mut text = before.to_owned();
-    if text.chars().count() < THIRD_PARTY_WINDOW {
-        if let Some(previous) = previous {
-            text = format!("{previous} {text}");
-        }
+    if text.chars().count() < THIRD_PARTY_WINDOW
+        && let Some(previous) = previous
+    {
+        text = format!("{previous} {text}");
     }
     let start = text.chars().count().saturating_sub(THIRD_PARTY_WINDOW);
     let window = text.chars().skip(start).collect::<String>().to_lowercase();
@@ -113,11 +113,11 @@ fn after_last_number(text: &str) -> &str {
 pub(crate) fn window(before: &str, previous: Option<&str>) -> String {
     let own = after_last_number(before);
     let mut text = own.to_owned();
-    if own.chars().filter(|c| c.is_alphabetic()).count() < 2 {
-        if let Some(previous) = previous {
-            let previous = after_last_number(previous);
-            text = format!("{previous} {own}");
-        }
+    if own.chars().filter(|c| c.is_alphabetic()).count() < 2
+        && let Some(previous) = previous
+    {
+        let previous = after_last_number(previous);
+        text = format!("{previous} {own}");
     }
     let start = text.chars().count().saturating_sub(WINDOW);
     text.chars().skip(start).collect::<String>().to_lowercase()

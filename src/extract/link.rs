@@ -150,12 +150,13 @@ fn text_after(a: ElementRef<'_>) -> String {
             seen = true;
             continue;
         }
-        if seen && !node.ancestors().any(|n| n.id() == a.id()) {
-            if let Node::Text(t) = node.value() {
-                out.push_str(t);
-                if out.len() > 160 {
-                    break;
-                }
+        if seen
+            && !node.ancestors().any(|n| n.id() == a.id())
+            && let Node::Text(t) = node.value()
+        {
+            out.push_str(t);
+            if out.len() > 160 {
+                break;
             }
         }
     }

@@ -7,7 +7,7 @@
 
 mod address;
 pub mod email;
-mod form;
+pub(crate) mod form;
 mod hours;
 mod labels;
 mod link;

@@ -117,10 +117,10 @@ pub(super) fn emails(
             let at = text
                 .to_lowercase()
                 .find(address.split('@').next().unwrap_or(""));
-            if let Some(at) = at.filter(|at| text.is_char_boundary(*at)) {
-                if labels::third_party(&text[..at], previous, &rules.labels) {
-                    continue;
-                }
+            if let Some(at) = at.filter(|at| text.is_char_boundary(*at))
+                && labels::third_party(&text[..at], previous, &rules.labels)
+            {
+                continue;
             }
             let snippet = at
                 .filter(|at| text.is_char_boundary(*at))

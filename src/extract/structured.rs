@@ -101,10 +101,10 @@ fn walk(
                     ));
                 }
             }
-            if types.contains(&"PostalAddress") {
-                if let Some(obs) = postal(view, map) {
-                    out.push(obs);
-                }
+            if types.contains(&"PostalAddress")
+                && let Some(obs) = postal(view, map)
+            {
+                out.push(obs);
             }
             for (key, child) in map {
                 if matches!(
@@ -113,20 +113,20 @@ fn walk(
                 ) {
                     continue;
                 }
-                if key == "address" {
-                    if let Some(s) = child.as_str() {
-                        let mut obs =
-                            Observation::new(ChannelKind::PostalAddress, s, view, "json_ld", s);
-                        obs.channel.address = Some(PostalAddress {
-                            street: None,
-                            postcode: None,
-                            locality: None,
-                            country: None,
-                        });
-                        obs.channel.mode = Mode::Human;
-                        out.push(obs);
-                        continue;
-                    }
+                if key == "address"
+                    && let Some(s) = child.as_str()
+                {
+                    let mut obs =
+                        Observation::new(ChannelKind::PostalAddress, s, view, "json_ld", s);
+                    obs.channel.address = Some(PostalAddress {
+                        street: None,
+                        postcode: None,
+                        locality: None,
+                        country: None,
+                    });
+                    obs.channel.mode = Mode::Human;
+                    out.push(obs);
+                    continue;
                 }
                 let inherited = if key == "contactPoint" {
                     None

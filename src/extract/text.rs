@@ -208,13 +208,13 @@ pub fn blocks(document: &Html) -> Vec<Block> {
                         skipping -= 1;
                         continue;
                     }
-                    if is_rtl_override(element) {
-                        if let Some(start) = builder.rtl.pop() {
-                            let reversed: String = builder.current[start..].chars().rev().collect();
-                            builder.current.truncate(start);
-                            builder.current.push_str(&reversed);
-                            builder.reversed = true;
-                        }
+                    if is_rtl_override(element)
+                        && let Some(start) = builder.rtl.pop()
+                    {
+                        let reversed: String = builder.current[start..].chars().rev().collect();
+                        builder.current.truncate(start);
+                        builder.current.push_str(&reversed);
+                        builder.reversed = true;
                     }
                     if BLOCKS.contains(&element.name()) {
                         builder.flush();

@@ -272,10 +272,10 @@ fn delivery_action(message: &Message<'_>) -> Option<String> {
             _ => String::from_utf8_lossy(part.contents()).into_owned(),
         };
         for line in text.lines() {
-            if let Some((name, value)) = line.split_once(':') {
-                if name.trim().eq_ignore_ascii_case("action") {
-                    actions.push(value.trim().to_ascii_lowercase());
-                }
+            if let Some((name, value)) = line.split_once(':')
+                && name.trim().eq_ignore_ascii_case("action")
+            {
+                actions.push(value.trim().to_ascii_lowercase());
             }
         }
     }

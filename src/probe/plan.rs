@@ -166,8 +166,18 @@ pub fn plan(report: &Report, rules: &ProbeRules, name: &str, max: usize) -> Plan
         ));
     }
     candidates.sort_by_key(|(rank, _)| *rank);
+    // One of each kind before a second of any: an address and a form measure two ways in, two
+    // addresses of the same desk mostly one.
+    let mut seen = Vec::new();
+    let (firsts, seconds): (Vec<_>, Vec<_>) = candidates.into_iter().partition(|(_, p)| {
+        let first = !seen.contains(&p.channel);
+        if first {
+            seen.push(p.channel.clone());
+        }
+        first
+    });
     let mut probes = Vec::new();
-    for (_, p) in candidates {
+    for (_, p) in firsts.into_iter().chain(seconds) {
         if probes.len() < max {
             probes.push(p);
         } else {
@@ -187,7 +197,7 @@ pub fn plan(report: &Report, rules: &ProbeRules, name: &str, max: usize) -> Plan
 }
 
 /// What a form field is for, from its type, name and label.
-fn purpose(field: &crate::model::FormField, rules: &ProbeRules) -> &'static str {
+pub(crate) fn purpose(field: &crate::model::FormField, rules: &ProbeRules) -> &'static str {
     let text = format!(
         "{} {}",
         field.name.to_lowercase(),

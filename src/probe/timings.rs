@@ -36,7 +36,8 @@ pub struct ProbeTiming {
     /// The address bounced: it does not work.
     pub bounced: bool,
     /// `answered` (a person within the window), `late` (a person after it), `unanswered`
-    /// (window over, no person), `pending` (window still open), `not_sent`.
+    /// (window over, no person), `pending` (window still open), `unconfirmed` (interrupted while
+    /// being handed over: it may have left, and is never sent again), `not_sent`.
     pub outcome: String,
 }
 
@@ -108,6 +109,7 @@ fn probe_timing(p: &Probe, replies: &[Reply], now: i64, window: i64) -> ProbeTim
     let human = replies.iter().find(|r| r.new.class == "human");
     let first_human_secs = human.and_then(after);
     let outcome = match (sent_at, first_human_secs) {
+        (None, _) if p.state == ProbeState::Sending => "unconfirmed",
         (None, _) => "not_sent",
         (Some(_), Some(secs)) if secs <= window => "answered",
         (Some(_), Some(_)) => "late",
@@ -171,7 +173,9 @@ mod tests {
                 ProbeState::Planned
             },
             error: None,
+            outcome: None,
             created_at: 0,
+            sending_at: sent_at,
             sent_at,
         }
     }

@@ -197,13 +197,13 @@ pub fn load(files: &[(PathBuf, String)], signals: &[String]) -> Result<Vec<Rule>
             if !ids.insert(rule.id.clone()) {
                 return Err(at(format!("rule id \"{}\" is defined twice", rule.id)));
             }
-            if let Some(date) = &rule.applies_from {
-                if parse_date(date).is_none() {
-                    return Err(at(format!(
-                        "rule \"{}\": applies_from \"{date}\" is not a date like 2026-06-19",
-                        rule.id
-                    )));
-                }
+            if let Some(date) = &rule.applies_from
+                && parse_date(date).is_none()
+            {
+                return Err(at(format!(
+                    "rule \"{}\": applies_from \"{date}\" is not a date like 2026-06-19",
+                    rule.id
+                )));
             }
             if !rule.source.starts_with("https://") && !rule.source.starts_with("http://") {
                 return Err(at(format!(
@@ -265,14 +265,14 @@ fn validate_params(rule: &Rule, signals: &[String]) -> Result<(), String> {
                 let s = item
                     .as_str()
                     .ok_or_else(|| format!("rule \"{}\": {key} must hold strings", rule.id))?;
-                if let Some(allowed) = allowed {
-                    if !allowed.contains(&s) {
-                        return Err(format!(
-                            "rule \"{}\": {key} has unknown value \"{s}\"; use {}",
-                            rule.id,
-                            allowed.join(", ")
-                        ));
-                    }
+                if let Some(allowed) = allowed
+                    && !allowed.contains(&s)
+                {
+                    return Err(format!(
+                        "rule \"{}\": {key} has unknown value \"{s}\"; use {}",
+                        rule.id,
+                        allowed.join(", ")
+                    ));
                 }
             }
             Ok(())

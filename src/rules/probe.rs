@@ -63,6 +63,9 @@ pub struct FormWords {
     pub consent: Vec<String>,
     /// A salutation select.
     pub salutation: Vec<String>,
+    /// Salutation choices that claim nothing about the sender (chosen when one is required).
+    #[serde(default)]
+    pub neutral: Vec<String>,
 }
 
 impl ProbeRules {

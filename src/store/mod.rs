@@ -52,6 +52,14 @@ const MIGRATIONS: &[&str] = &[
         UNIQUE (probe_id, message_key)
     );
     CREATE INDEX reply_probe ON reply (probe_id, received_at);",
+    // 2: what the mail server or the form answered, and how far each mailbox has been read.
+    "ALTER TABLE probe ADD COLUMN outcome TEXT;
+    CREATE TABLE mailbox (
+        source      TEXT PRIMARY KEY,
+        uidvalidity INTEGER NOT NULL,
+        last_uid    INTEGER NOT NULL,
+        polled_at   INTEGER NOT NULL
+    );",
 ];
 
 /// What can go wrong with the database file.
@@ -151,10 +159,14 @@ pub struct Probe {
     pub new: NewProbe,
     /// Where it is.
     pub state: ProbeState,
-    /// Why it failed.
+    /// Why it failed, or why it is still `planned` or `sending` (retry later, unconfirmed).
     pub error: Option<String>,
+    /// What the mail server or the form answered when it was accepted.
+    pub outcome: Option<String>,
     /// Unix seconds.
     pub created_at: i64,
+    /// When it was handed to the mail server or the form (unix seconds).
+    pub sending_at: Option<i64>,
     /// When it was confirmed sent (unix seconds).
     pub sent_at: Option<i64>,
 }
@@ -308,13 +320,16 @@ impl Store {
             new: probe.clone(),
             state: ProbeState::Planned,
             error: None,
+            outcome: None,
             created_at: now,
+            sending_at: None,
             sent_at: None,
         })
     }
 
     /// Moves a probe from `from` to `to` in one transaction; `false` when it was not in `from`
-    /// (another run got there first), so two runs never both send it.
+    /// (another run got there first), so two runs never both send it. `note` is the server's
+    /// answer when the probe is now `sent`, and the reason otherwise.
     ///
     /// # Errors
     /// A failed write.
@@ -324,15 +339,34 @@ impl Store {
         from: ProbeState,
         to: ProbeState,
         now: i64,
-        error: Option<&str>,
+        note: Option<&str>,
     ) -> Result<bool, StoreError> {
         let tx = self.conn.transaction()?;
         let changed = tx.execute(
-            "UPDATE probe SET state = ?3, error = ?4,
+            "UPDATE probe SET state = ?3,
+                    error = CASE WHEN ?3 = 'sent' THEN NULL ELSE ?4 END,
+                    outcome = CASE WHEN ?3 = 'sent' THEN ?4 ELSE outcome END,
                     sending_at = CASE WHEN ?3 = 'sending' THEN ?5 ELSE sending_at END,
                     sent_at = CASE WHEN ?3 = 'sent' THEN ?5 ELSE sent_at END
              WHERE id = ?1 AND state = ?2",
-            params![id, from.as_str(), to.as_str(), error, now],
+            params![id, from.as_str(), to.as_str(), note, now],
+        )?;
+        tx.commit()?;
+        Ok(changed == 1)
+    }
+
+    /// A reply proves that a probe left as `sending` (interrupted before the server's answer was
+    /// recorded) did leave: it becomes `sent` as of when it was handed over.
+    ///
+    /// # Errors
+    /// A failed write.
+    pub fn confirm_sent(&mut self, id: i64, evidence: &str) -> Result<bool, StoreError> {
+        let tx = self.conn.transaction()?;
+        let changed = tx.execute(
+            "UPDATE probe SET state = 'sent', error = NULL, outcome = ?2,
+                    sent_at = COALESCE(sending_at, created_at)
+             WHERE id = ?1 AND state = 'sending'",
+            params![id, evidence],
         )?;
         tx.commit()?;
         Ok(changed == 1)
@@ -345,7 +379,7 @@ impl Store {
     pub fn probes(&self, company: Option<&str>) -> Result<Vec<Probe>, StoreError> {
         let mut stmt = self.conn.prepare(
             "SELECT id, token, company, channel, target, page_url, sender, reply_to, message_id,
-                    subject, body, state, error, created_at, sent_at
+                    subject, body, state, error, outcome, created_at, sending_at, sent_at
              FROM probe WHERE ?1 IS NULL OR company = ?1 ORDER BY created_at, id",
         )?;
         let rows = stmt.query_map(params![company], |r| {
@@ -365,8 +399,10 @@ impl Store {
                 },
                 state: ProbeState::parse(&r.get::<_, String>(11)?),
                 error: r.get(12)?,
-                created_at: r.get(13)?,
-                sent_at: r.get(14)?,
+                outcome: r.get(13)?,
+                created_at: r.get(14)?,
+                sending_at: r.get(15)?,
+                sent_at: r.get(16)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -402,6 +438,54 @@ impl Store {
             params![company, since],
             |r| r.get(0),
         )?)
+    }
+
+    /// Probes written down since `since` (unix seconds) for all companies: the per-day cap.
+    ///
+    /// # Errors
+    /// A failed query.
+    pub fn count_all_since(&self, since: i64) -> Result<u32, StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT COUNT(*) FROM probe WHERE created_at >= ?1",
+            params![since],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// How far a mailbox has been read: its UIDVALIDITY and the last UID stored.
+    ///
+    /// # Errors
+    /// A failed query.
+    pub fn mailbox_cursor(&self, source: &str) -> Result<Option<(u32, u32)>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT uidvalidity, last_uid FROM mailbox WHERE source = ?1",
+                params![source],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?)
+    }
+
+    /// Records how far a mailbox has been read, after its replies were stored.
+    ///
+    /// # Errors
+    /// A failed write.
+    pub fn set_mailbox_cursor(
+        &mut self,
+        source: &str,
+        uidvalidity: u32,
+        last_uid: u32,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT INTO mailbox (source, uidvalidity, last_uid, polled_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (source) DO UPDATE SET uidvalidity = ?2, last_uid = ?3, polled_at = ?4",
+            params![source, uidvalidity, last_uid, now],
+        )?;
+        tx.commit()?;
+        Ok(())
     }
 
     /// Stores a reply; `false` when it was stored before (polling twice adds nothing).
@@ -488,7 +572,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("r.db");
         let mut store = Store::open(&path).unwrap();
-        assert_eq!(store.schema_version().unwrap(), 1);
+        assert_eq!(store.schema_version().unwrap(), 2);
         let p = store.plan(&probe("ra-7kx3m9p2qd"), 100).unwrap();
         assert!(
             store.plan(&probe("ra-7kx3m9p2qd"), 101).is_err(),

@@ -47,10 +47,25 @@ pub struct Logged {
     pub at: Instant,
 }
 
+/// A form submission as the server received it.
+#[derive(Debug, Clone)]
+pub struct Posted {
+    pub path: String,
+    pub content_type: String,
+    pub cookie: String,
+    pub referer: String,
+    pub user_agent: String,
+    pub fields: Vec<(String, String)>,
+}
+
 #[derive(Default)]
 struct Config {
     faults: HashMap<String, Fault>,
     canonical_host: Option<String>,
+    /// Paths that take form posts; while any is set, pages hand out a session cookie.
+    forms: Vec<String>,
+    posted: Vec<Posted>,
+    sessions: u32,
 }
 
 pub struct TestServer {
@@ -133,6 +148,18 @@ impl TestServer {
         self
     }
 
+    /// POSTs to `path` are recorded (see [`Self::posted`]) and answered with a redirect to `/`,
+    /// as a form handler does; pages set a session cookie, as a CMS does before showing a form.
+    pub fn accept_form(&self, path: &str) -> &Self {
+        self.config.lock().unwrap().forms.push(path.to_owned());
+        self
+    }
+
+    /// The form submissions received, in order.
+    pub fn posted(&self) -> Vec<Posted> {
+        self.config.lock().unwrap().posted.clone()
+    }
+
     pub fn log(&self) -> Vec<Logged> {
         self.log.lock().unwrap().clone()
     }
@@ -185,13 +212,52 @@ async fn handle(
         accept_encoding: header("accept-encoding"),
         at: Instant::now(),
     });
-    let (fault, canonical) = {
-        let config = config.lock().unwrap();
+    let (fault, canonical, form, session) = {
+        let mut config = config.lock().unwrap();
+        let form = config.forms.contains(&path);
+        let session = if config.forms.is_empty() {
+            None
+        } else {
+            config.sessions += 1;
+            Some(config.sessions)
+        };
         (
             config.faults.get(&path).cloned(),
             config.canonical_host.clone(),
+            form,
+            session,
         )
     };
+    if form && req.method() == hyper::Method::POST {
+        use http_body_util::BodyExt as _;
+        let content_type = header("content-type");
+        let (cookie, referer, user_agent) =
+            (header("cookie"), header("referer"), header("user-agent"));
+        let body = req
+            .into_body()
+            .collect()
+            .await
+            .map(|b| b.to_bytes())
+            .unwrap_or_default();
+        let fields = if content_type.starts_with("application/x-www-form-urlencoded") {
+            url::form_urlencoded::parse(&body).into_owned().collect()
+        } else {
+            Vec::new()
+        };
+        config.lock().unwrap().posted.push(Posted {
+            path: path.clone(),
+            content_type,
+            cookie,
+            referer,
+            user_agent,
+            fields,
+        });
+        return Ok(Response::builder()
+            .status(303)
+            .header("Location", "/")
+            .body(Full::new(Bytes::new()))
+            .unwrap());
+    }
     if let Some(canonical) = canonical {
         let port = host.rsplit(':').next().unwrap_or("");
         let wanted = format!("{canonical}:{port}");
@@ -245,6 +311,9 @@ async fn handle(
     let origin = format!("http://{host}");
     let answer = site.respond(&path, &origin);
     let mut builder = Response::builder().status(answer.status);
+    if let Some(n) = session {
+        builder = builder.header("Set-Cookie", format!("sid=s{n}; Path=/; HttpOnly"));
+    }
     for (name, value) in &answer.headers {
         builder = builder.header(name.as_str(), value.as_str());
     }

@@ -1,5 +1,8 @@
 //! `reachaudit probe`.
 
+mod poll;
+mod send;
+
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
@@ -39,7 +42,125 @@ pub(super) fn run(args: ProbeArgs) -> Result<Exit> {
             format,
             rules,
         } => classify_files(&files, format.as_deref(), rules.as_deref()),
+        ProbeCommand::Send {
+            inputs,
+            from,
+            reply_to,
+            smtp,
+            smtp_ca,
+            db,
+            max_per_company,
+            max_per_day,
+            window,
+            opt_out,
+            allow_private,
+            yes,
+            pause,
+            rules,
+            config,
+            no_config,
+        } => {
+            let cfg = probe_config(config.as_deref(), no_config)?;
+            send::run(send::SendArgs {
+                inputs,
+                from: from.or_else(|| cfg.from.clone()),
+                reply_to: reply_to.or_else(|| cfg.reply_to.clone()),
+                smtp: smtp.or_else(|| cfg.smtp.clone()),
+                smtp_ca: smtp_ca.or_else(|| cfg.smtp_ca.clone()),
+                db: db.or_else(|| cfg.db.clone()),
+                max_per_company: max_per_company.or(cfg.max_per_company),
+                max_per_day: max_per_day.or(cfg.max_per_day),
+                window: window.or(cfg.window),
+                opt_out: if opt_out.is_empty() {
+                    cfg.opt_out.clone()
+                } else {
+                    opt_out
+                },
+                allow_private: allow_private || cfg.allow_private.unwrap_or(false),
+                yes,
+                pause,
+                rules,
+                cfg,
+            })
+        }
+        ProbeCommand::Poll {
+            imap,
+            imap_ca,
+            maildir,
+            db,
+            format,
+            rules,
+            config,
+            no_config,
+        } => {
+            let cfg = probe_config(config.as_deref(), no_config)?;
+            poll::run(poll::PollArgs {
+                imap: if maildir.is_some() {
+                    None
+                } else {
+                    imap.or_else(|| cfg.imap.clone())
+                },
+                imap_ca: imap_ca.or_else(|| cfg.imap_ca.clone()),
+                maildir: maildir.or_else(|| cfg.maildir.clone()),
+                db: db.or_else(|| cfg.db.clone()),
+                format,
+                rules,
+                cfg,
+            })
+        }
     }
+}
+
+fn probe_config(path: Option<&std::path::Path>, skip: bool) -> Result<super::config::ProbeConfig> {
+    Ok(super::config::load(path, skip)?
+        .map(|l| l.probe())
+        .unwrap_or_default())
+}
+
+/// Unix seconds now.
+pub(super) fn now() -> i64 {
+    i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+    )
+    .unwrap_or(i64::MAX)
+}
+
+/// A password from the environment, else from a file only its owner can read.
+pub(super) fn secret(
+    env: &str,
+    file: Option<&std::path::Path>,
+) -> Result<Option<crate::probe::send::Secret>> {
+    use crate::probe::send::Secret;
+    if let Ok(v) = std::env::var(env)
+        && !v.is_empty()
+    {
+        return Ok(Some(Secret(v)));
+    }
+    let Some(file) = file else { return Ok(None) };
+    let shown = file.display();
+    let meta = std::fs::metadata(file)
+        .map_err(|e| anyhow::anyhow!("{shown}: cannot read the password file ({e})"))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            bail!(
+                "{shown}: the password file is readable by others (mode {mode:o}); run chmod 600 on it"
+            );
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = meta;
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| anyhow::anyhow!("{shown}: cannot read the password file ({e})"))?;
+    let password = text.trim_end_matches(['\r', '\n']).to_owned();
+    if password.is_empty() {
+        bail!("{shown}: the password file is empty");
+    }
+    Ok(Some(Secret(password)))
 }
 
 #[derive(Serialize)]
@@ -107,6 +228,35 @@ fn classify_files(
     Ok(Exit::Ok)
 }
 
+/// Reports from saved JSON files, and from scanning the other inputs; the rules in use; whether
+/// every report could be evaluated.
+pub(super) fn reports_for(
+    inputs: &[String],
+    rules_dir: Option<PathBuf>,
+    allow_private: bool,
+) -> Result<(Vec<Report>, Rules)> {
+    let (saved, targets): (Vec<&String>, Vec<&String>) = inputs
+        .iter()
+        .partition(|i| i.to_ascii_lowercase().ends_with(".json"));
+    let mut reports: Vec<Report> = Vec::new();
+    for file in saved {
+        reports.extend(read_reports(std::path::Path::new(file), "")?.1);
+    }
+    let rules = if targets.is_empty() {
+        Rules::load(rules_dir.as_deref())?
+    } else {
+        let options = ScanOptions::from_args(ScanArgs {
+            targets: targets.into_iter().cloned().collect(),
+            rules: rules_dir,
+            allow_private,
+            ..ScanArgs::default()
+        })?;
+        reports.extend(super::scan::audit_all(&options)?);
+        options.rules
+    };
+    Ok((reports, rules))
+}
+
 /// `probe plan`: reports from saved JSON files, or from scanning the other inputs first.
 fn plan(
     inputs: &[String],
@@ -132,24 +282,7 @@ fn plan(
         Some(n) => n.to_owned(),
         None => "<your name>".to_owned(),
     };
-    let (saved, targets): (Vec<&String>, Vec<&String>) = inputs
-        .iter()
-        .partition(|i| i.to_ascii_lowercase().ends_with(".json"));
-    let mut reports: Vec<Report> = Vec::new();
-    for file in saved {
-        reports.extend(read_reports(std::path::Path::new(file), "")?.1);
-    }
-    let rules = if targets.is_empty() {
-        Rules::load(rules_dir.as_deref())?
-    } else {
-        let options = ScanOptions::from_args(ScanArgs {
-            targets: targets.into_iter().cloned().collect(),
-            rules: rules_dir,
-            ..ScanArgs::default()
-        })?;
-        reports.extend(super::scan::audit_all(&options)?);
-        options.rules
-    };
+    let (reports, rules) = reports_for(inputs, rules_dir, false)?;
     let plans: Vec<Plan> = reports
         .iter()
         .filter(|r| r.evaluated)
@@ -253,12 +386,7 @@ fn status(
         let replies = store.replies(p.id)?;
         rows.push((p, replies));
     }
-    let now = i64::try_from(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs()),
-    )
-    .unwrap_or(i64::MAX);
+    let now = now();
     let (per_probe, per_company) = timings(&rows, now, i64::from(window) * 86_400);
     let text = match format.as_deref() {
         Some("json") => {
@@ -351,7 +479,7 @@ fn status(
 
 /// Spreadsheets run cells that start with = + - @ (or a tab or CR) as formulas; a leading
 /// apostrophe makes them text (OWASP "CSV injection").
-fn defuse(cell: &str) -> String {
+pub(super) fn defuse(cell: &str) -> String {
     if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{cell}")
     } else {
@@ -360,7 +488,7 @@ fn defuse(cell: &str) -> String {
 }
 
 /// `3 d 4 h`, `5 h 12 min`, `42 s`.
-fn human_duration(secs: i64) -> String {
+pub(super) fn human_duration(secs: i64) -> String {
     let (d, h, m) = (secs / 86_400, secs % 86_400 / 3600, secs % 3600 / 60);
     match (d, h, m) {
         (0, 0, 0) => format!("{secs} s"),
