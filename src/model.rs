@@ -48,8 +48,9 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// The reachability score.
     pub score: Score,
-    /// Results of test contacts (empty unless probes were run).
-    pub probes: Vec<serde_json::Value>,
+    /// Results of test contacts to this company (`scan --probes DB`; empty otherwise).
+    #[serde(default)]
+    pub probes: Vec<ProbeResult>,
     /// The CI verdict: every assertion (from `reachaudit.toml`, `--fail-under`, and each rule at
     /// the level of its severity) and the comparison with `--baseline`; `null` when the report
     /// was not evaluated or was not gated.
@@ -836,4 +837,36 @@ pub enum ChangeKind {
     ScoreDrop,
     /// The total or a category score rose by more than the tolerance.
     ScoreGain,
+}
+
+/// One test contact and what came of it, from the probe store.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ProbeResult {
+    /// The probe's token, as in its reply address and text.
+    pub token: String,
+    /// The company's site.
+    pub company: String,
+    /// `email` or `contact_form`.
+    pub channel: String,
+    /// The address or the form.
+    pub target: String,
+    /// `planned`, `sending`, `sent`, `failed`.
+    pub state: String,
+    /// When it was sent (unix seconds).
+    pub sent_at: Option<i64>,
+    /// Replies of any kind.
+    pub replies: usize,
+    /// Seconds to the first reply of any kind.
+    pub first_reply_secs: Option<i64>,
+    /// The class of that reply (`human`, `auto_reply`, `out_of_office`, `ticket_ack`, `bounce`,
+    /// `unknown`).
+    pub first_reply_class: Option<String>,
+    /// Seconds to the first reply by a person.
+    pub first_human_secs: Option<i64>,
+    /// The address bounced: the published address does not work.
+    pub bounced: bool,
+    /// `answered` (a person within the window), `late` (a person after it), `unanswered`
+    /// (window over, no person), `pending` (window still open), `unconfirmed` (interrupted while
+    /// being handed over: it may have left, and is never sent again), `not_sent`.
+    pub outcome: String,
 }

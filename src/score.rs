@@ -8,7 +8,8 @@
 //! every weight is 0, which is exactly what an audit of reachability must not do.
 
 use crate::model::{
-    CategoryScore, Channel, ChannelKind, ItemScore, Mode, PhoneType, Report, Score, Signal,
+    CategoryScore, Channel, ChannelKind, ItemScore, Mode, PhoneType, ProbeResult, Report, Score,
+    Signal,
 };
 use crate::rules::scoring::{Item, Scoring};
 
@@ -30,7 +31,7 @@ pub fn score(report: &Report, scoring: &Scoring) -> Score {
         channels: &report.channels,
         signals: &report.signals,
         pages: u32::try_from(report.crawl.pages.len()).unwrap_or(u32::MAX),
-        probes: report.probes.len(),
+        probes: &report.probes,
     };
     let mut categories = Vec::new();
     let mut weighted = 0.0;
@@ -92,7 +93,7 @@ struct Facts<'a> {
     channels: &'a [Channel],
     signals: &'a [Signal],
     pages: u32,
-    probes: usize,
+    probes: &'a [ProbeResult],
 }
 
 impl Facts<'_> {
@@ -367,16 +368,86 @@ fn evaluate(item: &Item, f: &Facts<'_>) -> (Option<f64>, String) {
             )
         }
         "probes" => {
-            if f.probes == 0 {
+            // Known results only: a probe still in its window without a person's answer, or one
+            // never confirmed sent, says nothing yet.
+            let full = p("full_within_hours") * 3600.0;
+            let window = p("window_days") * 86_400.0;
+            let floor = p("at_window");
+            let known: Vec<(f64, &ProbeResult)> = f
+                .probes
+                .iter()
+                .filter_map(|r| {
+                    let value = match (r.outcome.as_str(), r.first_human_secs) {
+                        ("answered", Some(secs)) => {
+                            #[allow(clippy::cast_precision_loss)]
+                            let secs = secs as f64;
+                            if secs <= full || window <= full {
+                                1.0
+                            } else {
+                                let late = ((secs - full) / (window - full)).min(1.0);
+                                1.0 - late * (1.0 - floor)
+                            }
+                        }
+                        ("late" | "unanswered", _) => 0.0,
+                        _ if r.bounced => 0.0,
+                        _ => return None,
+                    };
+                    Some((value, r))
+                })
+                .collect();
+            if f.probes.is_empty() {
                 (None, "not measured: no test contacts were sent".to_owned())
-            } else {
+            } else if known.is_empty() {
                 (
                     None,
-                    "test-contact results are not scored in this version".to_owned(),
+                    format!(
+                        "not measured yet: {} test contact(s) still within the window",
+                        f.probes.len()
+                    ),
+                )
+            } else {
+                #[allow(clippy::cast_precision_loss)]
+                let mean = known.iter().map(|(v, _)| v).sum::<f64>() / known.len() as f64;
+                let answered = known
+                    .iter()
+                    .filter(|(_, r)| r.outcome == "answered")
+                    .count();
+                let bounced = known.iter().filter(|(_, r)| r.bounced).count();
+                let mut times: Vec<i64> = known
+                    .iter()
+                    .filter_map(|(_, r)| r.first_human_secs)
+                    .collect();
+                times.sort_unstable();
+                let median = times
+                    .get(times.len() / 2)
+                    .map(|s| format!("; median first answer by a person {}", duration(*s)))
+                    .unwrap_or_default();
+                (
+                    Some(mean),
+                    format!(
+                        "{answered} of {} test contact(s) answered by a person in time{}{median}",
+                        known.len(),
+                        if bounced > 0 {
+                            format!(", {bounced} bounced (the published address does not work)")
+                        } else {
+                            String::new()
+                        }
+                    ),
                 )
             }
         }
         other => (None, format!("unknown item {other}")),
+    }
+}
+
+/// `26 h`, `3 d`.
+fn duration(secs: i64) -> String {
+    if secs < 2 * 3600 {
+        format!("{} min", secs / 60)
+    } else if secs < 3 * 86_400 {
+        format!("{} h", secs / 3600)
+    } else {
+        format!("{} d", secs / 86_400)
     }
 }
 
@@ -518,6 +589,58 @@ mod tests {
         assert!(s.total.unwrap() >= 85, "{s:#?}");
         assert_eq!(s.grade.as_deref(), Some("A"));
         assert!(s.note.as_deref().unwrap().contains("Responsiveness"));
+    }
+
+    fn probe(outcome: &str, human: Option<i64>, bounced: bool) -> ProbeResult {
+        ProbeResult {
+            token: "ra-abcdefghjk".into(),
+            company: "e.de".into(),
+            channel: "email".into(),
+            target: "a@e.de".into(),
+            state: "sent".into(),
+            sent_at: Some(0),
+            replies: usize::from(human.is_some()),
+            first_reply_secs: human,
+            first_reply_class: human.map(|_| "human".into()),
+            first_human_secs: human,
+            bounced,
+            outcome: outcome.into(),
+        }
+    }
+
+    #[test]
+    fn test_contacts_answered_by_people_score_and_open_ones_wait() {
+        let rules = Rules::embedded().unwrap();
+        let mut r = report(vec![phone(PhoneType::FixedLine, 0)], vec![nav(10)]);
+        r.probes = vec![probe("pending", None, false)];
+        let s = score(&r, &rules.scoring);
+        assert_eq!(category(&s, "responsiveness"), None, "nothing known yet");
+        r.probes = vec![
+            probe("answered", Some(3600), false),
+            probe("answered", Some(24 * 3600 + 13 * 86_400 / 2), false),
+            probe("unanswered", None, false),
+            probe("pending", None, true),
+            probe("pending", None, false),
+        ];
+        let s = score(&r, &rules.scoring);
+        // 1 + (1 − ½·0.75) + 0 + 0 over the four known contacts.
+        let expected = (1.0 + (1.0 - 0.5 * 0.75)) / 4.0;
+        assert!(
+            (item(&s, "probes").unwrap() - expected).abs() < 0.01,
+            "{s:#?}"
+        );
+        let reason = &s
+            .categories
+            .iter()
+            .find(|c| c.id == "responsiveness")
+            .unwrap()
+            .items[0]
+            .reason;
+        assert!(
+            reason.contains("2 of 4") && reason.contains("1 bounced"),
+            "{reason}"
+        );
+        assert!(s.note.is_none(), "every category measured: {s:#?}");
     }
 
     #[test]

@@ -162,6 +162,30 @@ fn send_args<'a>(site: &'a str, db: &'a str) -> Vec<&'a str> {
     ]
 }
 
+/// One crawl of the site, saved as a report for the probe commands (the usual workflow: scan,
+/// then plan and send from the saved report).
+fn scanned(url: &str, dir: &Path) -> String {
+    let path = dir.join("report.json");
+    let out = format!("json={}", path.display());
+    let (code, _, err) = reachaudit(
+        &[
+            "scan",
+            url,
+            "--allow-private",
+            "--rate",
+            "50",
+            "--output",
+            &out,
+            "--format",
+            "json",
+            "--no-config",
+        ],
+        &[],
+    );
+    assert!(code == 0 || code == 1, "{err}");
+    path.to_string_lossy().into_owned()
+}
+
 #[test]
 fn send_poll_and_status_end_to_end() {
     servers();
@@ -171,9 +195,10 @@ fn send_poll_and_status_end_to_end() {
     let db_path = dir.path().join("probes.db");
     let db = db_path.to_str().unwrap();
     let url = site.url("/");
+    let saved = scanned(&url, dir.path());
 
     // Shown, never sent, without --yes.
-    let (code, out, err) = reachaudit(&send_args(&url, db), &[]);
+    let (code, out, err) = reachaudit(&send_args(&saved, db), &[]);
     assert_eq!(code, 2, "{out}{err}");
     assert!(
         out.contains("To: service@acme-shop.de")
@@ -186,7 +211,7 @@ fn send_poll_and_status_end_to_end() {
     assert!(site.posted().is_empty(), "nothing submitted");
 
     // Sent.
-    let mut args = send_args(&url, db);
+    let mut args = send_args(&saved, db);
     args.push("--yes");
     let (code, out, err) = reachaudit(&args, &[]);
     assert_eq!(code, 0, "{out}{err}");
@@ -391,6 +416,83 @@ fn send_poll_and_status_end_to_end() {
     assert_eq!(
         (company["sent"].as_u64(), company["answered"].as_u64()),
         (Some(2), Some(1))
+    );
+
+    // The results join the site's report and its responsiveness score.
+    let (code, out, err) = reachaudit(
+        &[
+            "scan",
+            &url,
+            "--allow-private",
+            "--rate",
+            "50",
+            "--probes",
+            db,
+            "--format",
+            "json",
+            "--no-config",
+        ],
+        &[],
+    );
+    assert!(code == 0 || code == 1, "{err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        report["probes"].as_array().unwrap().len(),
+        2,
+        "{}",
+        report["probes"]
+    );
+    let responsiveness = report["score"]["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "responsiveness")
+        .unwrap();
+    assert_eq!(
+        responsiveness["score"], 100,
+        "answered by a person within a day: {responsiveness}"
+    );
+    assert!(
+        responsiveness["items"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("1 of 1")
+    );
+    let (_, text, _) = reachaudit(
+        &[
+            "scan",
+            &url,
+            "--allow-private",
+            "--rate",
+            "50",
+            "--probes",
+            db,
+            "--no-config",
+        ],
+        &[],
+    );
+    assert!(
+        text.contains("Test contacts (2)")
+            && text.contains(&format!("{token} email service@acme-shop.de: answered")),
+        "{text}"
+    );
+    let (code, _, err) = reachaudit(
+        &[
+            "scan",
+            &url,
+            "--allow-private",
+            "--rate",
+            "50",
+            "--probes",
+            "no-such.db",
+            "--no-config",
+        ],
+        &[],
+    );
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("--probes no-such.db: no probe database"),
+        "{err}"
     );
 
     // Running send again sends nothing twice.
@@ -656,8 +758,9 @@ fn a_killed_send_loses_nothing_and_sends_nothing_twice() {
     let db = db_path.to_str().unwrap().to_owned();
     let (port, taken) = stalling_smtp();
     let url = site.url("/");
+    let saved = scanned(&url, dir.path());
     let stall = format!("smtp://127.0.0.1:{port}?tls=none");
-    let mut args = send_args(&url, &db);
+    let mut args = send_args(&saved, &db);
     args[7] = &stall;
     args.push("--yes");
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_reachaudit"))
@@ -701,7 +804,7 @@ fn a_killed_send_loses_nothing_and_sends_nothing_twice() {
     // The next run (with a working server) sends the planned form probe and not the e-mail again.
     let (code, out, err) = reachaudit(
         &{
-            let mut a = send_args(&url, &db);
+            let mut a = send_args(&saved, &db);
             a.push("--yes");
             a
         },

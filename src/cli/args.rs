@@ -265,6 +265,11 @@ pub struct ScanArgs {
     #[arg(long)]
     pub report_only: bool,
 
+    /// Add the results of test contacts from this probe database (`probe send`/`poll`) to each
+    /// site's report; they feed the responsiveness score.
+    #[arg(long, value_name = "DB")]
+    pub probes: Option<PathBuf>,
+
     /// Default country for national phone numbers (ISO 3166 code, e.g. DE); else guessed from the
     /// page language and the domain.
     #[arg(long, value_name = "CC")]

@@ -41,6 +41,8 @@ pub struct ScanOptions {
     pub tolerance: u32,
     /// Exit 0 even when assertions fail.
     pub report_only: bool,
+    /// `--probes`: the probe database whose results join the reports.
+    pub probes: Option<PathBuf>,
     /// The configuration file used, if any.
     pub config: Option<PathBuf>,
 }
@@ -180,6 +182,7 @@ impl ScanOptions {
             baseline,
             tolerance: args.tolerance.unwrap_or(0),
             report_only: args.report_only,
+            probes: args.probes.clone(),
             config: config_path,
         })
     }

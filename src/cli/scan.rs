@@ -48,11 +48,31 @@ pub(super) fn audit_all(options: &ScanOptions) -> Result<Vec<Report>> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
+    let store = match &options.probes {
+        // Reading must never create an empty database in the wrong place.
+        Some(db) if !db.is_file() => anyhow::bail!(
+            "--probes {}: no probe database there; give the file `probe send` wrote",
+            db.display()
+        ),
+        Some(db) => Some(crate::store::Store::open(db)?),
+        None => None,
+    };
     let mut reports: Vec<Report> = Vec::with_capacity(options.targets.len());
     for (input, start) in &options.targets {
-        let report = runtime
+        let mut report = runtime
             .block_on(crate::audit(input, start, &options.audit, &options.rules))
             .with_context(|| format!("{input}: cannot start the crawl"))?;
+        if let Some(store) = &store
+            && report.evaluated
+        {
+            report.probes = crate::probe::timings::results_for(
+                store,
+                report.target.name(),
+                super::probe::now(),
+                crate::probe::timings::DEFAULT_WINDOW_SECS,
+            )?;
+            report.score = crate::score::score(&report, &options.rules.scoring);
+        }
         if let Some(reason) = &report.reason {
             eprintln!("reachaudit: {input}: not evaluated: {reason}");
         }

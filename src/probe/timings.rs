@@ -5,41 +5,11 @@
 
 use serde::Serialize;
 
-use crate::store::{Probe, ProbeState, Reply};
+use crate::model::ProbeResult;
+use crate::store::{Probe, ProbeState, Reply, Store, StoreError};
 
 /// The default window: a person who answers after two weeks has, for a customer, not answered.
 pub const DEFAULT_WINDOW_SECS: i64 = 14 * 86_400;
-
-/// One probe's figures.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ProbeTiming {
-    /// The probe's token.
-    pub token: String,
-    /// The company's site.
-    pub company: String,
-    /// `email` or `contact_form`.
-    pub channel: String,
-    /// The address or form.
-    pub target: String,
-    /// `planned`, `sending`, `sent`, `failed`.
-    pub state: String,
-    /// When it was sent (unix seconds).
-    pub sent_at: Option<i64>,
-    /// Replies of any kind.
-    pub replies: usize,
-    /// Seconds to the first reply of any kind.
-    pub first_reply_secs: Option<i64>,
-    /// The class of that reply.
-    pub first_reply_class: Option<String>,
-    /// Seconds to the first reply by a person.
-    pub first_human_secs: Option<i64>,
-    /// The address bounced: it does not work.
-    pub bounced: bool,
-    /// `answered` (a person within the window), `late` (a person after it), `unanswered`
-    /// (window over, no person), `pending` (window still open), `unconfirmed` (interrupted while
-    /// being handed over: it may have left, and is never sent again), `not_sent`.
-    pub outcome: String,
-}
 
 /// One company's figures.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -69,8 +39,8 @@ pub fn timings(
     probes: &[(Probe, Vec<Reply>)],
     now: i64,
     window: i64,
-) -> (Vec<ProbeTiming>, Vec<CompanyTiming>) {
-    let per_probe: Vec<ProbeTiming> = probes
+) -> (Vec<ProbeResult>, Vec<CompanyTiming>) {
+    let per_probe: Vec<ProbeResult> = probes
         .iter()
         .map(|(p, replies)| probe_timing(p, replies, now, window))
         .collect();
@@ -80,7 +50,7 @@ pub fn timings(
     let per_company = companies
         .into_iter()
         .map(|company| {
-            let mine: Vec<&ProbeTiming> = per_probe
+            let mine: Vec<&ProbeResult> = per_probe
                 .iter()
                 .filter(|t| t.company == company && t.sent_at.is_some())
                 .collect();
@@ -102,7 +72,26 @@ pub fn timings(
     (per_probe, per_company)
 }
 
-fn probe_timing(p: &Probe, replies: &[Reply], now: i64, window: i64) -> ProbeTiming {
+/// The results of one company's probes, for `scan --probes`: what the score's responsiveness
+/// category and the report show.
+///
+/// # Errors
+/// A failed query.
+pub fn results_for(
+    store: &Store,
+    company: &str,
+    now: i64,
+    window: i64,
+) -> Result<Vec<ProbeResult>, StoreError> {
+    let mut rows = Vec::new();
+    for p in store.probes(Some(company))? {
+        let replies = store.replies(p.id)?;
+        rows.push((p, replies));
+    }
+    Ok(timings(&rows, now, window).0)
+}
+
+fn probe_timing(p: &Probe, replies: &[Reply], now: i64, window: i64) -> ProbeResult {
     let sent_at = p.sent_at.filter(|_| p.state == ProbeState::Sent);
     let after = |r: &Reply| sent_at.map(|s| (r.new.received_at - s).max(0));
     let first = replies.first();
@@ -116,7 +105,7 @@ fn probe_timing(p: &Probe, replies: &[Reply], now: i64, window: i64) -> ProbeTim
         (Some(s), None) if now - s >= window => "unanswered",
         (Some(_), None) => "pending",
     };
-    ProbeTiming {
+    ProbeResult {
         token: p.new.token.clone(),
         company: p.new.company.clone(),
         channel: p.new.channel.clone(),
