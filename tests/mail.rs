@@ -866,3 +866,45 @@ fn the_test_server_never_relays_off_the_machine() {
         "{refused}"
     );
 }
+
+#[test]
+fn the_probe_table_in_reachaudit_toml_carries_servers_and_password_files() {
+    use std::os::unix::fs::PermissionsExt as _;
+    servers();
+    let dir = tempfile::tempdir().unwrap();
+    drop(Store::open(&dir.path().join("study.db")).unwrap());
+    let secret = dir.path().join("imap-password");
+    std::fs::write(&secret, format!("{PASSWORD}\n")).unwrap();
+    std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let config = dir.path().join("reachaudit.toml");
+    std::fs::write(
+        &config,
+        "[probe]\nimap = \"imaps://127.0.0.1:1993/INBOX\"\nimap_user = \"auditor@audit.test\"\n\
+         imap_password_file = \"imap-password\"\nimap_ca = \"/etc/reachaudit-test/ca.pem\"\ndb = \"study.db\"\n",
+    )
+    .unwrap();
+    let cfg = config.to_str().unwrap();
+    let poll = ["probe", "poll", "--config", cfg];
+    let (code, _, err) = reachaudit(&poll, &[("REACHAUDIT_IMAP_PASSWORD", "")]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("readable by others") && err.contains("chmod 600"),
+        "{err}"
+    );
+    std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let (code, out, err) = reachaudit(&poll, &[("REACHAUDIT_IMAP_PASSWORD", "")]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("imap://auditor@audit.test@127.0.0.1:1993/INBOX") && out.contains("0 new"),
+        "paths resolve next to the file, the password comes from it: {out}"
+    );
+    assert!(!out.contains(PASSWORD) && !err.contains(PASSWORD));
+
+    std::fs::write(&config, "[probe]\nsmtp_password = \"hunter2\"\n").unwrap();
+    let (code, _, err) = reachaudit(&poll, &[]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("reachaudit.toml:2:") && err.contains("smtp_password"),
+        "{err}"
+    );
+}
