@@ -15,6 +15,13 @@ set -euo pipefail
 
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+MARKER=/etc/reachaudit-test/configured
+# A mail server this script did not set up is somebody's real one: rewriting it would silently
+# break that machine's mail. Refuse, unless told to take it over.
+if command -v postfix >/dev/null 2>&1 && [ ! -e "$MARKER" ] && [ "${REACHAUDIT_MAIL_TAKEOVER:-}" != 1 ]; then
+  echo "mail-servers.sh: postfix is already installed and was not set up by reachaudit; it would be reconfigured for local test delivery only. Run with REACHAUDIT_MAIL_TAKEOVER=1 to allow that (CI machines start without postfix)." >&2
+  exit 1
+fi
 packages=()
 command -v postfix >/dev/null 2>&1 || packages+=(postfix)
 command -v dovecot >/dev/null 2>&1 || packages+=(dovecot-imapd)
@@ -145,6 +152,7 @@ $SUDO dovecot </dev/null >/dev/null 2>&1
 for _ in $(seq 1 50); do
   if (exec 3<>/dev/tcp/127.0.0.1/2525) 2>/dev/null && (exec 3<>/dev/tcp/127.0.0.1/1143) 2>/dev/null \
     && (exec 3<>/dev/tcp/127.0.0.1/4465) 2>/dev/null && (exec 3<>/dev/tcp/127.0.0.1/1993) 2>/dev/null; then
+    $SUDO mkdir -p "$(dirname "$MARKER")" && $SUDO touch "$MARKER"
     echo "mail servers up: SMTP 127.0.0.1:2525 (STARTTLS) and 4465 (TLS), IMAP 127.0.0.1:1143 and 1993 (TLS); CA $TLS/ca.pem"
     exit 0
   fi

@@ -372,7 +372,7 @@ fn evaluate(item: &Item, f: &Facts<'_>) -> (Option<f64>, String) {
             // never confirmed sent, says nothing yet.
             let full = p("full_within_hours") * 3600.0;
             let window = p("window_days") * 86_400.0;
-            let floor = p("at_window");
+            let floor = p("at_window").min(1.0);
             let known: Vec<(f64, &ProbeResult)> = f
                 .probes
                 .iter()
@@ -398,11 +398,12 @@ fn evaluate(item: &Item, f: &Facts<'_>) -> (Option<f64>, String) {
             if f.probes.is_empty() {
                 (None, "not measured: no test contacts were sent".to_owned())
             } else if known.is_empty() {
+                let pending = f.probes.iter().filter(|r| r.outcome == "pending").count();
                 (
                     None,
                     format!(
-                        "not measured yet: {} test contact(s) still within the window",
-                        f.probes.len()
+                        "not measured yet: {pending} test contact(s) still within the window, {} not (or not surely) sent",
+                        f.probes.len() - pending
                     ),
                 )
             } else {

@@ -69,13 +69,23 @@ fn mailbox(user: &str) -> Vec<Fetched> {
         password: Secret(PASSWORD.into()),
         ca_file: None,
     };
+    let mut all = Vec::new();
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap()
-        .block_on(read_imap(&settings, None, Duration::from_secs(10)))
-        .unwrap()
-        .0
+        .block_on(read_imap(
+            &settings,
+            None,
+            None,
+            Duration::from_secs(10),
+            &mut |batch, _| {
+                all.extend(batch);
+                Ok(())
+            },
+        ))
+        .unwrap();
+    all
 }
 
 /// Waits (delivery is asynchronous) for messages containing `needle` in a mailbox.

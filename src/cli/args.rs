@@ -153,9 +153,15 @@ pub enum ProbeCommand {
     /// Reply times per probe and per company: time to the first reply and to the first reply by
     /// a person, medians, and the share no person answered within the window.
     Status {
-        /// The probe database.
-        #[arg(long, value_name = "FILE", default_value = "reachaudit.db")]
-        db: PathBuf,
+        /// The probe database [default: reachaudit.db, or db in reachaudit.toml's [probe]].
+        #[arg(long, value_name = "FILE")]
+        db: Option<PathBuf>,
+        /// Read settings from this file instead of ./reachaudit.toml ([probe] table).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Do not read ./reachaudit.toml.
+        #[arg(long)]
+        no_config: bool,
         /// Days a person has to answer before a probe counts as unanswered.
         #[arg(long, value_name = "DAYS", default_value_t = 14)]
         window: u32,

@@ -131,8 +131,19 @@ pub fn fill(
         let purpose = described.as_ref().map_or("empty", |f| purpose(f, rules));
         match kind.as_str() {
             "checkbox" => {
-                if purpose == "consent" {
-                    // Agreeing to the privacy notice is what any customer writing in does.
+                let marketing = rules
+                    .form
+                    .marketing
+                    .iter()
+                    .any(|w| label.to_lowercase().contains(w.as_str()));
+                if purpose == "consent" && marketing && required {
+                    return Err(format!(
+                        "the form requires agreeing to advertising (\"{label}\"); a test contact does not"
+                    ));
+                }
+                if purpose == "consent" && !marketing {
+                    // Acknowledging the privacy notice is what any customer writing in does;
+                    // agreeing to advertising is not.
                     let v = if value_attr.is_empty() {
                         "on".to_owned()
                     } else {
@@ -152,7 +163,8 @@ pub fn fill(
             }
             "select" => {
                 let chosen = if purpose == "salutation" {
-                    neutral_option(control, rules).or_else(|| selected_option(control))
+                    // A neutral choice, or none: never a claim about the sender.
+                    Some(neutral_option(control, rules).unwrap_or_default())
                 } else {
                     selected_option(control)
                 };
@@ -277,6 +289,7 @@ mod tests {
         <div style="display:none"><input name="website" value=""></div>
         <label><input type="checkbox" name="datenschutz" value="1" required> Ich akzeptiere die Datenschutzerklärung</label>
         <label><input type="checkbox" name="newsletter" value="1"> Newsletter</label>
+        <label><input type="checkbox" name="werbung" value="ja"> Einwilligung in Werbung per E-Mail</label>
         <button type="submit" name="action" value="send">Senden</button>
       </form></body></html>"#;
 
@@ -332,5 +345,23 @@ mod tests {
         let action = Url::parse("https://www.example.de/kontakt/senden").unwrap();
         let err = fill(&stricter, &page, &action, &values(), &rules.probe).unwrap_err();
         assert!(err.contains("\"Kundennummer\""), "{err}");
+        let gendered = PAGE
+            .replace(r#"<option value="x">Keine Angabe</option>"#, "")
+            .replace(r#"name="anrede">"#, r#"name="anrede" required>"#);
+        let err = fill(&gendered, &page, &action, &values(), &rules.probe).unwrap_err();
+        assert!(
+            err.contains("\"Anrede\"") && err.contains("no neutral choice"),
+            "{err}"
+        );
+        let optional = PAGE.replace(r#"<option value="x">Keine Angabe</option>"#, "");
+        let s = fill(&optional, &page, &action, &values(), &rules.probe).unwrap();
+        assert!(
+            s.pairs.contains(&("anrede".into(), String::new())),
+            "no salutation rather than a false one: {:?}",
+            s.pairs
+        );
+        let pushy = PAGE.replace(r#"value="ja">"#, r#"value="ja" required>"#);
+        let err = fill(&pushy, &page, &action, &values(), &rules.probe).unwrap_err();
+        assert!(err.contains("advertising"), "{err}");
     }
 }

@@ -12,7 +12,6 @@ use std::time::Duration;
 
 use futures::TryStreamExt;
 use mail_parser::{Message, MessageParser, PartType};
-use url::Url;
 
 use super::classify::classify_message;
 use super::send::Secret;
@@ -70,30 +69,21 @@ struct Endpoint {
 
 impl ImapSettings {
     fn endpoint(&self) -> Result<Endpoint, InboxError> {
-        let bad = |why: &str| InboxError::Setting(format!("--imap {}: {why}", self.url));
-        let url = Url::parse(&self.url)
-            .map_err(|_| bad("not a URL; give imaps://imap.example.org/INBOX"))?;
-        if url.password().is_some() {
-            return Err(bad(
-                "a password in the URL ends up in shell history; use REACHAUDIT_IMAP_PASSWORD",
-            ));
-        }
-        let host = url
-            .host_str()
-            .filter(|h| !h.is_empty())
-            .ok_or_else(|| bad("no host"))?
-            .trim_matches(['[', ']'])
-            .to_owned();
+        let bad = |why: &str| {
+            InboxError::Setting(format!("--imap {}: {why}", super::redacted(&self.url)))
+        };
+        let (url, host) = super::server_url(
+            &self.url,
+            "imaps://imap.example.org/INBOX",
+            "REACHAUDIT_IMAP_PASSWORD",
+        )
+        .map_err(|why| bad(&why))?;
         let (tls, port) = match url.scheme() {
             "imaps" => (true, url.port().unwrap_or(993)),
             "imap" => (false, url.port().unwrap_or(143)),
             _ => return Err(bad("use imaps:// (TLS)")),
         };
-        let loopback = host.eq_ignore_ascii_case("localhost")
-            || host
-                .parse::<std::net::IpAddr>()
-                .is_ok_and(|ip| ip.is_loopback());
-        if !tls && !loopback {
+        if !tls && !super::is_loopback(&host) {
             return Err(bad(
                 "plain text would expose the password; use imaps:// (plain imap:// is for loopback only)",
             ));
@@ -126,16 +116,20 @@ impl ImapSettings {
     }
 }
 
-/// New messages in the IMAP mailbox since the stored position, and the position after them
-/// (UIDVALIDITY, last UID) to store once they are processed.
+/// Hands new messages in the IMAP mailbox to `batch`, fifty at a time, each with the position
+/// after it (UIDVALIDITY, last UID) to store once the batch is processed — so a poll that breaks
+/// off keeps what it did. Without a valid stored position, only messages since `since` (unix
+/// seconds: the first probe's day) are read.
 ///
 /// # Errors
-/// Connection, TLS, login or folder errors, each with the fix.
+/// Connection, TLS, login or folder errors, each with the fix, or what `batch` returns.
 pub async fn read_imap(
     settings: &ImapSettings,
     cursor: Option<(u32, u32)>,
+    since: Option<i64>,
     timeout: Duration,
-) -> Result<(Vec<Fetched>, (u32, u32)), InboxError> {
+    batch: &mut dyn FnMut(Vec<Fetched>, (u32, u32)) -> Result<(), InboxError>,
+) -> Result<(), InboxError> {
     let e = settings.endpoint()?;
     let shown = settings.url.clone();
     let fail = |what: &str, err: &dyn std::fmt::Display| {
@@ -183,16 +177,11 @@ pub async fn read_imap(
         .await
         .map_err(|_| fail("TLS", &"timed out"))?
         .map_err(|err| fail("TLS", &err))?;
-        session(
-            async_imap::Client::new(stream),
-            settings,
-            &e,
-            cursor,
-            timeout,
-        )
-        .await
+        let client = async_imap::Client::new(stream);
+        session(client, settings, &e, (cursor, since), timeout, batch).await
     } else {
-        session(async_imap::Client::new(tcp), settings, &e, cursor, timeout).await
+        let client = async_imap::Client::new(tcp);
+        session(client, settings, &e, (cursor, since), timeout, batch).await
     }
 }
 
@@ -200,9 +189,10 @@ async fn session<T>(
     mut client: async_imap::Client<T>,
     settings: &ImapSettings,
     e: &Endpoint,
-    cursor: Option<(u32, u32)>,
+    (cursor, since): (Option<(u32, u32)>, Option<i64>),
     timeout: Duration,
-) -> Result<(Vec<Fetched>, (u32, u32)), InboxError>
+    batch: &mut dyn FnMut(Vec<Fetched>, (u32, u32)) -> Result<(), InboxError>,
+) -> Result<(), InboxError>
 where
     T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + std::fmt::Debug + Send,
 {
@@ -234,25 +224,41 @@ where
         .map_err(within("open folder"))?
         .map_err(|err| fail(&format!("cannot open folder {}", e.mailbox), &err))?;
     let validity = mailbox.uid_validity.unwrap_or(0);
-    let after = match cursor {
-        Some((v, last)) if v == validity => last,
-        _ => 0,
+    let (after, since) = match cursor {
+        Some((v, last)) if v == validity => (last, None),
+        // New, or renumbered by the server (UIDVALIDITY changed): from the first probe's day.
+        _ => (0, since),
     };
-    let mut uids: Vec<u32> = tokio::time::timeout(
-        timeout,
-        session.uid_search(format!("UID {}:*", after.saturating_add(1))),
-    )
-    .await
-    .map_err(within("search"))?
-    .map_err(|err| fail("search", &err))?
-    .into_iter()
-    // `n:*` always names the last message, even when it is older than n.
-    .filter(|u| *u > after)
-    .collect();
+    let query = match since {
+        Some(ts) => {
+            let d = mail_parser::DateTime::from_timestamp(ts);
+            let month = [
+                "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+            ]
+            .get(usize::from(d.month.saturating_sub(1)))
+            .copied()
+            .unwrap_or("Jan");
+            format!(
+                "UID {}:* SINCE {}-{month}-{}",
+                after.saturating_add(1),
+                d.day,
+                d.year
+            )
+        }
+        None => format!("UID {}:*", after.saturating_add(1)),
+    };
+    let mut uids: Vec<u32> = tokio::time::timeout(timeout, session.uid_search(query))
+        .await
+        .map_err(within("search"))?
+        .map_err(|err| fail("search", &err))?
+        .into_iter()
+        // `n:*` always names the last message, even when it is older than n.
+        .filter(|u| *u > after)
+        .collect();
     uids.sort_unstable();
-    let mut out = Vec::new();
     let mut last = after;
     for chunk in uids.chunks(50) {
+        let mut out = Vec::new();
         let set = chunk
             .iter()
             .map(u32::to_string)
@@ -305,9 +311,13 @@ where
             }
         }
         last = last.max(chunk.iter().copied().max().unwrap_or(last));
+        batch(out, (validity, last))?;
+    }
+    if uids.is_empty() {
+        batch(Vec::new(), (validity, last))?;
     }
     let _ = tokio::time::timeout(timeout, session.logout()).await;
-    Ok((out, (validity, last)))
+    Ok(())
 }
 
 /// Messages in a Maildir (`new/` and `cur/`) delivered at or after `since` (unix seconds).
@@ -323,9 +333,13 @@ pub fn read_maildir(dir: &Path, since: i64) -> Result<Vec<Fetched>, InboxError> 
     }
     let mut out = Vec::new();
     for sub in ["new", "cur"] {
-        let Ok(entries) = std::fs::read_dir(dir.join(sub)) else {
+        let folder = dir.join(sub);
+        if !folder.is_dir() {
             continue;
-        };
+        }
+        let entries = std::fs::read_dir(&folder).map_err(|e| {
+            InboxError::Read(format!("--maildir {shown}/{sub}: cannot read it ({e})"))
+        })?;
         for entry in entries {
             let entry = entry.map_err(|e| InboxError::Read(format!("--maildir {shown}: {e}")))?;
             let name = entry.file_name().to_string_lossy().into_owned();
@@ -462,6 +476,17 @@ pub struct Summary {
     pub new: Vec<NewReplySummary>,
 }
 
+impl Summary {
+    /// Adds a later batch's figures.
+    pub fn add(&mut self, other: Self) {
+        self.read += other.read;
+        self.matched += other.matched;
+        self.stored += other.stored;
+        self.confirmed += other.confirmed;
+        self.new.extend(other.new);
+    }
+}
+
 /// One reply stored by this poll.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct NewReplySummary {
@@ -494,6 +519,10 @@ pub fn absorb(
         .iter()
         .map(|p| normalize_id(&p.new.message_id))
         .collect();
+    let own_addresses: std::collections::HashSet<String> = probes
+        .iter()
+        .filter_map(|p| address_of(&p.new.sender))
+        .collect();
     let tokens: std::collections::HashSet<&str> =
         probes.iter().map(|p| p.new.token.as_str()).collect();
     let mut summary = Summary::default();
@@ -505,6 +534,14 @@ pub fn absorb(
         let id = message.message_id().map(normalize_id);
         // A copy of our own probe (a Bcc, a sent folder, a company echoing it back unchanged).
         if id.as_ref().is_some_and(|id| own_ids.contains(id)) {
+            continue;
+        }
+        // The auditor's own follow-up or a sent-folder copy quotes the token too.
+        if message
+            .header_raw("From")
+            .and_then(address_of)
+            .is_some_and(|a| own_addresses.contains(&a))
+        {
             continue;
         }
         let Some(found) = find_token(&message, &|t| tokens.contains(t)) else {
@@ -541,7 +578,9 @@ pub fn absorb(
             matched_by: found.matched_by.to_owned(),
             source: m.source.clone(),
         };
-        if probe.state == ProbeState::Sending
+        let proves_arrival = probe.state == ProbeState::Sending
+            || (probe.state == ProbeState::Failed && class.class != super::ReplyClass::Bounce);
+        if proves_arrival
             && store.confirm_sent(probe.id, &format!("a reply arrived ({})", m.source))?
         {
             summary.confirmed += 1;
@@ -560,6 +599,16 @@ pub fn absorb(
         }
     }
     Ok(summary)
+}
+
+/// The bare, lower-case address in `Name <address>` or a plain address.
+fn address_of(mailbox: &str) -> Option<String> {
+    let inner = match (mailbox.rfind('<'), mailbox.rfind('>')) {
+        (Some(a), Some(b)) if a < b => &mailbox[a + 1..b],
+        _ => mailbox,
+    };
+    let inner = inner.trim();
+    inner.contains('@').then(|| inner.to_ascii_lowercase())
 }
 
 fn normalize_id(id: &str) -> String {
@@ -630,5 +679,61 @@ mod tests {
             None,
             "only our own tokens count"
         );
+    }
+
+    #[test]
+    fn own_copies_are_skipped_and_a_reply_confirms_an_unconfirmed_probe() {
+        use crate::store::{NewProbe, ProbeState, Store};
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("r.db")).unwrap();
+        let p = store
+            .plan(
+                &NewProbe {
+                    token: "ra-abcdefghjk".into(),
+                    company: "example.de".into(),
+                    channel: "email".into(),
+                    target: "service@example.de".into(),
+                    page_url: None,
+                    sender: "Erika Mustermann <Erika@Audit.test>".into(),
+                    reply_to: "erika+ra-abcdefghjk@audit.test".into(),
+                    message_id: "<ra-abcdefghjk@audit.test>".into(),
+                    subject: "Frage [ra-abcdefghjk]".into(),
+                    body: "Referenz: ra-abcdefghjk".into(),
+                },
+                100,
+            )
+            .unwrap();
+        store
+            .transition(p.id, ProbeState::Planned, ProbeState::Sending, 110, None)
+            .unwrap();
+        let mail = |raw: &str, source: &str| Fetched {
+            raw: raw.replace('\n', "\r\n").into_bytes(),
+            source: source.into(),
+            arrived: Some(500),
+        };
+        let messages = [
+            // The probe itself, e.g. a Bcc copy.
+            mail(
+                "From: Erika <erika@audit.test>\nMessage-ID: <ra-abcdefghjk@audit.test>\nSubject: Frage [ra-abcdefghjk]\n\nx\n",
+                "1",
+            ),
+            // The auditor's own follow-up.
+            mail(
+                "From: erika@audit.test\nMessage-ID: <f@audit.test>\nSubject: Re: Frage [ra-abcdefghjk]\n\nNachfrage\n",
+                "2",
+            ),
+            // The company's answer.
+            mail(
+                "From: Jan <jan@example.de>\nTo: erika+ra-abcdefghjk@audit.test\nMessage-ID: <a@example.de>\nSubject: Re: Frage\n\nJa, gern.\n",
+                "3",
+            ),
+        ];
+        let rules = crate::rules::Rules::load(None).unwrap();
+        let s = absorb(&mut store, &messages, &rules.mail, 600).unwrap();
+        assert_eq!((s.read, s.matched, s.stored, s.confirmed), (3, 1, 1, 1));
+        let p = store.probe_by_token("ra-abcdefghjk").unwrap().unwrap();
+        assert_eq!((p.state, p.sent_at), (ProbeState::Sent, Some(110)));
+        let s = absorb(&mut store, &messages, &rules.mail, 700).unwrap();
+        assert_eq!((s.matched, s.stored), (1, 0), "stored once");
     }
 }

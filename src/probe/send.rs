@@ -148,22 +148,42 @@ impl OptOut {
                         n + 1
                     )));
                 }
-                domains.push(domain);
+                domains.push(ascii_host(&domain));
             }
         }
         Ok(Self { domains })
     }
 
+    /// The entry that covers any of these places: URLs, addresses or host names.
+    #[must_use]
+    pub fn covers_any<'a>(&self, places: impl IntoIterator<Item = &'a str>) -> Option<&str> {
+        places.into_iter().find_map(|place| {
+            let host = Url::parse(place)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_owned))
+                .unwrap_or_else(|| place.to_owned());
+            self.covers(&host)
+        })
+    }
+
     /// The entry that covers a host or an address's domain.
     #[must_use]
     pub fn covers(&self, host: &str) -> Option<&str> {
-        let host = host.rsplit('@').next().unwrap_or(host).to_lowercase();
+        let host = ascii_host(host.rsplit('@').next().unwrap_or(host));
         let host = host.trim_end_matches('.');
         self.domains
             .iter()
             .find(|d| host == d.as_str() || host.ends_with(&format!(".{d}")))
             .map(String::as_str)
     }
+}
+
+/// A host name in its ASCII (punycode) form, as URLs carry it: `müller.de` → `xn--mller-kva.de`.
+fn ascii_host(host: &str) -> String {
+    Url::parse(&format!("http://{host}/"))
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .unwrap_or_else(|| host.to_lowercase())
 }
 
 /// Limits on what one run may send.
@@ -225,9 +245,15 @@ pub fn select(
             _ => {}
         }
     }
+    // Counted across plans too: two reports of one site must not double its probes.
+    let mut counts: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
+    let mut chosen: std::collections::HashSet<String> = std::collections::HashSet::new();
     for plan in plans {
         let company = plan.site.clone();
-        let mut count = store.count_since(&company, now - policy.window_secs)?;
+        if !counts.contains_key(&company) {
+            let stored = store.count_since(&company, now - policy.window_secs)?;
+            counts.insert(company.clone(), stored);
+        }
         for planned in &plan.probes {
             let hold = |reason: String| Held {
                 company: company.clone(),
@@ -235,18 +261,10 @@ pub fn select(
                 target: planned.target.clone(),
                 reason,
             };
-            let hosts = [
-                Some(company.as_str()),
-                Some(planned.target.as_str()),
-                planned.page_url.as_deref(),
-            ];
-            let opted = hosts.iter().flatten().find_map(|h| {
-                let host = Url::parse(h)
-                    .ok()
-                    .and_then(|u| u.host_str().map(str::to_owned))
-                    .unwrap_or_else(|| (*h).to_owned());
-                policy.opt_out.covers(&host).map(str::to_owned)
-            });
+            let places = [company.as_str(), planned.target.as_str()];
+            let opted = policy
+                .opt_out
+                .covers_any(places.into_iter().chain(planned.page_url.as_deref()));
             if let Some(domain) = opted {
                 sel.held
                     .push(hold(format!("{domain} is on the opt-out list")));
@@ -262,7 +280,12 @@ pub fn select(
                 )));
                 continue;
             }
-            if count >= policy.max_per_company {
+            if chosen.contains(&planned.target) {
+                sel.held.push(hold("already chosen in this run".to_owned()));
+                continue;
+            }
+            let count = counts.entry(company.clone()).or_default();
+            if *count >= policy.max_per_company {
                 sel.held.push(hold(format!(
                     "the cap of {} probes per company is reached",
                     policy.max_per_company
@@ -276,24 +299,18 @@ pub fn select(
                 )));
                 continue;
             }
-            count += 1;
+            *count += 1;
             today += 1;
+            chosen.insert(planned.target.clone());
             sel.new.push((company.clone(), planned.clone()));
         }
     }
     // The list may have grown since an interrupted run wrote its probes down.
     sel.resumed.retain(|p| {
-        let opted = [Some(p.new.target.as_str()), Some(p.new.company.as_str())]
-            .into_iter()
-            .flatten()
-            .chain(p.new.page_url.as_deref())
-            .find_map(|h| {
-                let host = Url::parse(h)
-                    .ok()
-                    .and_then(|u| u.host_str().map(str::to_owned))
-                    .unwrap_or_else(|| h.to_owned());
-                policy.opt_out.covers(&host).map(str::to_owned)
-            });
+        let places = [p.new.company.as_str(), p.new.target.as_str()];
+        let opted = policy
+            .opt_out
+            .covers_any(places.into_iter().chain(p.new.page_url.as_deref()));
         match opted {
             Some(domain) => {
                 sel.held.push(Held {
@@ -411,21 +428,14 @@ impl SmtpSettings {
     /// # Errors
     /// A URL that is not SMTP, carries a password, or asks for plain text off loopback.
     pub fn endpoint(&self) -> Result<(String, u16, Security), SendError> {
-        let bad = |why: &str| SendError::Setting(format!("--smtp {}: {why}", self.url));
-        let url = Url::parse(&self.url).map_err(|_| {
-            bad("not a URL; give smtps://host, smtp://host:587 or smtp://127.0.0.1:25?tls=none")
-        })?;
-        if url.password().is_some() {
-            return Err(bad(
-                "a password in the URL ends up in shell history; use REACHAUDIT_SMTP_PASSWORD",
-            ));
-        }
-        let host = url
-            .host_str()
-            .filter(|h| !h.is_empty())
-            .ok_or_else(|| bad("no host"))?
-            .trim_matches(['[', ']'])
-            .to_owned();
+        let bad =
+            |why: &str| SendError::Setting(format!("--smtp {}: {why}", super::redacted(&self.url)));
+        let (url, host) = super::server_url(
+            &self.url,
+            "smtps://host, smtp://host:587 or smtp://127.0.0.1:25?tls=none",
+            "REACHAUDIT_SMTP_PASSWORD",
+        )
+        .map_err(|why| bad(&why))?;
         let tls_none = url.query_pairs().any(|(k, v)| k == "tls" && v == "none");
         let (security, default_port) = match url.scheme() {
             "smtps" => (Security::Tls, 465),
@@ -433,7 +443,7 @@ impl SmtpSettings {
             "smtp" => (Security::StartTls, 587),
             _ => return Err(bad("use smtps:// (TLS) or smtp:// (STARTTLS)")),
         };
-        if security == Security::Plain && !is_loopback(&host) {
+        if security == Security::Plain && !super::is_loopback(&host) {
             return Err(bad(
                 "plain text is allowed to a loopback server only; drop ?tls=none to use STARTTLS",
             ));
@@ -490,17 +500,15 @@ impl SmtpSettings {
                         .into(),
                 ));
             }
-            _ => {}
+            (None, Some(_)) => {
+                return Err(SendError::Setting(
+                    "an SMTP password is set but no user: set REACHAUDIT_SMTP_USER".into(),
+                ));
+            }
+            (None, None) => {}
         }
         Ok(builder.build())
     }
-}
-
-fn is_loopback(host: &str) -> bool {
-    host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// How a hand-over ended.
@@ -637,6 +645,8 @@ impl Sender {
             Err(e) if e.is_permanent() => Delivery::Refused(e.to_string()),
             // 4xx: the server said "not now" and did not take it.
             Err(e) if e.is_transient() => Delivery::Retry(e.to_string()),
+            // The handshake comes before the message: nothing left.
+            Err(e) if e.is_tls() => Delivery::Retry(e.to_string()),
             Err(e) => Delivery::Unknown(e.to_string()),
         }
     }
@@ -649,7 +659,7 @@ impl Sender {
             return Delivery::Refused(format!("{}: not a form address", probe.target));
         };
         // The page first, as a person opens it: its CSRF token and session cookie.
-        let page = match self.fetch(&page_url).await {
+        let (page, page_url) = match self.fetch(&page_url).await {
             Ok(page) => page,
             Err(e) => return e,
         };
@@ -700,24 +710,32 @@ impl Sender {
                 r.status().as_u16(),
                 r.url()
             )),
+            Err(e) if private(&e).is_some() => Delivery::Refused(private(&e).unwrap_or_default()),
             Err(e) if e.is_connect() => Delivery::Retry(format!("cannot connect: {e}")),
             Err(e) => Delivery::Unknown(format!("no answer from the form: {e}")),
         }
     }
 
-    async fn fetch(&self, url: &Url) -> Result<String, Delivery> {
+    /// The form page and where it ended up after redirects (relative form actions resolve
+    /// against that).
+    async fn fetch(&self, url: &Url) -> Result<(String, Url), Delivery> {
         // Names are checked by the resolver; literal addresses here.
         if let Some(host) = url.host()
             && let Err(e) = crate::crawl::guard::check_host(&host, self.allow_private)
         {
             return Err(Delivery::Refused(e.to_string()));
         }
-        let mut response = self
-            .http
-            .get(url.clone())
-            .send()
-            .await
-            .map_err(|e| Delivery::Retry(format!("cannot open the form page {url}: {e}")))?;
+        let mut response =
+            self.http
+                .get(url.clone())
+                .send()
+                .await
+                .map_err(|e| match private(&e) {
+                    // The address will not change by waiting: refused, not retried.
+                    Some(refused) => Delivery::Refused(refused),
+                    None => Delivery::Retry(format!("cannot open the form page {url}: {e}")),
+                })?;
+        let final_url = response.url().clone();
         if !response.status().is_success() {
             return Err(Delivery::Refused(format!(
                 "the form page {url} answered HTTP {}",
@@ -738,8 +756,20 @@ impl Sender {
                 )));
             }
         }
-        Ok(String::from_utf8_lossy(&body).into_owned())
+        Ok((String::from_utf8_lossy(&body).into_owned(), final_url))
     }
+}
+
+/// The private-address refusal inside an HTTP error, if that is what it is.
+fn private(e: &reqwest::Error) -> Option<String> {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if let Some(p) = err.downcast_ref::<crate::crawl::guard::PrivateAddress>() {
+            return Some(p.to_string());
+        }
+        source = err.source();
+    }
+    None
 }
 
 /// One probe's hand-over, as it happened.
@@ -804,7 +834,8 @@ pub async fn run(
     Ok(out)
 }
 
-/// Writes new probes down as `planned`, each in its own transaction.
+/// Writes new probes down as `planned`, each in its own transaction; a channel another run
+/// planned meanwhile is left out.
 ///
 /// # Errors
 /// A failed write.
@@ -812,9 +843,69 @@ pub fn write_down(
     store: &mut Store,
     drafts: &[NewProbe],
     now: i64,
+    window_secs: i64,
 ) -> Result<Vec<Probe>, SendError> {
-    drafts
-        .iter()
-        .map(|d| store.plan(d, now).map_err(SendError::from))
-        .collect()
+    let mut out = Vec::new();
+    for d in drafts {
+        if let Some(p) = store.plan_unless_recent(d, now, now - window_secs)? {
+            out.push(p);
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn opt_out_covers_subdomains_and_unicode_domains_and_urls_never_echo_passwords() {
+        let dir = tempfile::tempdir().unwrap();
+        let list = dir.path().join("opt-out.txt");
+        std::fs::write(&list, "# asked on 2026-11-02\nmüller.de\n*.example.org\n").unwrap();
+        let o = OptOut::read(&[list]).unwrap();
+        assert_eq!(o.covers("www.xn--mller-kva.de"), Some("xn--mller-kva.de"));
+        assert_eq!(o.covers("service@MÜLLER.de"), Some("xn--mller-kva.de"));
+        assert_eq!(
+            o.covers_any(["https://shop.example.org/kontakt"]),
+            Some("example.org")
+        );
+        assert_eq!(o.covers("example.de"), None);
+
+        let smtp = SmtpSettings {
+            url: "smtps://erika:geheim123@mail.example.org".into(),
+            user: None,
+            password: None,
+            ca_file: None,
+        };
+        let err = smtp.endpoint().unwrap_err().to_string();
+        assert!(
+            err.contains("REACHAUDIT_SMTP_PASSWORD") && !err.contains("geheim123"),
+            "{err}"
+        );
+        let plain = SmtpSettings {
+            url: "smtp://mail.example.org?tls=none".into(),
+            ..smtp.clone()
+        };
+        assert!(
+            plain
+                .endpoint()
+                .unwrap_err()
+                .to_string()
+                .contains("loopback")
+        );
+        let lonely = SmtpSettings {
+            url: "smtps://mail.example.org".into(),
+            password: Some(Secret("x".into())),
+            ..smtp
+        };
+        assert!(
+            lonely
+                .transport()
+                .unwrap_err()
+                .to_string()
+                .contains("no user")
+        );
+        assert_eq!(format!("{:?}", Secret("geheim".into())), "Secret(***)");
+    }
 }

@@ -66,6 +66,9 @@ pub struct FormWords {
     /// Salutation choices that claim nothing about the sender (chosen when one is required).
     #[serde(default)]
     pub neutral: Vec<String>,
+    /// Words of a consent box that agrees to advertising: never ticked.
+    #[serde(default)]
+    pub marketing: Vec<String>,
 }
 
 impl ProbeRules {

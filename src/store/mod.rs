@@ -86,7 +86,7 @@ pub enum StoreError {
         known: i64,
     },
     /// A statement failed.
-    #[error("database: {0}")]
+    #[error("probe database: {0} (if it is locked, another reachaudit run is using it; try again)")]
     Sql(#[from] rusqlite::Error),
 }
 
@@ -327,6 +327,60 @@ impl Store {
         })
     }
 
+    /// Writes a probe down as `planned` unless the same channel got one since `since`: checked
+    /// and written in one immediate transaction, so two runs at once cannot both plan it.
+    ///
+    /// # Errors
+    /// A failed write.
+    pub fn plan_unless_recent(
+        &mut self,
+        probe: &NewProbe,
+        now: i64,
+        since: i64,
+    ) -> Result<Option<Probe>, StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let recent: i64 = tx.query_row(
+            "SELECT COUNT(*) FROM probe WHERE target = ?1 AND created_at >= ?2",
+            params![probe.target, since],
+            |r| r.get(0),
+        )?;
+        if recent > 0 {
+            return Ok(None);
+        }
+        tx.execute(
+            "INSERT INTO probe (token, company, channel, target, page_url, sender, reply_to,
+                                message_id, subject, body, state, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'planned', ?11)",
+            params![
+                probe.token,
+                probe.company,
+                probe.channel,
+                probe.target,
+                probe.page_url,
+                probe.sender,
+                probe.reply_to,
+                probe.message_id,
+                probe.subject,
+                probe.body,
+                now
+            ],
+        )?;
+        let id = tx.last_insert_rowid();
+        tx.commit()?;
+        Ok(Some(Probe {
+            id,
+            new: probe.clone(),
+            state: ProbeState::Planned,
+            error: None,
+            outcome: None,
+            created_at: now,
+            sending_at: None,
+            sent_at: None,
+        }))
+    }
+
     /// Moves a probe from `from` to `to` in one transaction; `false` when it was not in `from`
     /// (another run got there first), so two runs never both send it. `note` is the server's
     /// answer when the probe is now `sent`, and the reason otherwise.
@@ -355,8 +409,9 @@ impl Store {
         Ok(changed == 1)
     }
 
-    /// A reply proves that a probe left as `sending` (interrupted before the server's answer was
-    /// recorded) did leave: it becomes `sent` as of when it was handed over.
+    /// A reply proves that a probe arrived: one left as `sending` (interrupted before the server's
+    /// answer was recorded), or one marked `failed` by an error page of a form that took it
+    /// anyway. It becomes `sent` as of when it was handed over.
     ///
     /// # Errors
     /// A failed write.
@@ -365,7 +420,7 @@ impl Store {
         let changed = tx.execute(
             "UPDATE probe SET state = 'sent', error = NULL, outcome = ?2,
                     sent_at = COALESCE(sending_at, created_at)
-             WHERE id = ?1 AND state = 'sending'",
+             WHERE id = ?1 AND state IN ('sending', 'failed')",
             params![id, evidence],
         )?;
         tx.commit()?;

@@ -29,7 +29,15 @@ pub(super) fn run(args: ProbeArgs) -> Result<Exit> {
             window,
             company,
             format,
-        } => status(&db, window, company.as_deref(), format.as_deref()),
+            config,
+            no_config,
+        } => {
+            let cfg = probe_config(config.as_deref(), no_config)?;
+            let db = db
+                .or(cfg.db)
+                .unwrap_or_else(|| PathBuf::from(crate::store::DEFAULT_PATH));
+            status(&db, window, company.as_deref(), format.as_deref())
+        }
         ProbeCommand::Plan {
             inputs,
             sender,
@@ -444,7 +452,7 @@ fn status(
                 let _ = writeln!(
                     s,
                     "{}: {} sent, {} answered by a person, {} pending, {} bounced; median first reply {}, first human reply {}; {share} within {window} days",
-                    c.company,
+                    clean(&c.company),
                     c.sent,
                     c.answered,
                     c.pending,
@@ -458,7 +466,7 @@ fn status(
                         "  {} {} {}: {} ({} replies; first {} {}, person {})",
                         t.token,
                         t.channel,
-                        t.target,
+                        clean(&t.target),
                         t.outcome,
                         t.replies,
                         t.first_reply_class.as_deref().unwrap_or("–"),

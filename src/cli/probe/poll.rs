@@ -9,7 +9,7 @@ use anyhow::{Context as _, Result, bail};
 use super::super::Exit;
 use super::super::config::ProbeConfig;
 use super::{human_duration, now, secret};
-use crate::probe::inbox::{ImapSettings, absorb, read_imap, read_maildir};
+use crate::probe::inbox::{ImapSettings, Summary, absorb, read_imap, read_maildir};
 use crate::report::clean;
 use crate::rules::Rules;
 use crate::store::Store;
@@ -43,7 +43,16 @@ pub(super) fn run(a: PollArgs) -> Result<Exit> {
     let rules = Rules::load(a.rules.as_deref())?;
     let mut store = Store::open(&db)?;
     let started = now();
-    let (messages, source, cursor) = match (&a.imap, &a.maildir) {
+    // A day's slack for clocks and for Maildir names written by another host.
+    let since = store
+        .probes(None)?
+        .iter()
+        .map(|p| p.created_at)
+        .min()
+        .unwrap_or(started)
+        - 86_400;
+    let mut summary = Summary::default();
+    let source = match (&a.imap, &a.maildir) {
         (Some(url), _) => {
             let user = std::env::var("REACHAUDIT_IMAP_USER")
                 .ok()
@@ -73,31 +82,30 @@ pub(super) fn run(a: PollArgs) -> Result<Exit> {
                 .enable_all()
                 .build()
                 .context("cannot start the async runtime")?;
-            let (messages, position) =
-                runtime.block_on(read_imap(&settings, cursor, Duration::from_secs(60)))?;
-            (messages, source, Some(position))
+            runtime.block_on(read_imap(
+                &settings,
+                cursor,
+                Some(since),
+                Duration::from_secs(60),
+                &mut |messages, (validity, last)| {
+                    summary.add(absorb(&mut store, &messages, &rules.mail, started)?);
+                    // Only after the batch's replies are stored: a crash before here re-reads
+                    // them, and storing is idempotent.
+                    store.set_mailbox_cursor(&source, validity, last, now())?;
+                    Ok(())
+                },
+            ))?;
+            source
         }
         (None, Some(dir)) => {
-            let oldest = store
-                .probes(None)?
-                .iter()
-                .map(|p| p.created_at)
-                .min()
-                .unwrap_or(started);
-            // A day's slack for clocks and for Maildir names written by another host.
-            let messages = read_maildir(dir, oldest - 86_400)?;
-            (messages, format!("maildir:{}", dir.display()), None)
+            let messages = read_maildir(dir, since)?;
+            summary.add(absorb(&mut store, &messages, &rules.mail, started)?);
+            format!("maildir:{}", dir.display())
         }
         (None, None) => bail!(
             "--imap or --maildir: give the mailbox replies arrive in, e.g. --imap imaps://imap.example.org/INBOX"
         ),
     };
-    let summary = absorb(&mut store, &messages, &rules.mail, started)?;
-    if let Some((validity, last)) = cursor {
-        // Only after every reply of this batch is stored: a crash before here re-reads them,
-        // and storing is idempotent.
-        store.set_mailbox_cursor(&source, validity, last, now())?;
-    }
     let text = if json {
         let mut s = serde_json::to_string_pretty(&summary)?;
         s.push('\n');

@@ -130,7 +130,7 @@ pub(super) fn run(a: SendArgs) -> Result<Exit> {
                 k.channel,
                 clean(&k.target),
                 clean(&p.site),
-                k.reason
+                clean(&k.reason)
             );
         }
     }
@@ -141,7 +141,7 @@ pub(super) fn run(a: SendArgs) -> Result<Exit> {
             h.channel,
             clean(&h.target),
             clean(&h.company),
-            h.reason
+            clean(&h.reason)
         );
     }
     if shown == 0 {
@@ -194,7 +194,7 @@ pub(super) fn run(a: SendArgs) -> Result<Exit> {
         // Before anything is written down or claimed: a wrong server or password stops here.
         runtime.block_on(sender.check(&s.url))?;
     }
-    let written = write_down(&mut store, &drafts, now())?;
+    let written = write_down(&mut store, &drafts, now(), policy.window_secs)?;
     let mut queue = selection.resumed.clone();
     queue.extend(written);
     super::super::print(&text)?;
