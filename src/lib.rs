@@ -6,6 +6,7 @@
 
 #![warn(missing_docs, unreachable_pub)]
 
+pub mod batch;
 pub mod check;
 pub mod cli;
 pub mod crawl;

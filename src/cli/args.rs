@@ -26,6 +26,9 @@ pub enum Command {
     Scan(Box<ScanArgs>),
     /// What is checked, and why: the compliance rules with their legal references.
     Rules(RulesArgs),
+    /// Audit a list of companies (CSV with name,url[,country,sector] or a text file of URLs):
+    /// concurrent, resumable, stored in SQLite, exported as JSONL, JSON and CSV.
+    Batch(BatchArgs),
     /// Test contacts and reply tracking.
     Probe(ProbeArgs),
     /// Write a commented reachaudit.toml to start CI gating from.
@@ -185,6 +188,58 @@ pub enum ProbeCommand {
         #[arg(long, value_name = "DIR")]
         rules: Option<PathBuf>,
     },
+}
+
+/// `reachaudit batch`.
+#[derive(Debug, Args)]
+pub struct BatchArgs {
+    /// The list: a CSV (header with name and url; country, sector and other columns are kept)
+    /// or a text file with one URL per line.
+    #[arg(value_name = "LIST")]
+    pub list: PathBuf,
+    /// The database the results go into as each site finishes [default: reachaudit.db].
+    #[arg(long, value_name = "FILE")]
+    pub db: Option<PathBuf>,
+    /// Sites audited at once; each keeps its own per-host rate limit [default: 8].
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<usize>,
+    /// Start a new run even though this list's last run finished or is unfinished (both are kept).
+    #[arg(long)]
+    pub rerun: bool,
+    /// Write results: jsonl=PATH, json=PATH, csv=PATH (a row per site), channels=PATH (a row
+    /// per channel); repeatable.
+    #[arg(long, short = 'o', value_name = "FMT=PATH")]
+    pub output: Vec<String>,
+    /// Start CSV files with a byte order mark, for spreadsheet programs.
+    #[arg(long)]
+    pub bom: bool,
+    /// Default region for national phone numbers of companies without a country column.
+    #[arg(long, value_name = "CC")]
+    pub country: Option<String>,
+    /// Rule packs to check (eu, de, at, ch, uk, es, fr, or none) [default: from each site].
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub jurisdiction: Vec<String>,
+    /// Most pages per site [default: 50].
+    #[arg(long, value_name = "N")]
+    pub max_pages: Option<u32>,
+    /// Most link clicks from a start page [default: 5].
+    #[arg(long, value_name = "N")]
+    pub max_depth: Option<u32>,
+    /// Requests per second per host [default: 2].
+    #[arg(long, value_name = "PER_SEC")]
+    pub rate: Option<f64>,
+    /// Seconds per request [default: 10].
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<f64>,
+    /// User agent [default: reachaudit/<version> (+URL)].
+    #[arg(long, value_name = "UA")]
+    pub user_agent: Option<String>,
+    /// Allow loopback, private and link-local addresses.
+    #[arg(long)]
+    pub allow_private: bool,
+    /// Rule files that replace or add to the built-in ones.
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
 }
 
 /// `reachaudit init`.

@@ -3,6 +3,7 @@
 //! error, 3 a target could not be evaluated). Nothing in the library imports this module.
 
 pub mod args;
+mod batch;
 pub mod config;
 pub mod options;
 mod probe;
@@ -51,6 +52,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         args::Command::Scan(args) => scan::run(*args),
         args::Command::Rules(args) => rules::run(args),
+        args::Command::Batch(args) => batch::run(args),
         args::Command::Probe(args) => probe::run(args),
         args::Command::Init(args) => init(&args),
         args::Command::Schema => schema(),

@@ -53,6 +53,9 @@ pub struct Rules {
     pub mail: MailCues,
     /// The text of probes and which channels get one.
     pub probe: probe::ProbeRules,
+    /// A fingerprint of the rule files in use (`sha256:` and 12 hex digits), so results made
+    /// with different rules can be told apart (batch runs record it).
+    pub version: String,
 }
 
 /// `rules/cues/forms.toml`.
@@ -417,8 +420,52 @@ impl Rules {
             vendors,
             mail,
             probe,
+            version: fingerprint(dir),
         })
     }
+}
+
+/// The embedded rule texts and every `.toml` under `dir`, hashed in name order.
+fn fingerprint(dir: Option<&Path>) -> String {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        if let Ok(entries) = std::fs::read_dir(dir) {
+            for e in entries.flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    walk(&p, out);
+                } else if p.extension().is_some_and(|x| x == "toml") {
+                    out.push(p);
+                }
+            }
+        }
+    }
+    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+    for (name, text) in EMBEDDED {
+        ctx.update(name.as_bytes());
+        ctx.update(text.as_bytes());
+    }
+    if let Some(dir) = dir {
+        let mut files = Vec::new();
+        walk(dir, &mut files);
+        files.sort();
+        for f in files {
+            ctx.update(
+                f.strip_prefix(dir)
+                    .unwrap_or(&f)
+                    .to_string_lossy()
+                    .as_bytes(),
+            );
+            ctx.update(&std::fs::read(&f).unwrap_or_default());
+        }
+    }
+    let hex: String = ctx
+        .finish()
+        .as_ref()
+        .iter()
+        .take(6)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("sha256:{hex}")
 }
 
 /// Every file of a rule group (`vendors/`): the embedded ones, each replaced by the file of the

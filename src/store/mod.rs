@@ -60,6 +60,30 @@ const MIGRATIONS: &[&str] = &[
         last_uid    INTEGER NOT NULL,
         polled_at   INTEGER NOT NULL
     );",
+    // 3: batch runs and each site's result, written as the site finishes.
+    "CREATE TABLE run (
+        id            INTEGER PRIMARY KEY,
+        list          TEXT NOT NULL,
+        list_digest   TEXT NOT NULL,
+        started_at    INTEGER NOT NULL,
+        finished_at   INTEGER,
+        tool_version  TEXT NOT NULL,
+        rules_version TEXT NOT NULL
+    );
+    CREATE INDEX run_list ON run (list_digest, id);
+    CREATE TABLE site (
+        run_id      INTEGER NOT NULL REFERENCES run (id),
+        position    INTEGER NOT NULL,
+        name        TEXT NOT NULL,
+        url         TEXT NOT NULL,
+        metadata    TEXT NOT NULL,
+        status      TEXT NOT NULL CHECK (status IN ('done', 'failed')),
+        error       TEXT,
+        report      TEXT,
+        pages       INTEGER NOT NULL,
+        finished_at INTEGER NOT NULL,
+        PRIMARY KEY (run_id, url)
+    );",
 ];
 
 /// What can go wrong with the database file.
@@ -203,6 +227,46 @@ pub struct Reply {
     pub id: i64,
     /// What was stored.
     pub new: NewReply,
+}
+
+/// A batch run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Run {
+    /// Row id, shown to users as the run id.
+    pub id: i64,
+    /// The list file as given.
+    pub list: String,
+    /// SHA-256 of the list's contents: the same list resumes the same run.
+    pub list_digest: String,
+    /// Unix seconds.
+    pub started_at: i64,
+    /// Unix seconds; `None` while sites are missing.
+    pub finished_at: Option<i64>,
+    /// reachaudit's version.
+    pub tool_version: String,
+    /// The rules' fingerprint.
+    pub rules_version: String,
+}
+
+/// One site of a run, as finished.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SiteRow {
+    /// Its place in the list (0-based).
+    pub position: i64,
+    /// The company's name from the list (or the URL).
+    pub name: String,
+    /// The URL audited.
+    pub url: String,
+    /// The list's other columns (JSON object).
+    pub metadata: String,
+    /// `done` or `failed`.
+    pub status: String,
+    /// Why it failed, or why it could not be evaluated.
+    pub error: Option<String>,
+    /// The JSON report.
+    pub report: Option<String>,
+    /// Pages fetched.
+    pub pages: i64,
 }
 
 /// An open database.
@@ -543,6 +607,153 @@ impl Store {
         Ok(())
     }
 
+    /// Starts a batch run.
+    ///
+    /// # Errors
+    /// A failed write.
+    pub fn start_run(
+        &mut self,
+        list: &str,
+        list_digest: &str,
+        tool_version: &str,
+        rules_version: &str,
+        now: i64,
+    ) -> Result<Run, StoreError> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT INTO run (list, list_digest, started_at, tool_version, rules_version)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![list, list_digest, now, tool_version, rules_version],
+        )?;
+        let id = tx.last_insert_rowid();
+        tx.commit()?;
+        Ok(Run {
+            id,
+            list: list.to_owned(),
+            list_digest: list_digest.to_owned(),
+            started_at: now,
+            finished_at: None,
+            tool_version: tool_version.to_owned(),
+            rules_version: rules_version.to_owned(),
+        })
+    }
+
+    /// Every run, oldest first; only those of one list when given.
+    ///
+    /// # Errors
+    /// A failed query.
+    pub fn runs(&self, list_digest: Option<&str>) -> Result<Vec<Run>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, list, list_digest, started_at, finished_at, tool_version, rules_version
+             FROM run WHERE ?1 IS NULL OR list_digest = ?1 ORDER BY id",
+        )?;
+        let rows = stmt.query_map(params![list_digest], |r| {
+            Ok(Run {
+                id: r.get(0)?,
+                list: r.get(1)?,
+                list_digest: r.get(2)?,
+                started_at: r.get(3)?,
+                finished_at: r.get(4)?,
+                tool_version: r.get(5)?,
+                rules_version: r.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Records one site's result in its own transaction, the moment it finishes.
+    ///
+    /// # Errors
+    /// A failed write.
+    pub fn record_site(&mut self, run_id: i64, row: &SiteRow, now: i64) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT OR REPLACE INTO site (run_id, position, name, url, metadata, status, error,
+                                          report, pages, finished_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                run_id,
+                row.position,
+                row.name,
+                row.url,
+                row.metadata,
+                row.status,
+                row.error,
+                row.report,
+                row.pages,
+                now
+            ],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The URLs a run has finished (done or failed).
+    ///
+    /// # Errors
+    /// A failed query.
+    pub fn finished_urls(
+        &self,
+        run_id: i64,
+    ) -> Result<std::collections::HashSet<String>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT url FROM site WHERE run_id = ?1")?;
+        let rows = stmt.query_map(params![run_id], |r| r.get::<_, String>(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Marks a run finished.
+    ///
+    /// # Errors
+    /// A failed write.
+    pub fn finish_run(&mut self, run_id: i64, now: i64) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "UPDATE run SET finished_at = ?2 WHERE id = ?1",
+            params![run_id, now],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// A run's sites in list order, one at a time: exports stream them instead of holding every
+    /// report in memory.
+    ///
+    /// # Errors
+    /// A failed query, or what `each` returns.
+    pub fn each_site<E: From<StoreError>>(
+        &self,
+        run_id: i64,
+        mut each: impl FnMut(SiteRow) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT position, name, url, metadata, status, error, report, pages
+                 FROM site WHERE run_id = ?1 ORDER BY position",
+            )
+            .map_err(StoreError::from)?;
+        let mut rows = stmt.query(params![run_id]).map_err(StoreError::from)?;
+        while let Some(r) = rows.next().map_err(StoreError::from)? {
+            let row = (|| -> Result<SiteRow, rusqlite::Error> {
+                Ok(SiteRow {
+                    position: r.get(0)?,
+                    name: r.get(1)?,
+                    url: r.get(2)?,
+                    metadata: r.get(3)?,
+                    status: r.get(4)?,
+                    error: r.get(5)?,
+                    report: r.get(6)?,
+                    pages: r.get(7)?,
+                })
+            })()
+            .map_err(StoreError::from)?;
+            each(row)?;
+        }
+        Ok(())
+    }
+
     /// Stores a reply; `false` when it was stored before (polling twice adds nothing).
     ///
     /// # Errors
@@ -627,7 +838,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("r.db");
         let mut store = Store::open(&path).unwrap();
-        assert_eq!(store.schema_version().unwrap(), 2);
+        assert_eq!(store.schema_version().unwrap(), 3);
         let p = store.plan(&probe("ra-7kx3m9p2qd"), 100).unwrap();
         assert!(
             store.plan(&probe("ra-7kx3m9p2qd"), 101).is_err(),

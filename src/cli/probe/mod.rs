@@ -485,15 +485,7 @@ fn status(
     Ok(Exit::Ok)
 }
 
-/// Spreadsheets run cells that start with = + - @ (or a tab or CR) as formulas; a leading
-/// apostrophe makes them text (OWASP "CSV injection").
-pub(super) fn defuse(cell: &str) -> String {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{cell}")
-    } else {
-        cell.to_owned()
-    }
-}
+use crate::batch::export::defuse;
 
 /// `3 d 4 h`, `5 h 12 min`, `42 s`.
 pub(super) fn human_duration(secs: i64) -> String {

@@ -1,0 +1,323 @@
+//! A run's results as files for publication: JSON Lines (one report per line), one JSON array,
+//! a CSV with one row per site and a long CSV with one row per channel. They are written from the
+//! store one site at a time, so memory stays flat however long the list, and each file appears
+//! whole or not at all (written beside, then renamed).
+//!
+//! Every CSV cell that a spreadsheet would run as a formula (`= + - @`, tab, CR at the start) is
+//! defused, because the text comes from crawled sites; a BOM can be added for spreadsheet programs
+//! that otherwise guess the wrong encoding.
+
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use crate::model::{ChannelKind, FindingStatus, Mode, PhoneType, Report, json_name};
+use crate::store::{SiteRow, Store, StoreError};
+
+/// What can go wrong while exporting.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// A file cannot be written.
+    #[error("{path}: cannot write it ({source}); check the folder exists and is writable")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The database.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The files to write.
+#[derive(Debug, Clone, Default)]
+pub struct Exports {
+    /// One JSON report per line.
+    pub jsonl: Option<PathBuf>,
+    /// One JSON array of reports.
+    pub json: Option<PathBuf>,
+    /// One row per site.
+    pub csv: Option<PathBuf>,
+    /// One row per channel.
+    pub channels: Option<PathBuf>,
+    /// Start CSV files with a UTF-8 byte order mark.
+    pub bom: bool,
+}
+
+/// Spreadsheets run cells that start with = + - @ (or a tab or CR) as formulas; a leading
+/// apostrophe makes them text (OWASP "CSV injection").
+#[must_use]
+pub fn defuse(cell: &str) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell.to_owned()
+    }
+}
+
+struct Out {
+    path: PathBuf,
+    tmp: PathBuf,
+    w: BufWriter<std::fs::File>,
+}
+
+impl Out {
+    fn create(path: &Path, bom: bool) -> Result<Self, ExportError> {
+        let tmp = path.with_extension(format!(
+            "{}.partial",
+            path.extension().and_then(|e| e.to_str()).unwrap_or("out")
+        ));
+        let err = |source| ExportError::Write {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut w = BufWriter::new(std::fs::File::create(&tmp).map_err(err)?);
+        if bom {
+            w.write_all("\u{feff}".as_bytes()).map_err(err)?;
+        }
+        Ok(Self {
+            path: path.to_path_buf(),
+            tmp,
+            w,
+        })
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> Result<(), ExportError> {
+        self.w
+            .write_all(bytes)
+            .map_err(|source| ExportError::Write {
+                path: self.path.clone(),
+                source,
+            })
+    }
+
+    fn finish(self) -> Result<(), ExportError> {
+        let err = |source| ExportError::Write {
+            path: self.path.clone(),
+            source,
+        };
+        let file = self.w.into_inner().map_err(|e| err(e.into_error()))?;
+        file.sync_all().map_err(err)?;
+        std::fs::rename(&self.tmp, &self.path).map_err(err)
+    }
+}
+
+fn csv_line(cells: &[String]) -> Vec<u8> {
+    let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
+    let _ = w.write_record(cells.iter().map(|c| defuse(c)));
+    w.into_inner().unwrap_or_default()
+}
+
+/// The per-site figures of the wide CSV.
+const SITE_COLUMNS: &[&str] = &[
+    "name",
+    "url",
+    "status",
+    "error",
+    "score",
+    "grade",
+    "has_phone",
+    "has_email",
+    "has_human_chat",
+    "bot_only_chat",
+    "premium_hotline",
+    "clicks_to_first_human",
+    "failed_rules",
+    "pages",
+];
+
+/// Writes the exports of one run. `categories` are the score categories (columns of the CSV),
+/// `columns` the list's metadata columns.
+///
+/// # Errors
+/// A file that cannot be written, or a failed query.
+pub fn write(
+    store: &Store,
+    run_id: i64,
+    exports: &Exports,
+    categories: &[String],
+    columns: &[String],
+) -> Result<usize, ExportError> {
+    let mut jsonl = exports
+        .jsonl
+        .as_deref()
+        .map(|p| Out::create(p, false))
+        .transpose()?;
+    let mut json = exports
+        .json
+        .as_deref()
+        .map(|p| Out::create(p, false))
+        .transpose()?;
+    let mut sites = exports
+        .csv
+        .as_deref()
+        .map(|p| Out::create(p, exports.bom))
+        .transpose()?;
+    let mut channels = exports
+        .channels
+        .as_deref()
+        .map(|p| Out::create(p, exports.bom))
+        .transpose()?;
+    if let Some(out) = &mut json {
+        out.write(b"[")?;
+    }
+    if let Some(out) = &mut sites {
+        let mut header: Vec<String> = SITE_COLUMNS.iter().map(|s| (*s).to_owned()).collect();
+        header.extend(categories.iter().map(|c| format!("score_{c}")));
+        header.extend(columns.iter().cloned());
+        out.write(&csv_line(&header))?;
+    }
+    if let Some(out) = &mut channels {
+        let header = [
+            "name",
+            "url",
+            "kind",
+            "value",
+            "mode",
+            "clicks",
+            "phone_type",
+            "vendor",
+            "evidence_url",
+        ];
+        out.write(&csv_line(&header.map(str::to_owned)))?;
+    }
+    let mut count = 0;
+    store.each_site(run_id, |row: SiteRow| -> Result<(), ExportError> {
+        let report: Option<Report> = row
+            .report
+            .as_deref()
+            .and_then(|r| serde_json::from_str(r).ok());
+        if let (Some(out), Some(text)) = (&mut jsonl, row.report.as_deref()) {
+            out.write(text.as_bytes())?;
+            out.write(b"\n")?;
+        }
+        if let (Some(out), Some(text)) = (&mut json, row.report.as_deref()) {
+            out.write(if count == 0 { b"\n" } else { b",\n" })?;
+            out.write(text.as_bytes())?;
+        }
+        if let Some(out) = &mut sites {
+            out.write(&csv_line(&site_cells(
+                &row,
+                report.as_ref(),
+                categories,
+                columns,
+            )))?;
+        }
+        if let (Some(out), Some(r)) = (&mut channels, &report) {
+            for c in &r.channels {
+                let cells = [
+                    row.name.clone(),
+                    row.url.clone(),
+                    c.kind.as_str().to_owned(),
+                    c.value.clone(),
+                    json_name(&c.mode),
+                    c.clicks.map(|n| n.to_string()).unwrap_or_default(),
+                    c.phone
+                        .as_ref()
+                        .map(|p| json_name(&p.kind))
+                        .unwrap_or_default(),
+                    c.vendor.clone().unwrap_or_default(),
+                    c.evidence
+                        .first()
+                        .map(|e| e.url.clone())
+                        .unwrap_or_default(),
+                ];
+                out.write(&csv_line(&cells))?;
+            }
+        }
+        count += 1;
+        Ok(())
+    })?;
+    if let Some(out) = &mut json {
+        out.write(b"\n]\n")?;
+    }
+    for out in [jsonl, json, sites, channels].into_iter().flatten() {
+        out.finish()?;
+    }
+    Ok(count)
+}
+
+fn site_cells(
+    row: &SiteRow,
+    report: Option<&Report>,
+    categories: &[String],
+    columns: &[String],
+) -> Vec<String> {
+    let yes = |b: bool| if b { "yes" } else { "no" }.to_owned();
+    let mut cells = vec![
+        row.name.clone(),
+        row.url.clone(),
+        row.status.clone(),
+        row.error.clone().unwrap_or_default(),
+    ];
+    match report {
+        Some(r) if r.evaluated => {
+            let chats: Vec<_> = r
+                .channels
+                .iter()
+                .filter(|c| c.kind == ChannelKind::Chat)
+                .collect();
+            let human = |c: &&crate::model::Channel| match c.kind {
+                ChannelKind::Phone | ChannelKind::ContactForm => true,
+                ChannelKind::Email => c.email.as_ref().is_none_or(|e| !e.no_reply),
+                ChannelKind::Chat | ChannelKind::Callback | ChannelKind::Video => {
+                    matches!(c.mode, Mode::Human | Mode::Hybrid)
+                }
+                _ => false,
+            };
+            cells.extend([
+                r.score.total.map(|t| t.to_string()).unwrap_or_default(),
+                r.score.grade.clone().unwrap_or_default(),
+                yes(r.channels.iter().any(|c| c.kind == ChannelKind::Phone)),
+                yes(r
+                    .channels
+                    .iter()
+                    .any(|c| c.kind == ChannelKind::Email && human(&c))),
+                yes(chats
+                    .iter()
+                    .any(|c| matches!(c.mode, Mode::Human | Mode::Hybrid))),
+                yes(!chats.is_empty() && chats.iter().all(|c| c.mode == Mode::Bot)),
+                yes(r.channels.iter().any(|c| {
+                    c.phone.as_ref().is_some_and(|p| {
+                        matches!(p.kind, PhoneType::PremiumRate | PhoneType::SharedCost)
+                    })
+                })),
+                r.channels
+                    .iter()
+                    .filter(human)
+                    .filter_map(|c| c.clicks)
+                    .min()
+                    .map(|n| n.to_string())
+                    .unwrap_or_default(),
+                r.findings
+                    .iter()
+                    .filter(|f| f.status == FindingStatus::Fail)
+                    .count()
+                    .to_string(),
+                row.pages.to_string(),
+            ]);
+            for id in categories {
+                cells.push(
+                    r.score
+                        .categories
+                        .iter()
+                        .find(|c| &c.id == id)
+                        .and_then(|c| c.score)
+                        .map(|s| s.to_string())
+                        .unwrap_or_default(),
+                );
+            }
+        }
+        _ => {
+            cells.extend(std::iter::repeat_n(String::new(), SITE_COLUMNS.len() - 5));
+            cells.push(row.pages.to_string());
+            cells.extend(std::iter::repeat_n(String::new(), categories.len()));
+        }
+    }
+    let metadata: std::collections::BTreeMap<String, String> =
+        serde_json::from_str(&row.metadata).unwrap_or_default();
+    for c in columns {
+        cells.push(metadata.get(c).cloned().unwrap_or_default());
+    }
+    cells
+}

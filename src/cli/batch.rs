@@ -1,0 +1,254 @@
+//! `reachaudit batch LIST`.
+
+use std::io::IsTerminal as _;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result, bail};
+
+use super::Exit;
+use super::args::{BatchArgs, ScanArgs};
+use super::options::ScanOptions;
+use crate::batch::export::{Exports, write};
+use crate::batch::{DEFAULT_CONCURRENCY, Outcome, read_list};
+use crate::report::clean;
+use crate::store::{SiteRow, Store};
+
+pub(super) fn run(a: BatchArgs) -> Result<Exit> {
+    let list = read_list(&a.list)?;
+    for d in &list.duplicates {
+        eprintln!("reachaudit: skipped: {d}");
+    }
+    let concurrency = a.concurrency.unwrap_or(DEFAULT_CONCURRENCY);
+    if !(1..=64).contains(&concurrency) {
+        bail!("--concurrency {concurrency}: give between 1 and 64 sites at once");
+    }
+    let exports = exports(&a.output, a.bom)?;
+    // The same checks and limits as `scan`, for every URL of the list at once.
+    let options = ScanOptions::from_args(ScanArgs {
+        targets: list.entries.iter().map(|e| e.url.clone()).collect(),
+        no_config: true,
+        country: a.country.clone(),
+        jurisdiction: a.jurisdiction.clone(),
+        max_pages: a.max_pages,
+        max_depth: a.max_depth,
+        rate: a.rate,
+        timeout: a.timeout,
+        user_agent: a.user_agent.clone(),
+        allow_private: a.allow_private,
+        rules: a.rules.clone(),
+        ..ScanArgs::default()
+    })?;
+    let db =
+        a.db.clone()
+            .unwrap_or_else(|| PathBuf::from(crate::store::DEFAULT_PATH));
+    let mut store = Store::open(&db)?;
+    let now = super::probe::now;
+    let tool = env!("CARGO_PKG_VERSION");
+    let last = store.runs(Some(&list.digest))?.pop();
+    let run = match last {
+        Some(r) if !a.rerun && r.finished_at.is_none() => {
+            eprintln!(
+                "reachaudit: resuming run {} of {} (started {} s ago)",
+                r.id,
+                a.list.display(),
+                now() - r.started_at
+            );
+            r
+        }
+        Some(r) if !a.rerun => {
+            eprintln!(
+                "reachaudit: run {} of this list finished already; writing its exports again (--rerun audits anew and keeps both)",
+                r.id
+            );
+            r
+        }
+        _ => store.start_run(
+            &a.list.display().to_string(),
+            &list.digest,
+            tool,
+            &options.rules.version,
+            now(),
+        )?,
+    };
+    if run.rules_version != options.rules.version && run.finished_at.is_none() {
+        eprintln!(
+            "reachaudit: warning: run {} began with rules {}, these are {}; pass --rerun for comparable results",
+            run.id, run.rules_version, options.rules.version
+        );
+    }
+    let finished = store.finished_urls(run.id)?;
+    let todo = list
+        .entries
+        .iter()
+        .filter(|e| !finished.contains(&e.url))
+        .count();
+    let total = list.entries.len();
+    let mut progress = Progress::new(total, total - todo);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    if todo > 0 && run.finished_at.is_none() {
+        runtime.block_on(crate::batch::run(
+            &list.entries,
+            &finished,
+            &options.audit,
+            &options.rules,
+            concurrency,
+            |entry, outcome| -> Result<()> {
+                let metadata = serde_json::to_string(&entry.metadata)?;
+                let row = match outcome {
+                    Outcome::Audited(report) => SiteRow {
+                        position: i64::try_from(entry.position).unwrap_or(i64::MAX),
+                        name: entry.name.clone(),
+                        url: entry.url.clone(),
+                        metadata,
+                        status: if report.evaluated { "done" } else { "failed" }.into(),
+                        error: report.reason.clone(),
+                        pages: i64::try_from(report.crawl.pages.len()).unwrap_or(0),
+                        report: Some(serde_json::to_string(&report)?),
+                    },
+                    Outcome::Failed(reason) => SiteRow {
+                        position: i64::try_from(entry.position).unwrap_or(i64::MAX),
+                        name: entry.name.clone(),
+                        url: entry.url.clone(),
+                        metadata,
+                        status: "failed".into(),
+                        error: Some(reason),
+                        pages: 0,
+                        report: None,
+                    },
+                };
+                // Stored before anything else: an interruption now loses nothing finished.
+                store.record_site(run.id, &row, now())?;
+                progress.site(&row);
+                Ok(())
+            },
+        ))?;
+        store.finish_run(run.id, now())?;
+    } else if run.finished_at.is_none() {
+        store.finish_run(run.id, now())?;
+    }
+    progress.done();
+    let categories: Vec<String> = options
+        .rules
+        .scoring
+        .categories
+        .iter()
+        .map(|c| c.id.clone())
+        .collect();
+    let written = write(&store, run.id, &exports, &categories, &list.columns)?;
+    eprintln!(
+        "reachaudit: run {}: {} site(s) stored in {}{}",
+        run.id,
+        written,
+        db.display(),
+        if a.output.is_empty() {
+            "; add -o csv=PATH (or jsonl, json, channels) for files".to_owned()
+        } else {
+            String::new()
+        }
+    );
+    Ok(Exit::Ok)
+}
+
+fn exports(outputs: &[String], bom: bool) -> Result<Exports> {
+    let mut e = Exports {
+        bom,
+        ..Exports::default()
+    };
+    for o in outputs {
+        let Some((format, path)) = o.split_once('=').filter(|(_, p)| !p.is_empty()) else {
+            bail!("--output {o}: write FORMAT=PATH, e.g. csv=results.csv");
+        };
+        let slot = match format.to_ascii_lowercase().as_str() {
+            "jsonl" => &mut e.jsonl,
+            "json" => &mut e.json,
+            "csv" => &mut e.csv,
+            "channels" => &mut e.channels,
+            other => bail!("--output {other}=…: unknown format; use jsonl, json, csv or channels"),
+        };
+        *slot = Some(PathBuf::from(path));
+    }
+    Ok(e)
+}
+
+/// Sites done and failed, pages, rate and time left: a line per site when the output is not a
+/// terminal (CI, nohup), a line every few seconds rewritten in place on one.
+struct Progress {
+    total: usize,
+    done: usize,
+    failed: usize,
+    pages: i64,
+    resumed: usize,
+    started: Instant,
+    last: Instant,
+    tty: bool,
+}
+
+impl Progress {
+    fn new(total: usize, resumed: usize) -> Self {
+        let now = Instant::now();
+        Self {
+            total,
+            done: 0,
+            failed: 0,
+            pages: 0,
+            resumed,
+            started: now,
+            last: now.checked_sub(Duration::from_secs(60)).unwrap_or(now),
+            tty: std::io::stderr().is_terminal(),
+        }
+    }
+
+    fn site(&mut self, row: &SiteRow) {
+        if row.status == "done" {
+            self.done += 1;
+        } else {
+            self.failed += 1;
+        }
+        self.pages += row.pages;
+        let finished = self.done + self.failed;
+        let secs = self.started.elapsed().as_secs_f64().max(0.001);
+        #[allow(clippy::cast_precision_loss)]
+        let per_min = finished as f64 / secs * 60.0;
+        let left = self.total - self.resumed - finished;
+        #[allow(
+            clippy::cast_precision_loss,
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss
+        )]
+        let eta = if per_min > 0.0 {
+            format!("{} min", (left as f64 / per_min).ceil() as u64)
+        } else {
+            "?".to_owned()
+        };
+        let line = format!(
+            "[{}/{}] {} done, {} failed, {} pages, {per_min:.1} sites/min, ETA {eta}",
+            self.resumed + finished,
+            self.total,
+            self.done,
+            self.failed,
+            self.pages,
+        );
+        if self.tty {
+            if self.last.elapsed() >= Duration::from_millis(500) || left == 0 {
+                eprint!("\r\x1b[2K{line}");
+                self.last = Instant::now();
+            }
+        } else {
+            let what = match &row.error {
+                Some(e) if row.status == "failed" => format!("failed: {}", clean(e)),
+                _ => "done".to_owned(),
+            };
+            eprintln!("{line} · {} {what}", clean(&row.url));
+        }
+    }
+
+    fn done(&self) {
+        if self.tty && self.done + self.failed > 0 {
+            eprintln!();
+        }
+    }
+}

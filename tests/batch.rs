@@ -1,0 +1,357 @@
+//! `reachaudit batch` over fixture sites served by real HTTP servers on 127.0.0.1: results stored
+//! as each site finishes, a run killed halfway and resumed gives the same results as one that ran
+//! through, and the exports open as what they claim to be (CSV parsed back, JSON Lines, JSON).
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use reachaudit::store::Store;
+use serde_json::Value;
+use support::{Fault, TestServer};
+
+const SITES: [&str; 4] = [
+    "acme-shop",
+    "versicherung-nordlicht",
+    "tienda-sol",
+    "moebel-wien",
+];
+
+fn reachaudit(args: &[&str]) -> (i32, String, String) {
+    let out = Command::cargo_bin("reachaudit")
+        .unwrap()
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+/// Servers for the fixture sites and a CSV list of them, with one hostile name.
+fn servers_and_list(dir: &Path) -> (Vec<TestServer>, String) {
+    let servers: Vec<TestServer> = SITES.iter().map(|s| TestServer::fixture(s)).collect();
+    let mut csv = String::from("name,url,country,sector\n");
+    for (i, (site, server)) in SITES.iter().zip(&servers).enumerate() {
+        let name = if i == 2 {
+            "=HYPERLINK(\"http://evil.example\")".to_owned()
+        } else {
+            (*site).to_owned()
+        };
+        let country = if *site == "tienda-sol" { "es" } else { "" };
+        csv.push_str(&format!(
+            "\"{}\",{},{country},{}\n",
+            name.replace('"', "\"\""),
+            server.url("/"),
+            if i % 2 == 0 { "retail" } else { "insurance" }
+        ));
+    }
+    let path = dir.join("companies.csv");
+    std::fs::write(&path, csv).unwrap();
+    (servers, path.to_string_lossy().into_owned())
+}
+
+/// The results that must not depend on interruptions: channels, findings, score, pages.
+fn stable(report: &Value) -> Value {
+    let mut r = report.clone();
+    let pages: Vec<Value> = r["crawl"]["pages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["url"].clone())
+        .collect();
+    serde_json::json!({
+        "input": r["target"]["input"].take(),
+        "pages": pages,
+        "channels": r["channels"].take(),
+        "findings": r["findings"].take(),
+        "score": r["score"].take(),
+    })
+}
+
+fn by_input(jsonl: &str) -> BTreeMap<String, Value> {
+    jsonl
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            (
+                v["target"]["input"].as_str().unwrap().to_owned(),
+                stable(&v),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn an_interrupted_batch_resumes_to_the_same_results_as_an_uninterrupted_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let (servers, list) = servers_and_list(dir.path());
+    let common = ["--allow-private", "--rate", "50", "--concurrency", "1"];
+
+    // Straight through.
+    let db_a = dir.path().join("a.db");
+    let out_a = format!("jsonl={}", dir.path().join("a.jsonl").display());
+    let mut args = vec!["batch", &list, "--db", db_a.to_str().unwrap(), "-o", &out_a];
+    args.extend(common);
+    let (code, _, err) = reachaudit(&args);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("[4/4]"),
+        "plain progress lines off a terminal: {err}"
+    );
+
+    // Killed after the first site, then resumed. The later sites are slowed down so the kill
+    // lands while they are in flight.
+    for s in &servers[1..] {
+        s.fault("/", Fault::Delay(Duration::from_millis(1500)));
+    }
+    let db_b = dir.path().join("b.db");
+    let out_b = format!("jsonl={}", dir.path().join("b.jsonl").display());
+    let mut args_b = vec!["batch", &list, "--db", db_b.to_str().unwrap(), "-o", &out_b];
+    args_b.extend(common);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_reachaudit"))
+        .args(&args_b)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    let stored = |db: &Path| -> usize {
+        Store::open(db)
+            .ok()
+            .and_then(|s| {
+                let run = s.runs(None).ok()?.pop()?;
+                s.finished_urls(run.id).ok().map(|u| u.len())
+            })
+            .unwrap_or(0)
+    };
+    while stored(&db_b) < 1 {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "no site finished"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let after_kill = stored(&db_b);
+    assert!(
+        after_kill < SITES.len(),
+        "killed before the end: {after_kill}"
+    );
+    let visited_before: usize = servers.iter().map(|s| s.log().len()).sum();
+
+    let (code, _, err) = reachaudit(&args_b);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("resuming run 1"), "{err}");
+    // Finished sites are not crawled again.
+    let acme_requests_on_resume = servers[0].log().len();
+    assert!(visited_before > 0);
+    let a = by_input(&std::fs::read_to_string(dir.path().join("a.jsonl")).unwrap());
+    let b = by_input(&std::fs::read_to_string(dir.path().join("b.jsonl")).unwrap());
+    assert_eq!(a.len(), SITES.len());
+    assert_eq!(a, b, "the same results, interrupted or not");
+    let store = Store::open(&db_b).unwrap();
+    let runs = store.runs(None).unwrap();
+    assert_eq!(runs.len(), 1, "resumed, not restarted");
+    assert!(runs[0].finished_at.is_some());
+    assert!(runs[0].rules_version.starts_with("sha256:"));
+    assert_eq!(runs[0].tool_version, env!("CARGO_PKG_VERSION"));
+
+    // Done: running again audits nothing; --rerun keeps both runs.
+    let (code, _, err) = reachaudit(&args_b);
+    assert_eq!(code, 0);
+    assert!(err.contains("finished already"), "{err}");
+    assert_eq!(
+        servers[0].log().len(),
+        acme_requests_on_resume,
+        "nothing crawled"
+    );
+    let mut rerun = args_b.clone();
+    rerun.push("--rerun");
+    let (code, _, err) = reachaudit(&rerun);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(Store::open(&db_b).unwrap().runs(None).unwrap().len(), 2);
+}
+
+#[test]
+fn exports_open_as_what_they_claim_and_defuse_formulas() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_servers, list) = servers_and_list(dir.path());
+    let db = dir.path().join("e.db");
+    let csv = dir.path().join("sites.csv");
+    let channels = dir.path().join("channels.csv");
+    let json = dir.path().join("all.json");
+    let jsonl = dir.path().join("all.jsonl");
+    let outs = [
+        format!("csv={}", csv.display()),
+        format!("channels={}", channels.display()),
+        format!("json={}", json.display()),
+        format!("jsonl={}", jsonl.display()),
+    ];
+    let mut args = vec![
+        "batch",
+        &list,
+        "--db",
+        db.to_str().unwrap(),
+        "--allow-private",
+        "--rate",
+        "50",
+        "--bom",
+    ];
+    for o in &outs {
+        args.extend(["-o", o.as_str()]);
+    }
+    let (code, _, err) = reachaudit(&args);
+    assert_eq!(code, 0, "{err}");
+
+    let bytes = std::fs::read(&csv).unwrap();
+    assert!(
+        bytes.starts_with("\u{feff}".as_bytes()),
+        "BOM for spreadsheets"
+    );
+    let mut reader = csv::Reader::from_reader(&bytes[3..]);
+    let headers: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    for h in [
+        "name",
+        "url",
+        "score",
+        "grade",
+        "has_phone",
+        "has_human_chat",
+        "bot_only_chat",
+        "premium_hotline",
+        "clicks_to_first_human",
+        "failed_rules",
+        "score_human_channels",
+        "sector",
+    ] {
+        assert!(headers.iter().any(|x| x == h), "{h} in {headers:?}");
+    }
+    let rows: Vec<BTreeMap<String, String>> = reader
+        .records()
+        .map(|r| {
+            headers
+                .iter()
+                .cloned()
+                .zip(r.unwrap().iter().map(str::to_owned))
+                .collect()
+        })
+        .collect();
+    assert_eq!(rows.len(), SITES.len());
+    assert_eq!(rows[0]["name"], "acme-shop", "list order");
+    assert_eq!(
+        rows[2]["name"], "'=HYPERLINK(\"http://evil.example\")",
+        "a formula from the list is text in a spreadsheet"
+    );
+    assert_eq!(rows[1]["sector"], "insurance");
+    let jsonl_text = std::fs::read_to_string(&jsonl).unwrap();
+    let reports: Vec<Value> = jsonl_text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    for (row, report) in rows.iter().zip(&reports) {
+        assert_eq!(
+            row["score"],
+            report["score"]["total"].to_string(),
+            "{row:?}"
+        );
+        let phone = report["channels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["kind"] == "phone");
+        assert_eq!(row["has_phone"], if phone { "yes" } else { "no" });
+    }
+    let all: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(all, reports, "the JSON array holds the same reports");
+    let channel_bytes = std::fs::read(&channels).unwrap();
+    let mut ch = csv::Reader::from_reader(&channel_bytes[3..]);
+    let channel_rows = ch.records().count();
+    let total: usize = reports
+        .iter()
+        .map(|r| r["channels"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(channel_rows, total, "one row per channel");
+    assert!(
+        std::fs::read_dir(dir.path()).unwrap().all(|e| !e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .ends_with(".partial")),
+        "no half-written files left"
+    );
+}
+
+#[test]
+fn a_failing_site_is_recorded_and_bad_lists_are_refused_with_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = TestServer::fixture("acme-shop");
+    // A port nobody listens on: the connection is refused.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let list = dir.path().join("shops.txt");
+    std::fs::write(
+        &list,
+        format!(
+            "# two shops\n{}\nhttp://127.0.0.1:{closed}/\n",
+            good.url("/")
+        ),
+    )
+    .unwrap();
+    let db = dir.path().join("f.db");
+    let csv = dir.path().join("f.csv");
+    let out = format!("csv={}", csv.display());
+    let (code, _, err) = reachaudit(&[
+        "batch",
+        list.to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap(),
+        "--allow-private",
+        "--rate",
+        "50",
+        "-o",
+        &out,
+    ]);
+    assert_eq!(code, 0, "one failure never stops the batch: {err}");
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let statuses: Vec<(String, String)> = reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (r[2].to_owned(), r[3].to_owned())
+        })
+        .collect();
+    assert_eq!(statuses[0].0, "done");
+    assert_eq!(statuses[1].0, "failed");
+    assert!(
+        statuses[1].1.contains(&format!("127.0.0.1:{closed}")),
+        "{statuses:?}"
+    );
+
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "firma,adresse\nA,https://a.example\n").unwrap();
+    let (code, _, err) =
+        reachaudit(&["batch", bad.to_str().unwrap(), "--db", db.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("bad.csv:1:") && err.contains("name and url"),
+        "{err}"
+    );
+    let (code, _, err) = reachaudit(&["batch", list.to_str().unwrap(), "-o", "xlsx=out.xlsx"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown format"), "{err}");
+}
