@@ -132,9 +132,19 @@ pub fn read_list(path: &Path) -> Result<List, ListError> {
                     "{shown}:{line}: {e}; every row needs as many columns as the header"
                 ))
             })?;
-            let line = record
-                .position()
-                .map_or(0, |p| usize::try_from(p.line()).unwrap_or(0));
+            // From the byte offset: the reader's own line count skips blank lines.
+            let line = record.position().map_or(0, |p| {
+                let mut at = usize::try_from(p.byte()).unwrap_or(0).min(text.len());
+                // A record's position can be the blank lines before it.
+                while matches!(text.as_bytes().get(at), Some(b'\n' | b'\r')) {
+                    at += 1;
+                }
+                text.as_bytes()[..at]
+                    .iter()
+                    .filter(|b| **b == b'\n')
+                    .count()
+                    + 1
+            });
             let url = record.get(url_col).unwrap_or_default().trim().to_owned();
             if url.is_empty() && record.iter().all(|c| c.trim().is_empty()) {
                 continue;
