@@ -174,8 +174,8 @@ fn exports(outputs: &[String], bom: bool) -> Result<Exports> {
     Ok(e)
 }
 
-/// Sites done and failed, pages, rate and time left: a line per site when the output is not a
-/// terminal (CI, nohup), a line every few seconds rewritten in place on one.
+/// Sites done and failed, pages, rate and time left: an indicatif bar on a terminal, a plain
+/// line per site otherwise (CI, nohup), where a bar would be noise in a log.
 struct Progress {
     total: usize,
     done: usize,
@@ -183,22 +183,32 @@ struct Progress {
     pages: i64,
     resumed: usize,
     started: Instant,
-    last: Instant,
-    tty: bool,
+    bar: Option<indicatif::ProgressBar>,
 }
 
 impl Progress {
     fn new(total: usize, resumed: usize) -> Self {
-        let now = Instant::now();
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = indicatif::ProgressBar::new(total as u64);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{bar:30.cyan/blue} {pos}/{len} sites · {msg} · ETA {eta}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            bar.set_position(resumed as u64);
+            bar.reset_eta();
+            bar.enable_steady_tick(Duration::from_millis(500));
+            bar
+        });
         Self {
             total,
             done: 0,
             failed: 0,
             pages: 0,
             resumed,
-            started: now,
-            last: now.checked_sub(Duration::from_secs(60)).unwrap_or(now),
-            tty: std::io::stderr().is_terminal(),
+            started: Instant::now(),
+            bar,
         }
     }
 
@@ -232,11 +242,12 @@ impl Progress {
             self.failed,
             self.pages,
         );
-        if self.tty {
-            if self.last.elapsed() >= Duration::from_millis(500) || left == 0 {
-                eprint!("\r\x1b[2K{line}");
-                self.last = Instant::now();
-            }
+        if let Some(bar) = &self.bar {
+            bar.set_message(format!(
+                "{} done, {} failed, {} pages, {per_min:.1} sites/min",
+                self.done, self.failed, self.pages
+            ));
+            bar.inc(1);
         } else {
             let what = match &row.error {
                 Some(e) if row.status == "failed" => format!("failed: {}", clean(e)),
@@ -247,8 +258,15 @@ impl Progress {
     }
 
     fn done(&self) {
-        if self.tty && self.done + self.failed > 0 {
-            eprintln!();
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+            eprintln!(
+                "reachaudit: {} done, {} failed, {} pages in {} s",
+                self.done,
+                self.failed,
+                self.pages,
+                self.started.elapsed().as_secs()
+            );
         }
     }
 }
