@@ -13,6 +13,19 @@ use serde::{Deserialize, Serialize};
 /// The version of the JSON contract. Bumped only for breaking changes.
 pub const SCHEMA_VERSION: &str = "1";
 
+/// A reply time for people: `42 s`, `5 min`, `5 h 12 min`, `3 d 4 h` (the score, the text report
+/// and `probe status` all say times this way).
+#[must_use]
+pub fn human_duration(secs: i64) -> String {
+    let (d, h, m) = (secs / 86_400, secs % 86_400 / 3600, secs % 3600 / 60);
+    match (d, h, m) {
+        (0, 0, 0) => format!("{secs} s"),
+        (0, 0, m) => format!("{m} min"),
+        (0, h, m) => format!("{h} h {m} min"),
+        (d, h, _) => format!("{d} d {h} h"),
+    }
+}
+
 /// The name a unit enum value has in the JSON report (`needs_review`, `channel_lost`), so text
 /// renderers and ids spell values exactly as the contract does.
 #[must_use]
@@ -377,6 +390,21 @@ pub struct Channel {
 }
 
 impl Channel {
+    /// Whether a person answers it: phone and forms, e-mail unless no-reply, and chat, callback
+    /// or video when people (not only a bot) are behind it. The score and the batch exports
+    /// count human channels by this one test.
+    #[must_use]
+    pub fn reaches_person(&self) -> bool {
+        match self.kind {
+            ChannelKind::Phone | ChannelKind::ContactForm => true,
+            ChannelKind::Email => self.email.as_ref().is_none_or(|e| !e.no_reply),
+            ChannelKind::Chat | ChannelKind::Callback | ChannelKind::Video => {
+                matches!(self.mode, Mode::Human | Mode::Hybrid)
+            }
+            _ => false,
+        }
+    }
+
     /// A channel of `kind` with `value` and nothing else known yet.
     #[must_use]
     pub fn new(kind: ChannelKind, value: impl Into<String>) -> Self {

@@ -103,14 +103,7 @@ impl Facts<'_> {
 
     /// Channels a person answers, for findability.
     fn human(&self) -> impl Iterator<Item = &Channel> {
-        self.channels.iter().filter(|c| match c.kind {
-            ChannelKind::Phone | ChannelKind::ContactForm => true,
-            ChannelKind::Email => c.email.as_ref().is_none_or(|e| !e.no_reply),
-            ChannelKind::Chat | ChannelKind::Callback | ChannelKind::Video => {
-                matches!(c.mode, Mode::Human | Mode::Hybrid)
-            }
-            _ => false,
-        })
+        self.channels.iter().filter(|c| c.reaches_person())
     }
 }
 
@@ -421,7 +414,12 @@ fn evaluate(item: &Item, f: &Facts<'_>) -> (Option<f64>, String) {
                 times.sort_unstable();
                 let median = times
                     .get(times.len() / 2)
-                    .map(|s| format!("; median first answer by a person {}", duration(*s)))
+                    .map(|s| {
+                        format!(
+                            "; median first answer by a person {}",
+                            crate::model::human_duration(*s)
+                        )
+                    })
                     .unwrap_or_default();
                 (
                     Some(mean),
@@ -438,17 +436,6 @@ fn evaluate(item: &Item, f: &Facts<'_>) -> (Option<f64>, String) {
             }
         }
         other => (None, format!("unknown item {other}")),
-    }
-}
-
-/// `26 h`, `3 d`.
-fn duration(secs: i64) -> String {
-    if secs < 2 * 3600 {
-        format!("{} min", secs / 60)
-    } else if secs < 3 * 86_400 {
-        format!("{} h", secs / 3600)
-    } else {
-        format!("{} d", secs / 86_400)
     }
 }
 

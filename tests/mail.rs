@@ -12,13 +12,12 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
 use lettre::Transport as _;
 use reachaudit::probe::inbox::{Fetched, ImapSettings, read_imap};
 use reachaudit::probe::send::Secret;
 use reachaudit::store::{Probe, ProbeState, Store};
 use serde_json::Value;
-use support::TestServer;
+use support::{TestServer, reachaudit_env as reachaudit};
 
 const SMTP_PLAIN: &str = "smtp://127.0.0.1:2525?tls=none";
 const IMAP_PLAIN: &str = "imap://127.0.0.1:1143";
@@ -40,20 +39,6 @@ fn servers() {
             );
         }
     }
-}
-
-fn reachaudit(args: &[&str], envs: &[(&str, &str)]) -> (i32, String, String) {
-    let mut cmd = Command::cargo_bin("reachaudit").unwrap();
-    cmd.args(args).env_remove("REACHAUDIT_SMTP_USER");
-    for (k, v) in envs {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
 }
 
 const AUDITOR: [(&str, &str); 2] = [
@@ -119,35 +104,13 @@ fn smtp_raw(from: &str, to: &str, raw: &str) -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
+/// `Date:` now, in RFC 5322 form.
 fn rfc2822_now() -> String {
-    httpdate_like(std::time::SystemTime::now())
-}
-
-/// `Date:` in RFC 5322 form, from the system clock.
-fn httpdate_like(t: std::time::SystemTime) -> String {
-    let secs = t.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Civil date from days since 1970 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    let months = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    format!(
-        "{d} {} {y} {:02}:{:02}:{:02} +0000",
-        months[(m - 1) as usize],
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    mail_parser::DateTime::from_timestamp(i64::try_from(secs).unwrap()).to_rfc822()
 }
 
 fn probes(db: &Path) -> Vec<Probe> {

@@ -1,26 +1,16 @@
 //! Probes: reply classification over every fixture e-mail (`fixtures/mail/`, German and English,
 //! as real clients, helpdesks and mail servers send them), through the binary.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
+use support::reachaudit;
+
 use serde_json::Value;
 
 fn mail_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/mail")
-}
-
-fn reachaudit(args: &[&str]) -> (i32, String, String) {
-    let out = Command::cargo_bin("reachaudit")
-        .unwrap()
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
 }
 
 #[test]

@@ -257,14 +257,6 @@ fn site_cells(
                 .iter()
                 .filter(|c| c.kind == ChannelKind::Chat)
                 .collect();
-            let human = |c: &&crate::model::Channel| match c.kind {
-                ChannelKind::Phone | ChannelKind::ContactForm => true,
-                ChannelKind::Email => c.email.as_ref().is_none_or(|e| !e.no_reply),
-                ChannelKind::Chat | ChannelKind::Callback | ChannelKind::Video => {
-                    matches!(c.mode, Mode::Human | Mode::Hybrid)
-                }
-                _ => false,
-            };
             cells.extend([
                 r.score.total.map(|t| t.to_string()).unwrap_or_default(),
                 r.score.grade.clone().unwrap_or_default(),
@@ -272,7 +264,7 @@ fn site_cells(
                 yes(r
                     .channels
                     .iter()
-                    .any(|c| c.kind == ChannelKind::Email && human(&c))),
+                    .any(|c| c.kind == ChannelKind::Email && c.reaches_person())),
                 yes(chats
                     .iter()
                     .any(|c| matches!(c.mode, Mode::Human | Mode::Hybrid))),
@@ -284,7 +276,7 @@ fn site_cells(
                 })),
                 r.channels
                     .iter()
-                    .filter(human)
+                    .filter(|c| c.reaches_person())
                     .filter_map(|c| c.clicks)
                     .min()
                     .map(|n| n.to_string())

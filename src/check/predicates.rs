@@ -167,6 +167,13 @@ fn channel_present(report: &Report, rule: &Rule) -> Outcome {
     }
 }
 
+/// Whether a page is of one of the kinds a rule names.
+fn of_kinds(page: &Page, kinds: &[String]) -> bool {
+    page.kinds
+        .iter()
+        .any(|k| kinds.iter().any(|w| w == k.as_str()))
+}
+
 fn channel_on_page(report: &Report, rule: &Rule) -> Outcome {
     let kinds = strings(rule, "kinds");
     let page_kinds = strings(rule, "page_kinds");
@@ -174,11 +181,7 @@ fn channel_on_page(report: &Report, rule: &Rule) -> Outcome {
         .crawl
         .pages
         .iter()
-        .filter(|p| {
-            p.kinds
-                .iter()
-                .any(|k| page_kinds.iter().any(|w| w == k.as_str()))
-        })
+        .filter(|p| of_kinds(p, &page_kinds))
         .collect();
     if pages.is_empty() {
         return Outcome {
@@ -382,11 +385,7 @@ fn page_reachable(report: &Report, rule: &Rule) -> Outcome {
         .crawl
         .pages
         .iter()
-        .filter(|p| {
-            p.kinds
-                .iter()
-                .any(|k| page_kinds.iter().any(|w| w == k.as_str()))
-        })
+        .filter(|p| of_kinds(p, &page_kinds))
         .min_by_key(|p| p.clicks.unwrap_or(u32::MAX));
     match best {
         Some(p) if p.clicks.is_some_and(|c| c <= max) => Outcome {

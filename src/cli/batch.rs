@@ -43,6 +43,7 @@ pub(super) fn run(a: BatchArgs) -> Result<Exit> {
         a.db.clone()
             .unwrap_or_else(|| PathBuf::from(crate::store::DEFAULT_PATH));
     let mut store = Store::open(&db)?;
+    let rules_version = options.rules.version();
     let now = super::probe::now;
     let tool = env!("CARGO_PKG_VERSION");
     let last = store.runs(Some(&list.digest))?.pop();
@@ -67,14 +68,14 @@ pub(super) fn run(a: BatchArgs) -> Result<Exit> {
             &a.list.display().to_string(),
             &list.digest,
             tool,
-            &options.rules.version,
+            &rules_version,
             now(),
         )?,
     };
-    if run.rules_version != options.rules.version && run.finished_at.is_none() {
+    if run.rules_version != rules_version && run.finished_at.is_none() {
         eprintln!(
             "reachaudit: warning: run {} began with rules {}, these are {}; pass --rerun for comparable results",
-            run.id, run.rules_version, options.rules.version
+            run.id, run.rules_version, rules_version
         );
     }
     let finished = store.finished_urls(run.id)?;

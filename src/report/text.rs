@@ -113,16 +113,7 @@ fn render_one(out: &mut String, r: &Report) {
         let _ = writeln!(out, "\nTest contacts ({})", r.probes.len());
         for p in &r.probes {
             let after = |secs: Option<i64>| {
-                secs.map_or_else(
-                    || "–".to_owned(),
-                    |s| {
-                        if s < 7200 {
-                            format!("{} min", s / 60)
-                        } else {
-                            format!("{} h", s / 3600)
-                        }
-                    },
-                )
+                secs.map_or_else(|| "–".to_owned(), crate::model::human_duration)
             };
             let _ = writeln!(
                 out,
@@ -132,7 +123,9 @@ fn render_one(out: &mut String, r: &Report) {
                 clean(&p.target),
                 p.outcome,
                 if p.bounced { ", bounced" } else { "" },
-                p.first_reply_class.as_deref().map_or("–", clean_static),
+                p.first_reply_class
+                    .as_deref()
+                    .map_or_else(|| "–".to_owned(), clean),
                 after(p.first_reply_secs),
                 after(p.first_human_secs)
             );
@@ -427,15 +420,6 @@ fn table<const N: usize>(out: &mut String, header: [&str; N], rows: &[[String; N
     for row in rows {
         let cells: Vec<&str> = row.iter().map(String::as_str).collect();
         line(out, &cells);
-    }
-}
-
-/// Reply classes are our own names, but they come through the store: clean them anyway.
-fn clean_static(s: &str) -> &str {
-    if s.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
-        s
-    } else {
-        "?"
     }
 }
 

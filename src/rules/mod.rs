@@ -53,9 +53,8 @@ pub struct Rules {
     pub mail: MailCues,
     /// The text of probes and which channels get one.
     pub probe: probe::ProbeRules,
-    /// A fingerprint of the rule files in use (`sha256:` and 12 hex digits), so results made
-    /// with different rules can be told apart (batch runs record it).
-    pub version: String,
+    /// Where rule files replaced the built-in ones (`--rules`), for [`Rules::version`].
+    dir: Option<PathBuf>,
 }
 
 /// `rules/cues/forms.toml`.
@@ -420,8 +419,16 @@ impl Rules {
             vendors,
             mail,
             probe,
-            version: fingerprint(dir),
+            dir: dir.map(Path::to_path_buf),
         })
+    }
+
+    /// A fingerprint of the rule files in use (`sha256:` and 12 hex digits), so results made
+    /// with different rules can be told apart. Computed on demand (batch runs record it), not
+    /// at every start.
+    #[must_use]
+    pub fn version(&self) -> String {
+        fingerprint(self.dir.as_deref())
     }
 }
 

@@ -359,36 +359,9 @@ impl Store {
     /// A duplicate token or Message-ID, or a failed write.
     pub fn plan(&mut self, probe: &NewProbe, now: i64) -> Result<Probe, StoreError> {
         let tx = self.conn.transaction()?;
-        tx.execute(
-            "INSERT INTO probe (token, company, channel, target, page_url, sender, reply_to,
-                                message_id, subject, body, state, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'planned', ?11)",
-            params![
-                probe.token,
-                probe.company,
-                probe.channel,
-                probe.target,
-                probe.page_url,
-                probe.sender,
-                probe.reply_to,
-                probe.message_id,
-                probe.subject,
-                probe.body,
-                now
-            ],
-        )?;
-        let id = tx.last_insert_rowid();
+        let planned = insert(&tx, probe, now)?;
         tx.commit()?;
-        Ok(Probe {
-            id,
-            new: probe.clone(),
-            state: ProbeState::Planned,
-            error: None,
-            outcome: None,
-            created_at: now,
-            sending_at: None,
-            sent_at: None,
-        })
+        Ok(planned)
     }
 
     /// Writes a probe down as `planned` unless the same channel got one since `since`: checked
@@ -413,36 +386,9 @@ impl Store {
         if recent > 0 {
             return Ok(None);
         }
-        tx.execute(
-            "INSERT INTO probe (token, company, channel, target, page_url, sender, reply_to,
-                                message_id, subject, body, state, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'planned', ?11)",
-            params![
-                probe.token,
-                probe.company,
-                probe.channel,
-                probe.target,
-                probe.page_url,
-                probe.sender,
-                probe.reply_to,
-                probe.message_id,
-                probe.subject,
-                probe.body,
-                now
-            ],
-        )?;
-        let id = tx.last_insert_rowid();
+        let planned = insert(&tx, probe, now)?;
         tx.commit()?;
-        Ok(Some(Probe {
-            id,
-            new: probe.clone(),
-            state: ProbeState::Planned,
-            error: None,
-            outcome: None,
-            created_at: now,
-            sending_at: None,
-            sent_at: None,
-        }))
+        Ok(Some(planned))
     }
 
     /// Moves a probe from `from` to `to` in one transaction; `false` when it was not in `from`
@@ -496,12 +442,29 @@ impl Store {
     /// # Errors
     /// A failed query.
     pub fn probes(&self, company: Option<&str>) -> Result<Vec<Probe>, StoreError> {
+        self.select_probes(company, None)
+    }
+
+    /// The probe a token belongs to.
+    ///
+    /// # Errors
+    /// A failed query.
+    pub fn probe_by_token(&self, token: &str) -> Result<Option<Probe>, StoreError> {
+        Ok(self.select_probes(None, Some(token))?.pop())
+    }
+
+    fn select_probes(
+        &self,
+        company: Option<&str>,
+        token: Option<&str>,
+    ) -> Result<Vec<Probe>, StoreError> {
         let mut stmt = self.conn.prepare(
             "SELECT id, token, company, channel, target, page_url, sender, reply_to, message_id,
                     subject, body, state, error, outcome, created_at, sending_at, sent_at
-             FROM probe WHERE ?1 IS NULL OR company = ?1 ORDER BY created_at, id",
+             FROM probe WHERE (?1 IS NULL OR company = ?1) AND (?2 IS NULL OR token = ?2)
+             ORDER BY created_at, id",
         )?;
-        let rows = stmt.query_map(params![company], |r| {
+        let rows = stmt.query_map(params![company, token], |r| {
             Ok(Probe {
                 id: r.get(0)?,
                 new: NewProbe {
@@ -525,25 +488,6 @@ impl Store {
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    /// The probe a token belongs to.
-    ///
-    /// # Errors
-    /// A failed query.
-    pub fn probe_by_token(&self, token: &str) -> Result<Option<Probe>, StoreError> {
-        let id: Option<i64> = self
-            .conn
-            .query_row(
-                "SELECT id FROM probe WHERE token = ?1",
-                params![token],
-                |r| r.get(0),
-            )
-            .optional()?;
-        Ok(match id {
-            Some(id) => self.probes(None)?.into_iter().find(|p| p.id == id),
-            None => None,
-        })
     }
 
     /// Probes written down for a company since `since` (unix seconds), whatever their state:
@@ -812,6 +756,38 @@ impl Store {
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+}
+
+/// Writes a probe down as `planned` inside the caller's transaction.
+fn insert(tx: &Transaction<'_>, probe: &NewProbe, now: i64) -> Result<Probe, StoreError> {
+    tx.execute(
+        "INSERT INTO probe (token, company, channel, target, page_url, sender, reply_to,
+                            message_id, subject, body, state, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'planned', ?11)",
+        params![
+            probe.token,
+            probe.company,
+            probe.channel,
+            probe.target,
+            probe.page_url,
+            probe.sender,
+            probe.reply_to,
+            probe.message_id,
+            probe.subject,
+            probe.body,
+            now
+        ],
+    )?;
+    Ok(Probe {
+        id: tx.last_insert_rowid(),
+        new: probe.clone(),
+        state: ProbeState::Planned,
+        error: None,
+        outcome: None,
+        created_at: now,
+        sending_at: None,
+        sent_at: None,
+    })
 }
 
 #[cfg(test)]

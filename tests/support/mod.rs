@@ -368,3 +368,26 @@ pub fn edit_html(root: &Path, edit: &dyn Fn(&str) -> String) {
         }
     }
 }
+
+/// Runs the binary with extra environment variables: (exit code, stdout, stderr). The SMTP login
+/// variables of the developer's shell are removed, so no test logs in anywhere by accident.
+pub fn reachaudit_env(args: &[&str], envs: &[(&str, &str)]) -> (i32, String, String) {
+    let mut cmd = assert_cmd::Command::cargo_bin("reachaudit").unwrap();
+    cmd.args(args)
+        .env_remove("REACHAUDIT_SMTP_USER")
+        .env_remove("REACHAUDIT_SMTP_PASSWORD");
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+/// Runs the binary: (exit code, stdout, stderr).
+pub fn reachaudit(args: &[&str]) -> (i32, String, String) {
+    reachaudit_env(args, &[])
+}

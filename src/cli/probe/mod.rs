@@ -443,7 +443,8 @@ fn status(
         }
         _ => {
             let mut s = String::new();
-            let dur = |v: Option<i64>| v.map_or_else(|| "–".to_owned(), human_duration);
+            let dur =
+                |v: Option<i64>| v.map_or_else(|| "–".to_owned(), crate::model::human_duration);
             for c in &per_company {
                 let share = c.unanswered_share.map_or_else(
                     || "window still open".to_owned(),
@@ -486,14 +487,3 @@ fn status(
 }
 
 use crate::batch::export::defuse;
-
-/// `3 d 4 h`, `5 h 12 min`, `42 s`.
-pub(super) fn human_duration(secs: i64) -> String {
-    let (d, h, m) = (secs / 86_400, secs % 86_400 / 3600, secs % 3600 / 60);
-    match (d, h, m) {
-        (0, 0, 0) => format!("{secs} s"),
-        (0, 0, m) => format!("{m} min"),
-        (0, h, m) => format!("{h} h {m} min"),
-        (d, h, _) => format!("{d} d {h} h"),
-    }
-}

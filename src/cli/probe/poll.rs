@@ -8,7 +8,8 @@ use anyhow::{Context as _, Result, bail};
 
 use super::super::Exit;
 use super::super::config::ProbeConfig;
-use super::{human_duration, now, secret};
+use super::{now, secret};
+use crate::model::human_duration;
 use crate::probe::inbox::{ImapSettings, Summary, absorb, read_imap, read_maildir};
 use crate::report::clean;
 use crate::rules::Rules;
