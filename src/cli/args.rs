@@ -213,33 +213,9 @@ pub struct BatchArgs {
     /// Start CSV files with a byte order mark, for spreadsheet programs.
     #[arg(long)]
     pub bom: bool,
-    /// Default region for national phone numbers of companies without a country column.
-    #[arg(long, value_name = "CC")]
-    pub country: Option<String>,
-    /// Rule packs to check (eu, de, at, ch, uk, es, fr, or none) [default: from each site].
-    #[arg(long, value_delimiter = ',', value_name = "LIST")]
-    pub jurisdiction: Vec<String>,
-    /// Most pages per site [default: 50].
-    #[arg(long, value_name = "N")]
-    pub max_pages: Option<u32>,
-    /// Most link clicks from a start page [default: 5].
-    #[arg(long, value_name = "N")]
-    pub max_depth: Option<u32>,
-    /// Requests per second per host [default: 2].
-    #[arg(long, value_name = "PER_SEC")]
-    pub rate: Option<f64>,
-    /// Seconds per request [default: 10].
-    #[arg(long, value_name = "SECS")]
-    pub timeout: Option<f64>,
-    /// User agent [default: reachaudit/<version> (+URL)].
-    #[arg(long, value_name = "UA")]
-    pub user_agent: Option<String>,
-    /// Allow loopback, private and link-local addresses.
-    #[arg(long)]
-    pub allow_private: bool,
-    /// Rule files that replace or add to the built-in ones.
-    #[arg(long, value_name = "DIR")]
-    pub rules: Option<PathBuf>,
+    /// How each site is crawled and checked (as for scan; a list's country column wins over --country).
+    #[command(flatten)]
+    pub crawl: CrawlArgs,
 }
 
 /// `reachaudit init`.
@@ -331,6 +307,22 @@ pub struct ScanArgs {
     #[arg(long, value_name = "DB")]
     pub probes: Option<PathBuf>,
 
+    /// How each site is crawled and checked.
+    #[command(flatten)]
+    pub crawl: CrawlArgs,
+
+    /// Format printed on standard output: text, json, markdown, sarif or junit [default: text].
+    #[arg(long, short = 'f', value_name = "FORMAT")]
+    pub format: Option<String>,
+
+    /// Also write the report as FORMAT to PATH (repeatable), e.g. --output json=report.json.
+    #[arg(long, short = 'o', value_name = "FORMAT=PATH")]
+    pub output: Vec<String>,
+}
+
+/// Crawl and check flags shared by `scan` and `batch`.
+#[derive(Debug, Default, Clone, Args)]
+pub struct CrawlArgs {
     /// Default country for national phone numbers (ISO 3166 code, e.g. DE); else guessed from the
     /// page language and the domain.
     #[arg(long, value_name = "CC")]
@@ -403,12 +395,4 @@ pub struct ScanArgs {
     /// Directory with rule files that replace the built-in ones of the same path (e.g. cues/pages.toml).
     #[arg(long, value_name = "DIR")]
     pub rules: Option<PathBuf>,
-
-    /// Format printed on standard output: text, json, markdown, sarif or junit [default: text].
-    #[arg(long, short = 'f', value_name = "FORMAT")]
-    pub format: Option<String>,
-
-    /// Also write the report as FORMAT to PATH (repeatable), e.g. --output json=report.json.
-    #[arg(long, short = 'o', value_name = "FORMAT=PATH")]
-    pub output: Vec<String>,
 }

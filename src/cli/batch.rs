@@ -28,15 +28,7 @@ pub(super) fn run(a: BatchArgs) -> Result<Exit> {
     let options = ScanOptions::from_args(ScanArgs {
         targets: list.entries.iter().map(|e| e.url.clone()).collect(),
         no_config: true,
-        country: a.country.clone(),
-        jurisdiction: a.jurisdiction.clone(),
-        max_pages: a.max_pages,
-        max_depth: a.max_depth,
-        rate: a.rate,
-        timeout: a.timeout,
-        user_agent: a.user_agent.clone(),
-        allow_private: a.allow_private,
-        rules: a.rules.clone(),
+        crawl: a.crawl.clone(),
         ..ScanArgs::default()
     })?;
     let db =

@@ -244,17 +244,21 @@ impl Loaded {
                 })
                 .collect();
         }
-        args.country = args.country.take().or(c.country);
-        if args.jurisdiction.is_empty() {
-            args.jurisdiction = match c.jurisdictions {
+        args.crawl.country = args.crawl.country.take().or(c.country);
+        if args.crawl.jurisdiction.is_empty() {
+            args.crawl.jurisdiction = match c.jurisdictions {
                 // An explicit empty list means "no legal checks", like `--jurisdiction none`.
                 Some(list) if list.is_empty() => vec!["none".to_owned()],
                 Some(list) => list,
                 None => Vec::new(),
             };
         }
-        args.base_url = args.base_url.take().or(c.base_url);
-        args.rules = args.rules.take().or_else(|| c.rules.as_deref().map(local));
+        args.crawl.base_url = args.crawl.base_url.take().or(c.base_url);
+        args.crawl.rules = args
+            .crawl
+            .rules
+            .take()
+            .or_else(|| c.rules.as_deref().map(local));
         args.format = args.format.take().or(c.format);
         args.baseline = args
             .baseline
@@ -262,22 +266,22 @@ impl Loaded {
             .or_else(|| c.baseline.as_deref().map(local));
         args.tolerance = args.tolerance.or(c.tolerance);
         let k = c.crawl;
-        args.max_pages = args.max_pages.or(k.max_pages);
-        args.max_depth = args.max_depth.or(k.max_depth);
-        args.rate = args.rate.or(k.rate);
-        args.host_concurrency = args.host_concurrency.or(k.host_concurrency);
-        args.timeout = args.timeout.or(k.timeout);
-        args.max_size = args.max_size.take().or(k.max_size);
-        args.max_redirects = args.max_redirects.or(k.max_redirects);
-        args.user_agent = args.user_agent.take().or(k.user_agent);
-        if !args.no_ignore_robots {
-            args.ignore_robots |= k.ignore_robots.unwrap_or(false);
+        args.crawl.max_pages = args.crawl.max_pages.or(k.max_pages);
+        args.crawl.max_depth = args.crawl.max_depth.or(k.max_depth);
+        args.crawl.rate = args.crawl.rate.or(k.rate);
+        args.crawl.host_concurrency = args.crawl.host_concurrency.or(k.host_concurrency);
+        args.crawl.timeout = args.crawl.timeout.or(k.timeout);
+        args.crawl.max_size = args.crawl.max_size.take().or(k.max_size);
+        args.crawl.max_redirects = args.crawl.max_redirects.or(k.max_redirects);
+        args.crawl.user_agent = args.crawl.user_agent.take().or(k.user_agent);
+        if !args.crawl.no_ignore_robots {
+            args.crawl.ignore_robots |= k.ignore_robots.unwrap_or(false);
         }
-        if !args.no_allow_private {
-            args.allow_private |= k.allow_private.unwrap_or(false);
+        if !args.crawl.no_allow_private {
+            args.crawl.allow_private |= k.allow_private.unwrap_or(false);
         }
-        if args.resolve.is_empty() {
-            args.resolve = k.resolve;
+        if args.crawl.resolve.is_empty() {
+            args.crawl.resolve = k.resolve;
         }
         // Outputs named on the command line replace the file's for the same format.
         for (format, path) in c.output {

@@ -77,27 +77,41 @@ impl ScanOptions {
             }
             Ok(v)
         };
-        let rate = args.rate.map(|r| positive("rate", r)).transpose()?;
-        let timeout = args.timeout.map(|t| positive("timeout", t)).transpose()?;
-        if args.max_pages == Some(0) {
+        let rate = args.crawl.rate.map(|r| positive("rate", r)).transpose()?;
+        let timeout = args
+            .crawl
+            .timeout
+            .map(|t| positive("timeout", t))
+            .transpose()?;
+        if args.crawl.max_pages == Some(0) {
             bail!("--max-pages 0: must be at least 1");
         }
-        let host_concurrency = args.host_concurrency.unwrap_or(defaults.host_concurrency);
+        let host_concurrency = args
+            .crawl
+            .host_concurrency
+            .unwrap_or(defaults.host_concurrency);
         if !(1..=MAX_HOST_CONCURRENCY).contains(&host_concurrency) {
             bail!(
                 "--host-concurrency {host_concurrency}: must be between 1 and {MAX_HOST_CONCURRENCY}"
             );
         }
         let max_bytes = args
+            .crawl
             .max_size
             .as_deref()
             .map(parse_size)
             .transpose()?
             .unwrap_or(defaults.max_bytes);
-        let country = args.country.as_deref().map(parse_country).transpose()?;
-        let jurisdictions = parse_jurisdictions(&args.jurisdiction)?;
-        let resolve = parse_resolve(&args.resolve)?;
+        let country = args
+            .crawl
+            .country
+            .as_deref()
+            .map(parse_country)
+            .transpose()?;
+        let jurisdictions = parse_jurisdictions(&args.crawl.jurisdiction)?;
+        let resolve = parse_resolve(&args.crawl.resolve)?;
         let base_url = args
+            .crawl
             .base_url
             .as_deref()
             .map(|u| {
@@ -112,12 +126,12 @@ impl ScanOptions {
                 Ok(url)
             })
             .transpose()?;
-        if let Some(ua) = &args.user_agent
+        if let Some(ua) = &args.crawl.user_agent
             && (ua.trim().is_empty() || ua.chars().any(char::is_control))
         {
             bail!("--user-agent: must be non-empty printable text");
         }
-        if let Some(dir) = &args.rules
+        if let Some(dir) = &args.crawl.rules
             && !dir.is_dir()
         {
             bail!(
@@ -125,7 +139,7 @@ impl ScanOptions {
                 dir.display()
             );
         }
-        let rules = Rules::load(args.rules.as_deref())?;
+        let rules = Rules::load(args.crawl.rules.as_deref())?;
         if let Some(n) = args.fail_under {
             if n > 100 {
                 bail!("--fail-under {n}: must be a score between 0 and 100");
@@ -154,16 +168,16 @@ impl ScanOptions {
             .collect::<Result<Vec<_>>>()?;
 
         let crawl = CrawlOptions {
-            max_pages: args.max_pages.unwrap_or(defaults.max_pages),
-            max_depth: args.max_depth.unwrap_or(defaults.max_depth),
+            max_pages: args.crawl.max_pages.unwrap_or(defaults.max_pages),
+            max_depth: args.crawl.max_depth.unwrap_or(defaults.max_depth),
             rate: rate.or(defaults.rate),
             host_concurrency,
             timeout: timeout.map_or(defaults.timeout, Duration::from_secs_f64),
             max_bytes,
-            max_redirects: args.max_redirects.unwrap_or(defaults.max_redirects),
-            user_agent: args.user_agent.unwrap_or(defaults.user_agent),
-            allow_private: args.allow_private,
-            ignore_robots: args.ignore_robots,
+            max_redirects: args.crawl.max_redirects.unwrap_or(defaults.max_redirects),
+            user_agent: args.crawl.user_agent.unwrap_or(defaults.user_agent),
+            allow_private: args.crawl.allow_private,
+            ignore_robots: args.crawl.ignore_robots,
             resolve,
             base_url,
         };

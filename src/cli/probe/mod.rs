@@ -10,7 +10,7 @@ use anyhow::{Result, bail};
 use serde::Serialize;
 
 use super::Exit;
-use super::args::{ProbeArgs, ProbeCommand, ScanArgs};
+use super::args::{CrawlArgs, ProbeArgs, ProbeCommand, ScanArgs};
 use super::options::{ScanOptions, read_reports};
 use crate::model::Report;
 use crate::probe::plan::{DEFAULT_MAX_PER_COMPANY, Plan};
@@ -255,8 +255,11 @@ pub(super) fn reports_for(
     } else {
         let options = ScanOptions::from_args(ScanArgs {
             targets: targets.into_iter().cloned().collect(),
-            rules: rules_dir,
-            allow_private,
+            crawl: CrawlArgs {
+                rules: rules_dir,
+                allow_private,
+                ..CrawlArgs::default()
+            },
             ..ScanArgs::default()
         })?;
         reports.extend(super::scan::audit_all(&options)?);
