@@ -234,6 +234,7 @@ pub async fn audit(
         findings: Vec::new(),
         score: Score::not_computed(),
         probes: Vec::new(),
+        company: None,
         gate: None,
     };
     let jurisdictions = options.jurisdictions.clone().unwrap_or_else(|| {

@@ -45,6 +45,9 @@ pub struct Report {
     pub tool: Tool,
     /// What was audited.
     pub target: Target,
+    /// The company as a batch list names it (name, sector, other columns); absent for `scan`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub company: Option<Company>,
     /// Whether the site could be evaluated at all. `false` means nothing usable was fetched and
     /// every figure below says nothing about the company (exit code 3).
     pub evaluated: bool,
@@ -89,6 +92,23 @@ impl Tool {
             version: env!("CARGO_PKG_VERSION").to_owned(),
         }
     }
+}
+
+/// A company as a batch list describes it: the name and sector a published ranking shows, which
+/// the site itself cannot tell reliably.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Company {
+    /// The name from the list.
+    pub name: String,
+    /// The `sector` column, for the per-sector comparison.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sector: Option<String>,
+    /// The `country` column (ISO 3166 code).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    /// Every other column of the list, by its header.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub columns: std::collections::BTreeMap<String, String>,
 }
 
 /// What the user asked to audit and where the crawl started.

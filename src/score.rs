@@ -507,6 +507,7 @@ mod tests {
             findings: vec![],
             score: Score::not_computed(),
             probes: vec![],
+            company: None,
             gate: None,
         }
     }

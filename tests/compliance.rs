@@ -216,6 +216,7 @@ fn report(case: &Case) -> Report {
         findings: vec![],
         score: Score::not_computed(),
         probes: vec![],
+        company: None,
         gate: None,
     }
 }

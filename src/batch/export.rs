@@ -10,8 +10,12 @@
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use crate::model::{ChannelKind, FindingStatus, Mode, PhoneType, Report, json_name};
-use crate::store::{SiteRow, Store, StoreError};
+use std::collections::BTreeMap;
+
+use crate::model::{Company, Report, json_name};
+use crate::report::{HtmlReport, SiteSummary};
+use crate::rules::Rules;
+use crate::store::{Run, SiteRow, Store, StoreError};
 
 /// What can go wrong while exporting.
 #[derive(Debug, thiserror::Error)]
@@ -40,20 +44,15 @@ pub struct Exports {
     pub csv: Option<PathBuf>,
     /// One row per channel.
     pub channels: Option<PathBuf>,
+    /// The self-contained HTML report.
+    pub html: Option<PathBuf>,
+    /// The HTML report's heading [default: the list's file name].
+    pub title: Option<String>,
     /// Start CSV files with a UTF-8 byte order mark.
     pub bom: bool,
 }
 
-/// Spreadsheets run cells that start with = + - @ (or a tab or CR) as formulas; a leading
-/// apostrophe makes them text (OWASP "CSV injection").
-#[must_use]
-pub fn defuse(cell: &str) -> String {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{cell}")
-    } else {
-        cell.to_owned()
-    }
-}
+pub use crate::report::defuse;
 
 struct Out {
     path: PathBuf,
@@ -126,18 +125,81 @@ const SITE_COLUMNS: &[&str] = &[
     "pages",
 ];
 
-/// Writes the exports of one run. `categories` are the score categories (columns of the CSV),
-/// `columns` the list's metadata columns.
+/// What a run was, in one line for readers: which list, when, with which versions.
+#[must_use]
+pub fn describe(run: &Run) -> String {
+    let when = |t: i64| {
+        let iso = mail_parser::DateTime::from_timestamp(t).to_rfc3339();
+        iso.get(..16).unwrap_or(&iso).replace('T', " ") + " UTC"
+    };
+    format!(
+        "Run {} of {}, started {}{}; reachaudit {}, rules {}",
+        run.id,
+        run.list,
+        when(run.started_at),
+        run.finished_at.map_or_else(
+            || ", unfinished".to_owned(),
+            |t| format!(", finished {}", when(t))
+        ),
+        run.tool_version,
+        run.rules_version.get(..12).unwrap_or(&run.rules_version)
+    )
+}
+
+/// The list's view of a stored site: its name, sector, country and other columns.
+#[must_use]
+pub fn company_of(row: &SiteRow) -> Company {
+    let mut columns: BTreeMap<String, String> =
+        serde_json::from_str(&row.metadata).unwrap_or_default();
+    let sector = columns.remove("sector").filter(|s| !s.is_empty());
+    Company {
+        name: row.name.clone(),
+        sector,
+        country: None,
+        columns,
+    }
+}
+
+/// A stored site's report, with the list's name and columns when it was stored without them.
+#[must_use]
+pub fn report_of(row: &SiteRow) -> Option<Report> {
+    let mut report: Report = serde_json::from_str(row.report.as_deref()?).ok()?;
+    if report.company.is_none() {
+        report.company = Some(company_of(row));
+    }
+    Some(report)
+}
+
+/// Writes the exports of one run: `rules` give the score categories (columns of the CSV) and
+/// the grade bands, `columns` are the list's metadata columns.
 ///
 /// # Errors
 /// A file that cannot be written, or a failed query.
 pub fn write(
     store: &Store,
-    run_id: i64,
+    run: &Run,
     exports: &Exports,
-    categories: &[String],
+    rules: &Rules,
     columns: &[String],
 ) -> Result<usize, ExportError> {
+    let categories: Vec<String> = rules
+        .scoring
+        .categories
+        .iter()
+        .map(|c| c.id.clone())
+        .collect();
+    let categories = categories.as_slice();
+    let mut html = exports.html.as_ref().map(|_| {
+        let title = exports.title.clone().unwrap_or_else(|| {
+            let name = Path::new(&run.list)
+                .file_stem()
+                .map_or_else(|| run.list.clone(), |s| s.to_string_lossy().into_owned());
+            format!("Reachability: {name}")
+        });
+        let mut page = HtmlReport::new(&title, &describe(run));
+        page.grades(rules.scoring.grade_bands());
+        page
+    });
     let mut jsonl = exports
         .jsonl
         .as_deref()
@@ -182,11 +244,18 @@ pub fn write(
         out.write(&csv_line(&header.map(str::to_owned)))?;
     }
     let mut count = 0;
-    store.each_site(run_id, |row: SiteRow| -> Result<(), ExportError> {
-        let report: Option<Report> = row
-            .report
-            .as_deref()
-            .and_then(|r| serde_json::from_str(r).ok());
+    store.each_site(run.id, |row: SiteRow| -> Result<(), ExportError> {
+        let report = report_of(&row);
+        if let Some(page) = &mut html {
+            match &report {
+                Some(r) => page.add(r),
+                None => page.add_failed(
+                    &company_of(&row),
+                    &row.url,
+                    row.error.as_deref().unwrap_or("not audited"),
+                ),
+            }
+        }
         if let (Some(out), Some(text)) = (&mut jsonl, row.report.as_deref()) {
             out.write(text.as_bytes())?;
             out.write(b"\n")?;
@@ -231,6 +300,11 @@ pub fn write(
     if let Some(out) = &mut json {
         out.write(b"\n]\n")?;
     }
+    if let (Some(path), Some(page)) = (&exports.html, html) {
+        let mut out = Out::create(path, false)?;
+        out.write(page.finish().as_bytes())?;
+        out.finish()?;
+    }
     for out in [jsonl, json, sites, channels].into_iter().flatten() {
         out.finish()?;
     }
@@ -244,63 +318,32 @@ fn site_cells(
     columns: &[String],
 ) -> Vec<String> {
     let yes = |b: bool| if b { "yes" } else { "no" }.to_owned();
+    let opt = |v: Option<u32>| v.map(|n| n.to_string()).unwrap_or_default();
     let mut cells = vec![
         row.name.clone(),
         row.url.clone(),
         row.status.clone(),
         row.error.clone().unwrap_or_default(),
     ];
-    match report {
-        Some(r) if r.evaluated => {
-            let chats: Vec<_> = r
-                .channels
-                .iter()
-                .filter(|c| c.kind == ChannelKind::Chat)
-                .collect();
+    match report.filter(|r| r.evaluated).map(SiteSummary::of) {
+        Some(s) => {
             cells.extend([
-                r.score.total.map(|t| t.to_string()).unwrap_or_default(),
-                r.score.grade.clone().unwrap_or_default(),
-                yes(r.channels.iter().any(|c| c.kind == ChannelKind::Phone)),
-                yes(r
-                    .channels
-                    .iter()
-                    .any(|c| c.kind == ChannelKind::Email && c.reaches_person())),
-                yes(chats
-                    .iter()
-                    .any(|c| matches!(c.mode, Mode::Human | Mode::Hybrid))),
-                yes(!chats.is_empty() && chats.iter().all(|c| c.mode == Mode::Bot)),
-                yes(r.channels.iter().any(|c| {
-                    c.phone.as_ref().is_some_and(|p| {
-                        matches!(p.kind, PhoneType::PremiumRate | PhoneType::SharedCost)
-                    })
-                })),
-                r.channels
-                    .iter()
-                    .filter(|c| c.reaches_person())
-                    .filter_map(|c| c.clicks)
-                    .min()
-                    .map(|n| n.to_string())
-                    .unwrap_or_default(),
-                r.findings
-                    .iter()
-                    .filter(|f| f.status == FindingStatus::Fail)
-                    .count()
-                    .to_string(),
+                opt(s.total),
+                s.grade.clone().unwrap_or_default(),
+                yes(s.has_phone),
+                yes(s.has_email),
+                yes(s.has_human_chat),
+                yes(s.bot_only_chat),
+                yes(s.premium_hotline),
+                opt(s.clicks_to_human),
+                s.failed_rules.len().to_string(),
                 row.pages.to_string(),
             ]);
             for id in categories {
-                cells.push(
-                    r.score
-                        .categories
-                        .iter()
-                        .find(|c| &c.id == id)
-                        .and_then(|c| c.score)
-                        .map(|s| s.to_string())
-                        .unwrap_or_default(),
-                );
+                cells.push(opt(s.categories.get(id).copied().flatten()));
             }
         }
-        _ => {
+        None => {
             cells.extend(std::iter::repeat_n(String::new(), SITE_COLUMNS.len() - 5));
             cells.push(row.pages.to_string());
             cells.extend(std::iter::repeat_n(String::new(), categories.len()));

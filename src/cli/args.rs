@@ -29,6 +29,9 @@ pub enum Command {
     /// Audit a list of companies (CSV with name,url[,country,sector] or a text file of URLs):
     /// concurrent, resumable, stored in SQLite, exported as JSONL, JSON and CSV.
     Batch(BatchArgs),
+    /// Render saved results again (a self-contained HTML page for publishing, or text, JSON,
+    /// Markdown, SARIF, JUnit), or compare two batch runs: who got better, who got worse.
+    Report(ReportArgs),
     /// Test contacts and reply tracking.
     Probe(ProbeArgs),
     /// Write a commented reachaudit.toml to start CI gating from.
@@ -207,15 +210,53 @@ pub struct BatchArgs {
     #[arg(long)]
     pub rerun: bool,
     /// Write results: jsonl=PATH, json=PATH, csv=PATH (a row per site), channels=PATH (a row
-    /// per channel); repeatable.
+    /// per channel), html=PATH (ranking and evidence in one page); repeatable.
     #[arg(long, short = 'o', value_name = "FMT=PATH")]
     pub output: Vec<String>,
+    /// Heading of the HTML report [default: "Reachability: " and the list's file name].
+    #[arg(long, value_name = "TEXT")]
+    pub title: Option<String>,
     /// Start CSV files with a byte order mark, for spreadsheet programs.
     #[arg(long)]
     pub bom: bool,
     /// How each site is crawled and checked (as for scan; a list's country column wins over --country).
     #[command(flatten)]
     pub crawl: CrawlArgs,
+}
+
+/// `reachaudit report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Saved results: JSON reports (scan -o json=…, batch -o json=…) or JSON Lines (batch -o
+    /// jsonl=…).
+    #[arg(value_name = "RESULTS")]
+    pub inputs: Vec<PathBuf>,
+    /// A batch run from the database: its id, or latest.
+    #[arg(long, value_name = "ID")]
+    pub run: Option<String>,
+    /// The batch database [default: reachaudit.db].
+    #[arg(long, value_name = "FILE")]
+    pub db: Option<PathBuf>,
+    /// List the runs in the database with their ids.
+    #[arg(long, conflicts_with_all = ["inputs", "run", "compare"])]
+    pub runs: bool,
+    /// Compare two runs (ids in --db, latest, or result files): who got better or worse, which
+    /// channels came or went, which legal checks newly fail.
+    #[arg(long, num_args = 2, value_names = ["RUN_A", "RUN_B"], conflicts_with_all = ["inputs", "run"])]
+    pub compare: Vec<String>,
+    /// html, text, json, markdown, sarif or junit; text, json or csv with --compare [default:
+    /// from the --output file's extension, else text].
+    #[arg(long, short = 'f', value_name = "FORMAT")]
+    pub format: Option<String>,
+    /// Write to PATH instead of standard output; FORMAT=PATH names the format (repeatable).
+    #[arg(long, short = 'o', value_name = "[FORMAT=]PATH")]
+    pub output: Vec<String>,
+    /// Heading of the HTML report [default: Reachability report].
+    #[arg(long, value_name = "TEXT")]
+    pub title: Option<String>,
+    /// Rule files that replace or add to the built-in ones (grade bands for the method section).
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
 }
 
 /// `reachaudit init`.

@@ -11,6 +11,7 @@ use super::args::{BatchArgs, ScanArgs};
 use super::options::ScanOptions;
 use crate::batch::export::{Exports, write};
 use crate::batch::{DEFAULT_CONCURRENCY, Outcome, read_list};
+use crate::model::Company;
 use crate::report::clean;
 use crate::store::{SiteRow, Store};
 
@@ -23,7 +24,8 @@ pub(super) fn run(a: BatchArgs) -> Result<Exit> {
     if !(1..=64).contains(&concurrency) {
         bail!("--concurrency {concurrency}: give between 1 and 64 sites at once");
     }
-    let exports = exports(&a.output, a.bom)?;
+    let mut exports = exports(&a.output, a.bom)?;
+    exports.title.clone_from(&a.title);
     // The same checks and limits as `scan`, for every URL of the list at once.
     let options = ScanOptions::from_args(ScanArgs {
         targets: list.entries.iter().map(|e| e.url.clone()).collect(),
@@ -91,8 +93,15 @@ pub(super) fn run(a: BatchArgs) -> Result<Exit> {
             concurrency,
             |entry, outcome| -> Result<()> {
                 let metadata = serde_json::to_string(&entry.metadata)?;
+                let mut columns = entry.metadata.clone();
+                let company = Company {
+                    name: entry.name.clone(),
+                    sector: columns.remove("sector").filter(|s| !s.is_empty()),
+                    country: entry.country.clone(),
+                    columns,
+                };
                 let row = match outcome {
-                    Outcome::Audited(report) => SiteRow {
+                    Outcome::Audited(mut report) => SiteRow {
                         position: i64::try_from(entry.position).unwrap_or(i64::MAX),
                         name: entry.name.clone(),
                         url: entry.url.clone(),
@@ -100,7 +109,10 @@ pub(super) fn run(a: BatchArgs) -> Result<Exit> {
                         status: if report.evaluated { "done" } else { "failed" }.into(),
                         error: report.reason.clone(),
                         pages: i64::try_from(report.crawl.pages.len()).unwrap_or(0),
-                        report: Some(serde_json::to_string(&report)?),
+                        report: {
+                            report.company = Some(company);
+                            Some(serde_json::to_string(&report)?)
+                        },
                     },
                     Outcome::Failed(reason) => SiteRow {
                         position: i64::try_from(entry.position).unwrap_or(i64::MAX),
@@ -124,21 +136,20 @@ pub(super) fn run(a: BatchArgs) -> Result<Exit> {
         store.finish_run(run.id, now())?;
     }
     progress.done();
-    let categories: Vec<String> = options
-        .rules
-        .scoring
-        .categories
-        .iter()
-        .map(|c| c.id.clone())
-        .collect();
-    let written = write(&store, run.id, &exports, &categories, &list.columns)?;
+    // Read again: the run may have finished just now.
+    let run = store
+        .runs(Some(&list.digest))?
+        .into_iter()
+        .find(|r| r.id == run.id)
+        .unwrap_or(run);
+    let written = write(&store, &run, &exports, &options.rules, &list.columns)?;
     eprintln!(
         "reachaudit: run {}: {} site(s) stored in {}{}",
         run.id,
         written,
         db.display(),
         if a.output.is_empty() {
-            "; add -o csv=PATH (or jsonl, json, channels) for files".to_owned()
+            "; add -o csv=PATH (or jsonl, json, channels, html) for files".to_owned()
         } else {
             String::new()
         }
@@ -160,7 +171,10 @@ fn exports(outputs: &[String], bom: bool) -> Result<Exports> {
             "json" => &mut e.json,
             "csv" => &mut e.csv,
             "channels" => &mut e.channels,
-            other => bail!("--output {other}=…: unknown format; use jsonl, json, csv or channels"),
+            "html" => &mut e.html,
+            other => {
+                bail!("--output {other}=…: unknown format; use jsonl, json, csv, channels or html")
+            }
         };
         *slot = Some(PathBuf::from(path));
     }
@@ -223,7 +237,12 @@ impl Progress {
             clippy::cast_sign_loss
         )]
         let eta = if per_min > 0.0 {
-            format!("{} min", (left as f64 / per_min).ceil() as u64)
+            let secs = (left as f64 / per_min * 60.0).ceil() as u64;
+            if secs < 120 {
+                format!("{secs} s")
+            } else {
+                format!("{} min", secs.div_ceil(60))
+            }
         } else {
             "?".to_owned()
         };

@@ -7,6 +7,7 @@ mod batch;
 pub mod config;
 pub mod options;
 mod probe;
+mod report;
 mod rules;
 mod scan;
 
@@ -53,6 +54,7 @@ pub fn main() -> ExitCode {
         args::Command::Scan(args) => scan::run(*args),
         args::Command::Rules(args) => rules::run(args),
         args::Command::Batch(args) => batch::run(args),
+        args::Command::Report(args) => report::run(args),
         args::Command::Probe(args) => probe::run(args),
         args::Command::Init(args) => init(&args),
         args::Command::Schema => schema(),

@@ -2,11 +2,18 @@
 //! renderer knows only the [`crate::model`]; where the string goes (stdout, `--output` files) is
 //! the CLI's business. [`renderer`] is the one place that maps a [`Format`] to its renderer.
 
+mod compare;
+mod html;
 mod json;
 mod junit;
 mod markdown;
 mod sarif;
+mod summary;
 mod text;
+
+pub use compare::{Change, Comparison, ModeChange, Movement};
+pub use html::HtmlReport;
+pub use summary::{KindCell, SiteSummary, ranking};
 
 use std::fmt;
 use std::str::FromStr;
@@ -27,6 +34,8 @@ pub enum Format {
     Sarif,
     /// JUnit XML for CI test views.
     Junit,
+    /// One self-contained HTML page: ranking, sectors, channels, chart, evidence per site.
+    Html,
 }
 
 impl Format {
@@ -37,6 +46,7 @@ impl Format {
         Format::Markdown,
         Format::Sarif,
         Format::Junit,
+        Format::Html,
     ];
 
     /// The name used on the command line.
@@ -48,6 +58,7 @@ impl Format {
             Self::Markdown => "markdown",
             Self::Sarif => "sarif",
             Self::Junit => "junit",
+            Self::Html => "html",
         }
     }
 }
@@ -89,6 +100,18 @@ pub fn clean(s: &str) -> String {
         .collect()
 }
 
+/// Spreadsheets run cells that start with = + - @ (or a tab or CR) as formulas; a leading
+/// apostrophe makes them text (OWASP "CSV injection"). Plain numbers, negative ones included,
+/// stay numbers.
+#[must_use]
+pub fn defuse(cell: &str) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) && cell.parse::<f64>().is_err() {
+        format!("'{cell}")
+    } else {
+        cell.to_owned()
+    }
+}
+
 /// Turns reports into one document of some format.
 pub trait Renderer {
     /// Renders all reports of one run (one per target).
@@ -104,6 +127,7 @@ pub fn renderer(format: Format) -> Box<dyn Renderer> {
         Format::Markdown => Box::new(markdown::Markdown),
         Format::Sarif => Box::new(sarif::Sarif),
         Format::Junit => Box::new(junit::Junit),
+        Format::Html => Box::new(html::Html),
     }
 }
 
@@ -218,6 +242,7 @@ pub(crate) mod sample {
             findings: vec![],
             score: Score::not_computed(),
             probes: vec![],
+            company: None,
             gate: None,
             signals: vec![],
         }
@@ -234,7 +259,7 @@ mod tests {
         let err = "xml".parse::<Format>().unwrap_err();
         assert_eq!(
             err,
-            "unknown format 'xml'; use one of text, json, markdown, sarif, junit"
+            "unknown format 'xml'; use one of text, json, markdown, sarif, junit, html"
         );
     }
 }

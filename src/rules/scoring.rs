@@ -84,12 +84,19 @@ impl Scoring {
     /// The grade for a total: the best letter whose threshold it reaches, else F.
     #[must_use]
     pub fn grade(&self, total: u32) -> String {
-        let mut grades: Vec<(&String, &u32)> = self.grades.iter().collect();
-        grades.sort_by(|a, b| b.1.cmp(a.1));
-        grades
+        self.grade_bands()
             .into_iter()
-            .find(|(_, min)| total >= **min)
-            .map_or_else(|| "F".to_owned(), |(g, _)| g.clone())
+            .find(|(_, min)| total >= *min)
+            .map_or_else(|| "F".to_owned(), |(g, _)| g)
+    }
+
+    /// Each grade with the lowest total that earns it, best first (F is what remains).
+    #[must_use]
+    pub fn grade_bands(&self) -> Vec<(String, u32)> {
+        let mut bands: Vec<(String, u32)> =
+            self.grades.iter().map(|(g, m)| (g.clone(), *m)).collect();
+        bands.sort_by(|a, b| b.1.cmp(&a.1));
+        bands
     }
 
     /// Checks ids, weights and parameter shapes.

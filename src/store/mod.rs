@@ -605,6 +605,19 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// How many of a run's sites are stored as done and as failed.
+    ///
+    /// # Errors
+    /// A failed query.
+    pub fn site_counts(&self, run_id: i64) -> Result<(i64, i64), StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT COUNT(*) FILTER (WHERE status = 'done'), COUNT(*) FILTER (WHERE status <> 'done')
+             FROM site WHERE run_id = ?1",
+            params![run_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?)
+    }
+
     /// Records one site's result in its own transaction, the moment it finishes.
     ///
     /// # Errors

@@ -489,4 +489,4 @@ fn status(
     Ok(Exit::Ok)
 }
 
-use crate::batch::export::defuse;
+use crate::report::defuse;

@@ -1,0 +1,391 @@
+//! `reachaudit report`: saved results (JSON, JSON Lines, or a batch run in the database)
+//! rendered again, as HTML for publishing or any other format, and two runs compared.
+
+use std::io::BufRead as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result, bail};
+
+use super::Exit;
+use super::args::ReportArgs;
+use crate::batch::export::{company_of, describe, report_of};
+use crate::model::{Company, Report};
+use crate::report::{Comparison, Format, HtmlReport, SiteSummary, renderer};
+use crate::store::{Run, Store};
+
+/// One site as read back: a report, or a site whose audit never started.
+enum Item {
+    Report(Box<Report>),
+    Failed {
+        company: Company,
+        url: String,
+        reason: String,
+    },
+}
+
+/// Where results come from.
+enum Source {
+    /// A JSON report, an array of them, or JSON Lines.
+    File(PathBuf),
+    /// A batch run in the database.
+    Run { db: PathBuf, run: Run },
+}
+
+impl Source {
+    fn label(&self) -> String {
+        match self {
+            Self::File(p) => p.display().to_string(),
+            Self::Run { run, .. } => describe(run),
+        }
+    }
+
+    /// Hands over one site at a time; JSON Lines and runs are streamed, never held whole.
+    fn each(&self, each: &mut dyn FnMut(Item) -> Result<()>) -> Result<usize> {
+        let mut count = 0;
+        match self {
+            Self::File(path) if is_jsonl(path) => {
+                let shown = path.display();
+                let file = std::fs::File::open(path).with_context(|| {
+                    format!("{shown}: cannot read it; give a file batch -o jsonl=… wrote")
+                })?;
+                for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
+                    let line =
+                        line.with_context(|| format!("{shown}:{}: cannot read it", i + 1))?;
+                    if line.trim().is_empty() {
+                        continue;
+                    }
+                    let report: Report = serde_json::from_str(&line).map_err(|e| {
+                        anyhow::anyhow!(
+                            "{shown}:{}: not a reachaudit report ({e}); each line must be one report, as batch -o jsonl=… writes",
+                            i + 1
+                        )
+                    })?;
+                    each(Item::Report(Box::new(report)))?;
+                    count += 1;
+                }
+            }
+            Self::File(path) => {
+                for report in super::options::read_reports(path, "")?.1 {
+                    each(Item::Report(Box::new(report)))?;
+                    count += 1;
+                }
+            }
+            Self::Run { db, run } => {
+                let store = Store::open(db)?;
+                store.each_site(run.id, |row| -> Result<()> {
+                    count += 1;
+                    match report_of(&row) {
+                        Some(r) => each(Item::Report(Box::new(r))),
+                        None => each(Item::Failed {
+                            company: company_of(&row),
+                            reason: row.error.clone().unwrap_or_else(|| "not audited".into()),
+                            url: row.url,
+                        }),
+                    }
+                })?;
+            }
+        }
+        Ok(count)
+    }
+}
+
+fn is_jsonl(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("jsonl") || e.eq_ignore_ascii_case("ndjson"))
+}
+
+/// The database, which reading must never create.
+fn open_db(db: &Path) -> Result<Store> {
+    if !db.is_file() {
+        bail!(
+            "{}: no batch database there; run `reachaudit batch LIST` first, or pass --db FILE",
+            db.display()
+        );
+    }
+    Ok(Store::open(db)?)
+}
+
+/// A run by id, or `latest`.
+fn find_run(db: &Path, id: &str) -> Result<Run> {
+    let runs = open_db(db)?.runs(None)?;
+    let found = if id.eq_ignore_ascii_case("latest") {
+        runs.into_iter().next_back()
+    } else {
+        let n: i64 = id.parse().map_err(|_| {
+            anyhow::anyhow!("run {id}: give a run id (a number) or latest; `reachaudit report --runs` lists them")
+        })?;
+        runs.into_iter().find(|r| r.id == n)
+    };
+    found.ok_or_else(|| {
+        anyhow::anyhow!(
+            "run {id}: not in {}; `reachaudit report --runs` lists the runs there",
+            db.display()
+        )
+    })
+}
+
+/// `3`, `latest` → a run in the database; anything else is a file.
+fn source(spec: &str, db: &Path) -> Result<Source> {
+    if spec.eq_ignore_ascii_case("latest") || spec.chars().all(|c| c.is_ascii_digit()) {
+        Ok(Source::Run {
+            db: db.to_path_buf(),
+            run: find_run(db, spec)?,
+        })
+    } else {
+        let path = PathBuf::from(spec);
+        if !path.is_file() {
+            bail!("{spec}: no such file; give a run id, latest, or a file of saved results");
+        }
+        Ok(Source::File(path))
+    }
+}
+
+/// What to write where: `-o PATH` takes --format or the file's extension; `-o FMT=PATH` names
+/// it; nothing means standard output.
+fn targets(
+    a: &ReportArgs,
+    formats: &dyn Fn(&str) -> Result<Format>,
+) -> Result<Vec<(Format, Option<PathBuf>)>> {
+    let default = a.format.as_deref().map(formats).transpose()?;
+    if a.output.is_empty() {
+        return Ok(vec![(default.unwrap_or(Format::Text), None)]);
+    }
+    a.output
+        .iter()
+        .map(|o| {
+            if let Some((f, p)) = o
+                .split_once('=')
+                .filter(|(f, p)| !p.is_empty() && !f.contains(['/', '.']))
+            {
+                return Ok((formats(f)?, Some(PathBuf::from(p))));
+            }
+            let path = PathBuf::from(o);
+            let by_ext = match path
+                .extension()
+                .and_then(|e| e.to_str())
+                .map(str::to_ascii_lowercase)
+                .as_deref()
+            {
+                Some("html" | "htm") => Some(Format::Html),
+                Some("json") => Some(Format::Json),
+                Some("md") => Some(Format::Markdown),
+                Some("sarif") => Some(Format::Sarif),
+                Some("txt") => Some(Format::Text),
+                _ => None,
+            };
+            match default.or(by_ext) {
+                Some(f) => Ok((f, Some(path))),
+                None => {
+                    bail!("--output {o}: say which format, with --format FMT or --output FMT={o}")
+                }
+            }
+        })
+        .collect()
+}
+
+fn write_out(text: &str, path: Option<&Path>) -> Result<()> {
+    match path {
+        None => super::print(text),
+        Some(p) => super::scan::write_atomically(p, text.as_bytes()).with_context(|| {
+            format!(
+                "{}: cannot write it; check the folder exists and is writable",
+                p.display()
+            )
+        }),
+    }
+}
+
+pub(super) fn run(a: ReportArgs) -> Result<Exit> {
+    let db =
+        a.db.clone()
+            .unwrap_or_else(|| PathBuf::from(crate::store::DEFAULT_PATH));
+    if a.runs {
+        return list_runs(&db);
+    }
+    if !a.compare.is_empty() {
+        return compare(&a, &db);
+    }
+    let mut sources: Vec<Source> = a.inputs.iter().map(|p| Source::File(p.clone())).collect();
+    for p in &a.inputs {
+        if !p.is_file() {
+            bail!(
+                "{}: no such file; give saved results (REPORT.json, results.jsonl) or --run ID",
+                p.display()
+            );
+        }
+    }
+    if let Some(id) = &a.run {
+        sources.push(Source::Run {
+            db: db.clone(),
+            run: find_run(&db, id)?,
+        });
+    }
+    if sources.is_empty() {
+        bail!(
+            "nothing to report: give saved results (REPORT.json, results.jsonl) or --run ID (`reachaudit report --runs` lists them)"
+        );
+    }
+    let rules = crate::rules::Rules::load(a.rules.as_deref())?;
+    for (format, path) in targets(&a, &|f| {
+        f.parse::<Format>()
+            .map_err(|e| anyhow::anyhow!("--format {f}: {e}"))
+    })? {
+        let mut count = 0;
+        let text = if format == Format::Html {
+            let about: Vec<String> = sources.iter().map(Source::label).collect();
+            let title = a
+                .title
+                .clone()
+                .unwrap_or_else(|| "Reachability report".to_owned());
+            let mut page = HtmlReport::new(&title, &about.join(" · "));
+            page.grades(rules.scoring.grade_bands());
+            for s in &sources {
+                count += s.each(&mut |item| {
+                    match item {
+                        Item::Report(r) => page.add(&r),
+                        Item::Failed {
+                            company,
+                            url,
+                            reason,
+                        } => page.add_failed(&company, &url, &reason),
+                    }
+                    Ok(())
+                })?;
+            }
+            page.finish()
+        } else {
+            let mut reports = Vec::new();
+            for s in &sources {
+                count += s.each(&mut |item| {
+                    if let Item::Report(r) = item {
+                        reports.push(*r);
+                    }
+                    Ok(())
+                })?;
+            }
+            renderer(format).render(&reports)
+        };
+        if count == 0 {
+            bail!(
+                "no sites in {}; nothing to report",
+                sources
+                    .iter()
+                    .map(Source::label)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+        write_out(&text, path.as_deref())?;
+        if let Some(p) = &path {
+            eprintln!(
+                "reachaudit: wrote {count} site(s) as {format} to {}",
+                p.display()
+            );
+        }
+    }
+    Ok(Exit::Ok)
+}
+
+fn summaries(s: &Source) -> Result<Vec<SiteSummary>> {
+    let mut out = Vec::new();
+    s.each(&mut |item| {
+        out.push(match item {
+            Item::Report(r) => SiteSummary::of(&r),
+            Item::Failed {
+                company,
+                url,
+                reason,
+            } => SiteSummary::failed(&company, &url, &reason),
+        });
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum CompareFormat {
+    Text,
+    Json,
+    Csv,
+}
+
+fn compare(a: &ReportArgs, db: &Path) -> Result<Exit> {
+    let [before, after] = a.compare.as_slice() else {
+        bail!("--compare needs two runs: --compare RUN_A RUN_B");
+    };
+    let (before, after) = (source(before, db)?, source(after, db)?);
+    let (sa, sb) = (summaries(&before)?, summaries(&after)?);
+    let comparison = Comparison::new(&before.label(), &sa, &after.label(), &sb);
+    let parse = |f: &str| -> Result<CompareFormat> {
+        Ok(match f.trim().to_ascii_lowercase().as_str() {
+            "text" => CompareFormat::Text,
+            "json" => CompareFormat::Json,
+            "csv" => CompareFormat::Csv,
+            _ => bail!("--format {f}: a comparison is text, json or csv"),
+        })
+    };
+    let default = a.format.as_deref().map(parse).transpose()?;
+    let mut outs: Vec<(CompareFormat, Option<PathBuf>)> = Vec::new();
+    for o in &a.output {
+        let (f, p) = match o
+            .split_once('=')
+            .filter(|(f, p)| !p.is_empty() && !f.contains(['/', '.']))
+        {
+            Some((f, p)) => (Some(parse(f)?), PathBuf::from(p)),
+            None => (None, PathBuf::from(o)),
+        };
+        let by_ext = match p
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            Some("json") => Some(CompareFormat::Json),
+            Some("csv") => Some(CompareFormat::Csv),
+            Some("txt") => Some(CompareFormat::Text),
+            _ => None,
+        };
+        let Some(f) = f.or(default).or(by_ext) else {
+            bail!(
+                "--output {o}: say which format, with --format text|json|csv or --output csv={o}"
+            );
+        };
+        outs.push((f, Some(p)));
+    }
+    if outs.is_empty() {
+        outs.push((default.unwrap_or(CompareFormat::Text), None));
+    }
+    for (f, path) in outs {
+        let text = match f {
+            CompareFormat::Text => comparison.text(),
+            CompareFormat::Json => serde_json::to_string_pretty(&comparison)? + "\n",
+            CompareFormat::Csv => comparison.csv(),
+        };
+        write_out(&text, path.as_deref())?;
+    }
+    Ok(Exit::Ok)
+}
+
+fn list_runs(db: &Path) -> Result<Exit> {
+    let store = open_db(db)?;
+    let runs = store.runs(None)?;
+    if runs.is_empty() {
+        eprintln!(
+            "reachaudit: no runs in {}; `reachaudit batch LIST` makes one",
+            db.display()
+        );
+        return Ok(Exit::Ok);
+    }
+    let mut out = String::new();
+    for r in &runs {
+        let (done, failed) = store.site_counts(r.id)?;
+        out.push_str(&format!(
+            "{:>4}  {done} done, {failed} failed  {}\n",
+            r.id,
+            crate::report::clean(&describe(r))
+        ));
+    }
+    super::print(&out)?;
+    Ok(Exit::Ok)
+}
