@@ -445,6 +445,7 @@ fixture!(mobilfunk_blitz, "mobilfunk-blitz");
 fixture!(versicherung_nordlicht, "versicherung-nordlicht");
 fixture!(tienda_sol, "tienda-sol");
 fixture!(reisebuero_sonnenschein, "reisebuero-sonnenschein");
+fixture!(schadcode_gmbh, "schadcode-gmbh");
 
 #[test]
 fn every_fixture_site_has_a_test() {

@@ -142,7 +142,11 @@ pub fn describe(run: &Run) -> String {
             |t| format!(", finished {}", when(t))
         ),
         run.tool_version,
-        run.rules_version.get(..12).unwrap_or(&run.rules_version)
+        {
+            let v = run.rules_version.as_str();
+            let hex = v.strip_prefix("sha256:").unwrap_or(v);
+            hex.get(..12).unwrap_or(hex)
+        }
     )
 }
 

@@ -95,7 +95,7 @@ impl Scoring {
     pub fn grade_bands(&self) -> Vec<(String, u32)> {
         let mut bands: Vec<(String, u32)> =
             self.grades.iter().map(|(g, m)| (g.clone(), *m)).collect();
-        bands.sort_by(|a, b| b.1.cmp(&a.1));
+        bands.sort_by_key(|b| std::cmp::Reverse(b.1));
         bands
     }
 
