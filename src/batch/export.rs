@@ -305,8 +305,21 @@ pub fn write(
         out.write(b"\n]\n")?;
     }
     if let (Some(path), Some(page)) = (&exports.html, html) {
+        // The second pass: each site's evidence streamed from the store to the file.
         let mut out = Out::create(path, false)?;
-        out.write(page.finish().as_bytes())?;
+        let err = |source| ExportError::Write {
+            path: path.clone(),
+            source,
+        };
+        page.write_start(&mut out.w).map_err(err)?;
+        let mut index = 0;
+        store.each_site(run.id, |row: SiteRow| -> Result<(), ExportError> {
+            page.write_site(index, report_of(&row).as_ref(), &mut out.w)
+                .map_err(err)?;
+            index += 1;
+            Ok(())
+        })?;
+        page.write_end(&mut out.w).map_err(err)?;
         out.finish()?;
     }
     for out in [jsonl, json, sites, channels].into_iter().flatten() {

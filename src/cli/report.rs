@@ -184,16 +184,41 @@ fn targets(
         .collect()
 }
 
-fn write_out(text: &str, path: Option<&Path>) -> Result<()> {
-    match path {
-        None => super::print(text),
-        Some(p) => super::scan::write_atomically(p, text.as_bytes()).with_context(|| {
-            format!(
-                "{}: cannot write it; check the folder exists and is writable",
-                p.display()
-            )
-        }),
+/// Writes to standard output, or to `path` whole or not at all (beside it, then renamed).
+fn write_with(
+    path: Option<&Path>,
+    write: &mut dyn FnMut(&mut dyn std::io::Write) -> Result<()>,
+) -> Result<()> {
+    use std::io::Write as _;
+    let Some(path) = path else {
+        let mut out = Vec::new();
+        write(&mut out)?;
+        return super::print(&String::from_utf8_lossy(&out));
+    };
+    let shown = path.display();
+    let fail = |e: std::io::Error| {
+        anyhow::anyhow!("{shown}: cannot write it ({e}); check the folder exists and is writable")
+    };
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| -> Result<()> {
+        let mut file = std::io::BufWriter::new(std::fs::File::create(&tmp).map_err(fail)?);
+        write(&mut file)?;
+        file.flush().map_err(fail)?;
+        std::fs::rename(&tmp, path).map_err(fail)?;
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
     }
+    result
 }
 
 pub(super) fn run(a: ReportArgs) -> Result<Exit> {
@@ -232,7 +257,11 @@ pub(super) fn run(a: ReportArgs) -> Result<Exit> {
             .map_err(|e| anyhow::anyhow!("--format {f}: {e}"))
     })? {
         let mut count = 0;
-        let text = if format == Format::Html {
+        let nothing = |sources: &[Source]| {
+            let names: Vec<String> = sources.iter().map(Source::label).collect();
+            anyhow::anyhow!("no sites in {}; nothing to report", names.join(", "))
+        };
+        if format == Format::Html {
             let about: Vec<String> = sources.iter().map(Source::label).collect();
             let title = a
                 .title
@@ -253,7 +282,26 @@ pub(super) fn run(a: ReportArgs) -> Result<Exit> {
                     Ok(())
                 })?;
             }
-            page.finish()
+            if count == 0 {
+                return Err(nothing(&sources));
+            }
+            // The second pass streams each site's evidence instead of keeping it.
+            write_with(path.as_deref(), &mut |out| {
+                page.write_start(out)?;
+                let mut index = 0;
+                for s in &sources {
+                    s.each(&mut |item| {
+                        let report = match &item {
+                            Item::Report(r) => Some(r.as_ref()),
+                            Item::Failed { .. } => None,
+                        };
+                        page.write_site(index, report, out)?;
+                        index += 1;
+                        Ok(())
+                    })?;
+                }
+                Ok(page.write_end(out)?)
+            })?;
         } else {
             let mut reports = Vec::new();
             for s in &sources {
@@ -264,19 +312,14 @@ pub(super) fn run(a: ReportArgs) -> Result<Exit> {
                     Ok(())
                 })?;
             }
-            renderer(format).render(&reports)
-        };
-        if count == 0 {
-            bail!(
-                "no sites in {}; nothing to report",
-                sources
-                    .iter()
-                    .map(Source::label)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
+            if count == 0 {
+                return Err(nothing(&sources));
+            }
+            let text = renderer(format).render(&reports);
+            write_with(path.as_deref(), &mut |out| {
+                Ok(out.write_all(text.as_bytes())?)
+            })?;
         }
-        write_out(&text, path.as_deref())?;
         if let Some(p) = &path {
             eprintln!(
                 "reachaudit: wrote {count} site(s) as {format} to {}",
@@ -362,7 +405,9 @@ fn compare(a: &ReportArgs, db: &Path) -> Result<Exit> {
             CompareFormat::Json => serde_json::to_string_pretty(&comparison)? + "\n",
             CompareFormat::Csv => comparison.csv(),
         };
-        write_out(&text, path.as_deref())?;
+        write_with(path.as_deref(), &mut |out| {
+            Ok(out.write_all(text.as_bytes())?)
+        })?;
     }
     Ok(Exit::Ok)
 }

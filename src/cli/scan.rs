@@ -164,7 +164,7 @@ fn baseline_for<'a>(
 /// Writes via a temporary file in the same directory, so a reader never sees half a report. Only
 /// for regular files: a device, pipe or symlink (`/dev/stderr`, a CI step-summary link) is written
 /// in place, never replaced.
-pub(super) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     match std::fs::symlink_metadata(path) {
         Ok(meta) if !meta.file_type().is_file() => return std::fs::write(path, bytes),
         _ => {}

@@ -7,11 +7,13 @@
 //! attributes, links are made only of `http(s)` URLs, and a Content-Security-Policy admits only
 //! this file's own script and style (by hash), so even a missed escape could not run code.
 //!
-//! The builder takes one report at a time and keeps only its summary and its rendered details,
-//! so a batch of thousands of sites never holds all the reports at once.
+//! Written in two passes over the results, so memory stays flat however many sites: the first
+//! ([`HtmlReport::add`]) keeps a small summary per site for the ranking, sectors, matrix and chart;
+//! the second ([`HtmlReport::write_site`]) streams each site's evidence page straight out.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
+use std::io::Write;
 
 use base64::Engine as _;
 
@@ -28,7 +30,15 @@ impl Renderer for Html {
         for r in reports {
             html.add(r);
         }
-        html.finish()
+        let mut out = Vec::new();
+        let written = html.write_start(&mut out).and_then(|()| {
+            for (i, r) in reports.iter().enumerate() {
+                html.write_site(i, Some(r), &mut out)?;
+            }
+            html.write_end(&mut out)
+        });
+        debug_assert!(written.is_ok(), "writing to memory cannot fail");
+        String::from_utf8(out).unwrap_or_default()
     }
 }
 
@@ -137,7 +147,6 @@ pub struct HtmlReport {
     about: String,
     grades: Vec<(String, u32)>,
     sites: Vec<SiteSummary>,
-    details: String,
     categories: Vec<(String, String, f64)>,
     items: BTreeMap<String, Vec<(String, f64)>>,
     limits: Option<Limits>,
@@ -154,7 +163,6 @@ impl HtmlReport {
             about: about.to_owned(),
             grades: Vec::new(),
             sites: Vec::new(),
-            details: String::new(),
             categories: Vec::new(),
             items: BTreeMap::new(),
             limits: None,
@@ -168,7 +176,7 @@ impl HtmlReport {
         self.grades = bands;
     }
 
-    /// Adds one site.
+    /// First pass: adds one site's figures.
     pub fn add(&mut self, r: &Report) {
         let summary = SiteSummary::of(r);
         if r.evaluated && self.categories.is_empty() && !r.score.categories.is_empty() {
@@ -204,22 +212,19 @@ impl HtmlReport {
             }
         }
         self.probes += r.probes.len();
-        let index = self.sites.len();
-        self.site_details(index, &summary, Some(r));
         self.sites.push(summary);
     }
 
-    /// Adds a site whose audit could not start.
+    /// First pass: adds a site whose audit could not start.
     pub fn add_failed(&mut self, company: &Company, url: &str, reason: &str) {
-        let summary = SiteSummary::failed(company, url, reason);
-        let index = self.sites.len();
-        self.site_details(index, &summary, None);
-        self.sites.push(summary);
+        self.sites.push(SiteSummary::failed(company, url, reason));
     }
 
-    /// The finished document.
-    #[must_use]
-    pub fn finish(self) -> String {
+    /// Second pass, first: everything up to the companies' evidence pages.
+    ///
+    /// # Errors
+    /// What the writer returns.
+    pub fn write_start(&self, out: &mut dyn Write) -> std::io::Result<()> {
         let order = ranking(&self.sites);
         let mut body = String::new();
         let _ = write!(
@@ -239,21 +244,46 @@ impl HtmlReport {
         self.legal(&mut body);
         self.method(&mut body);
         body.push_str("<section id=\"details\"><h2>Companies</h2><p>Pick a company in the ranking or the channel table to see its evidence here.</p><input type=\"checkbox\" id=\"show-all\"> <label for=\"show-all\">Show every company (long)</label><div class=\"sites\">");
-        body.push_str(&self.details);
-        body.push_str("</div></section></main>");
-        let _ = write!(
-            body,
-            "<footer>Made with reachaudit {}. Scores and legal checks are automated readings of public web pages; check the evidence before publishing a claim about a company.</footer>",
-            esc(env!("CARGO_PKG_VERSION"))
-        );
         let csp = format!(
             "default-src 'none'; img-src data:; style-src 'sha256-{}'; script-src 'sha256-{}'; base-uri 'none'; form-action 'none'",
             sha256_b64(STYLE),
             sha256_b64(SCRIPT)
         );
-        format!(
-            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><meta http-equiv=\"Content-Security-Policy\" content=\"{csp}\"><meta name=\"referrer\" content=\"no-referrer\"><meta name=\"generator\" content=\"reachaudit\"><title>{}</title><style>{STYLE}</style></head><body>{body}<script>{SCRIPT}</script></body></html>\n",
+        write!(
+            out,
+            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><meta http-equiv=\"Content-Security-Policy\" content=\"{csp}\"><meta name=\"referrer\" content=\"no-referrer\"><meta name=\"generator\" content=\"reachaudit\"><title>{}</title><style>{STYLE}</style></head><body>{body}",
             esc(&self.title)
+        )
+    }
+
+    /// Second pass, for each site in the order they were added: its evidence page. `report` is
+    /// `None` for a site added with [`HtmlReport::add_failed`].
+    ///
+    /// # Errors
+    /// What the writer returns.
+    pub fn write_site(
+        &self,
+        index: usize,
+        report: Option<&Report>,
+        out: &mut dyn Write,
+    ) -> std::io::Result<()> {
+        let Some(summary) = self.sites.get(index) else {
+            return Ok(());
+        };
+        let mut page = String::new();
+        site_details(&mut page, index, summary, report);
+        out.write_all(page.as_bytes())
+    }
+
+    /// Second pass, last: closes the document.
+    ///
+    /// # Errors
+    /// What the writer returns.
+    pub fn write_end(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        writeln!(
+            out,
+            "</div></section></main><footer>Made with reachaudit {}. Scores and legal checks are automated readings of public web pages; check the evidence before publishing a claim about a company.</footer><script>{SCRIPT}</script></body></html>",
+            esc(env!("CARGO_PKG_VERSION"))
         )
     }
 
@@ -637,9 +667,10 @@ impl HtmlReport {
         }
         out.push_str("<p>Limits: a crawler sees what a website shows without logging in and without running its scripts in full, so channels reachable only inside a customer account or an app are not counted. Legal checks are automated readings: \"fail\" means the evidence on the pages does not meet the rule, which a lawyer should confirm before it is published as a breach.</p></section>");
     }
+}
 
-    fn site_details(&mut self, index: usize, s: &SiteSummary, r: Option<&Report>) {
-        let out = &mut self.details;
+fn site_details(out: &mut String, index: usize, s: &SiteSummary, r: Option<&Report>) {
+    {
         let _ = write!(
             out,
             "<section class=\"site\" id=\"site-{index}\"><h3>{} <span class=\"{}\">{}</span> <span class=\"total\">{}</span></h3><p class=\"meta\">{}{}{}</p>",
@@ -975,7 +1006,13 @@ mod tests {
             "https://gone.example",
             "unreachable",
         );
-        let out = html.finish();
+        let mut out = Vec::new();
+        html.write_start(&mut out).unwrap();
+        for (i, r) in [Some(&b), Some(&a), None].into_iter().enumerate() {
+            html.write_site(i, r, &mut out).unwrap();
+        }
+        html.write_end(&mut out).unwrap();
+        let out = String::from_utf8(out).unwrap();
         let acme = out.find("<a href=\"#site-1\">Acme").unwrap();
         let bravo = out.find("<a href=\"#site-0\">Bravo").unwrap();
         let gone = out.find("<a href=\"#site-2\">Gone").unwrap();
