@@ -155,6 +155,7 @@ fn peak_kib(pid: u32) -> Option<u64> {
 
 struct Measured {
     sites: usize,
+    pages: usize,
     secs: f64,
     peak_kib: u64,
 }
@@ -172,7 +173,7 @@ fn batch(urls: &[String], dir: &std::path::Path, tag: &str) -> Measured {
             list.to_str().unwrap(),
             "--allow-private",
             "--rate",
-            "200",
+            &rate(),
         ])
         .args(["--concurrency", "16", "--db"])
         .arg(dir.join(format!("{tag}.db")))
@@ -212,12 +213,18 @@ fn batch(urls: &[String], dir: &std::path::Path, tag: &str) -> Measured {
     let status_col = headers.iter().position(|h| h == "status").unwrap();
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), urls.len(), "one row per site");
+    let pages_col = headers.iter().position(|h| h == "pages").unwrap();
+    let pages: usize = rows
+        .iter()
+        .map(|r| r[pages_col].parse::<usize>().unwrap())
+        .sum();
     let failed: Vec<_> = rows.iter().filter(|r| &r[status_col] != "done").collect();
     assert!(failed.is_empty(), "sites failed: {failed:?}");
     let page = std::fs::read_to_string(&html).unwrap();
     assert_eq!(page.matches("<section class=\"site\"").count(), urls.len());
     Measured {
         sites: urls.len(),
+        pages,
         secs,
         peak_kib: peak,
     }
@@ -238,8 +245,9 @@ fn a_batch_of_500_sites_finishes_with_flat_memory() {
         #[allow(clippy::cast_precision_loss)]
         let per_min = m.sites as f64 / m.secs * 60.0;
         eprintln!(
-            "scale: {} sites in {:.1} s = {per_min:.0} sites/min at --rate {}, peak memory {:.1} MiB",
+            "scale: {} sites ({} pages) in {:.1} s = {per_min:.0} sites/min at --rate {}, peak memory {:.1} MiB",
             m.sites,
+            m.pages,
             m.secs,
             rate(),
             m.peak_kib as f64 / 1024.0

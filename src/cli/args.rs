@@ -352,7 +352,7 @@ pub struct ScanArgs {
     #[command(flatten)]
     pub crawl: CrawlArgs,
 
-    /// Format printed on standard output: text, json, markdown, sarif or junit [default: text].
+    /// Format printed on standard output: text, json, markdown, sarif, junit or html [default: text].
     #[arg(long, short = 'f', value_name = "FORMAT")]
     pub format: Option<String>,
 
