@@ -108,6 +108,11 @@ fn the_html_report_renders_in_chromium_and_no_site_text_becomes_markup() {
             ),
             ("acme-shop", shop.url("/"), "retail"),
             ("kaputt-handel", old.url("/"), "retail"),
+            (
+                "Unerreichbar AG",
+                "http://127.0.0.1:1/".to_owned(),
+                "retail",
+            ),
         ],
     );
     let html = dir.path().join("report.html");
@@ -153,10 +158,15 @@ fn the_html_report_renders_in_chromium_and_no_site_text_becomes_markup() {
     assert!(text.contains("Chat starten &lt;svg onload=alert(4)&gt;"));
     assert!(text.contains("<title>Shops &lt;i&gt;2026&lt;/i&gt;</title>"));
     assert!(
-        !text.contains("http://") || !text.contains("<link"),
+        !text.contains("<link") && !text.contains(" src=\""),
         "no external assets"
     );
-    assert!(!text.contains(" src=\"http"), "no external assets");
+    // Each company's evidence page is headed by the company its ranking row links from.
+    let anchors = regex::Regex::new(r##"href="#site-(\d+)">([^<]*)</a>"##).unwrap();
+    for c in anchors.captures_iter(&text) {
+        let heading = format!("id=\"site-{}\"><h3>{} <span", &c[1], &c[2]);
+        assert!(text.contains(&heading), "no {heading}");
+    }
 
     // In the browser: the page's script ran under its own Content-Security-Policy, nothing else
     // did, and no injected element exists.
@@ -170,24 +180,29 @@ fn the_html_report_renders_in_chromium_and_no_site_text_becomes_markup() {
         "the browser refused or failed something:\n{log}"
     );
     assert_eq!(dom.matches("<script").count(), 1);
+    assert!(dom.contains("http-equiv=\"Content-Security-Policy\""));
     for raw in ["<svg onload", "<img src=x", "<b id=\"injected\"", "<i>2026"] {
         assert!(!dom.contains(raw), "{raw} became an element");
     }
 
     // The ranking shows every company, ordered by score as the stored results have it.
-    let mut expected: Vec<(i64, String)> = std::fs::read_to_string(&jsonl)
+    let mut expected: Vec<(Option<i64>, String)> = std::fs::read_to_string(&jsonl)
         .unwrap()
         .lines()
         .map(|l| {
             let r: Value = serde_json::from_str(l).unwrap();
             (
-                r["score"]["total"].as_i64().unwrap(),
+                r["score"]["total"].as_i64(),
                 r["company"]["name"].as_str().unwrap().to_owned(),
             )
         })
         .collect();
+    assert_eq!(expected.iter().filter(|(t, _)| t.is_none()).count(), 1);
+    // Best first; the one that could not be evaluated last.
     expected.sort_by(|a, b| {
-        b.0.cmp(&a.0)
+        b.0.is_some()
+            .cmp(&a.0.is_some())
+            .then_with(|| b.0.cmp(&a.0))
             .then_with(|| a.1.to_lowercase().cmp(&b.1.to_lowercase()))
     });
     let escaped = |s: &str| {
@@ -207,13 +222,41 @@ fn the_html_report_renders_in_chromium_and_no_site_text_becomes_markup() {
     let shown: Vec<String> = ranking_rows(&dom).into_iter().map(|(n, _)| n).collect();
     assert_eq!(shown, by_name);
 
+    // Sorted by a score column: the company without scores stays last, whichever way.
+    for dir in ["desc", "asc"] {
+        let (dom, _) = chromium(
+            &file_url(&html, &format!("?sort=human_channels&dir={dir}")),
+            &["--dump-dom"],
+        );
+        let rows = ranking_rows(&dom);
+        assert_eq!(rows.last().unwrap().0, "Unerreichbar AG", "{dir}");
+    }
+
     // Filtered: only the matching row stays visible.
     let (dom, _) = chromium(&file_url(&html, "?q=kaputt"), &["--dump-dom"]);
     let rows = ranking_rows(&dom);
-    assert_eq!(rows.len(), 3);
+    assert_eq!(rows.len(), 4);
     for (name, hidden) in rows {
         assert_eq!(hidden, !name.contains("kaputt"), "{name}");
     }
+
+    // The policy is what stops a missed escape: a script the page did not hash never runs.
+    let tampered = dir.path().join("tampered.html");
+    std::fs::write(
+        &tampered,
+        text.replacen(
+            "<body>",
+            "<body><script>document.documentElement.setAttribute(\"data-pwned\",\"1\")</script>",
+            1,
+        ),
+    )
+    .unwrap();
+    let (dom, log) = chromium(&file_url(&tampered, ""), &["--dump-dom"]);
+    assert!(dom.contains("data-ready=\"1\"") && !dom.contains("data-pwned=\"1\""));
+    assert!(
+        log.contains("Content Security Policy"),
+        "the refusal is logged:\n{log}"
+    );
 
     // A screenshot comes out of it without errors.
     let shot = dir.path().join("report.png");

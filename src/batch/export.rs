@@ -31,6 +31,9 @@ pub enum ExportError {
     /// The database.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A stored report that does not read back.
+    #[error("{0}")]
+    Unreadable(String),
 }
 
 /// The files to write.
@@ -164,14 +167,26 @@ pub fn company_of(row: &SiteRow) -> Company {
     }
 }
 
-/// A stored site's report, with the list's name and columns when it was stored without them.
-#[must_use]
-pub fn report_of(row: &SiteRow) -> Option<Report> {
-    let mut report: Report = serde_json::from_str(row.report.as_deref()?).ok()?;
+/// A stored site's report (`None` when its audit never started), with the list's name and
+/// columns when it was stored without them.
+///
+/// # Errors
+/// A stored report that no longer reads as one, named by its place in the list.
+pub fn report_of(row: &SiteRow) -> Result<Option<Report>, ExportError> {
+    let Some(text) = row.report.as_deref() else {
+        return Ok(None);
+    };
+    let mut report: Report = serde_json::from_str(text).map_err(|e| {
+        ExportError::Unreadable(format!(
+            "site {} of the run ({}): the stored report cannot be read ({e}); audit it again with batch --rerun",
+            row.position + 1,
+            row.url
+        ))
+    })?;
     if report.company.is_none() {
         report.company = Some(company_of(row));
     }
-    Some(report)
+    Ok(Some(report))
 }
 
 /// Writes the exports of one run: `rules` give the score categories (columns of the CSV) and
@@ -248,8 +263,10 @@ pub fn write(
         out.write(&csv_line(&header.map(str::to_owned)))?;
     }
     let mut count = 0;
+    // Sites whose audit never started have no report: they are not in the array.
+    let mut json_items = 0;
     store.each_site(run.id, |row: SiteRow| -> Result<(), ExportError> {
-        let report = report_of(&row);
+        let report = report_of(&row)?;
         if let Some(page) = &mut html {
             match &report {
                 Some(r) => page.add(r),
@@ -265,7 +282,8 @@ pub fn write(
             out.write(b"\n")?;
         }
         if let (Some(out), Some(text)) = (&mut json, row.report.as_deref()) {
-            out.write(if count == 0 { b"\n" } else { b",\n" })?;
+            out.write(if json_items == 0 { b"\n" } else { b",\n" })?;
+            json_items += 1;
             out.write(text.as_bytes())?;
         }
         if let Some(out) = &mut sites {
@@ -314,7 +332,7 @@ pub fn write(
         page.write_start(&mut out.w).map_err(err)?;
         let mut index = 0;
         store.each_site(run.id, |row: SiteRow| -> Result<(), ExportError> {
-            page.write_site(index, report_of(&row).as_ref(), &mut out.w)
+            page.write_site(index, report_of(&row)?.as_ref(), &mut out.w)
                 .map_err(err)?;
             index += 1;
             Ok(())

@@ -74,7 +74,7 @@ impl Source {
                 let store = Store::open(db)?;
                 store.each_site(run.id, |row| -> Result<()> {
                     count += 1;
-                    match report_of(&row) {
+                    match report_of(&row)? {
                         Some(r) => each(Item::Report(Box::new(r))),
                         None => each(Item::Failed {
                             company: company_of(&row),
@@ -143,11 +143,15 @@ fn source(spec: &str, db: &Path) -> Result<Source> {
 
 /// What to write where: `-o PATH` takes --format or the file's extension; `-o FMT=PATH` names
 /// it; nothing means standard output.
-fn targets(
-    a: &ReportArgs,
-    formats: &dyn Fn(&str) -> Result<Format>,
-) -> Result<Vec<(Format, Option<PathBuf>)>> {
-    let default = a.format.as_deref().map(formats).transpose()?;
+fn targets(a: &ReportArgs) -> Result<Vec<(Format, Option<PathBuf>)>> {
+    let default = a
+        .format
+        .as_deref()
+        .map(|f| {
+            f.parse::<Format>()
+                .map_err(|e| anyhow::anyhow!("--format {f}: {e}"))
+        })
+        .transpose()?;
     if a.output.is_empty() {
         return Ok(vec![(default.unwrap_or(Format::Text), None)]);
     }
@@ -158,7 +162,10 @@ fn targets(
                 .split_once('=')
                 .filter(|(f, p)| !p.is_empty() && !f.contains(['/', '.']))
             {
-                return Ok((formats(f)?, Some(PathBuf::from(p))));
+                let format = f
+                    .parse::<Format>()
+                    .map_err(|e| anyhow::anyhow!("--output {o}: {e}"))?;
+                return Ok((format, Some(PathBuf::from(p))));
             }
             let path = PathBuf::from(o);
             let by_ext = match path
@@ -176,6 +183,9 @@ fn targets(
             };
             match default.or(by_ext) {
                 Some(f) => Ok((f, Some(path))),
+                None if o.to_ascii_lowercase().ends_with(".csv") => bail!(
+                    "--output {o}: reports are not CSV; `batch -o csv={o}` writes the ranking as CSV, `report --compare A B -o {o}` the changes"
+                ),
                 None => {
                     bail!("--output {o}: say which format, with --format FMT or --output FMT={o}")
                 }
@@ -191,9 +201,19 @@ fn write_with(
 ) -> Result<()> {
     use std::io::Write as _;
     let Some(path) = path else {
-        let mut out = Vec::new();
-        write(&mut out)?;
-        return super::print(&String::from_utf8_lossy(&out));
+        let stdout = std::io::stdout();
+        let mut out = std::io::BufWriter::new(stdout.lock());
+        let result = write(&mut out).and_then(|()| Ok(out.flush()?));
+        // A closed pipe (`| head`) is the reader's choice, not a failure.
+        return match result {
+            Err(e)
+                if e.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) =>
+            {
+                Ok(())
+            }
+            other => other.context("cannot write to standard output"),
+        };
     };
     let shown = path.display();
     let fail = |e: std::io::Error| {
@@ -252,11 +272,9 @@ pub(super) fn run(a: ReportArgs) -> Result<Exit> {
         );
     }
     let rules = crate::rules::Rules::load(a.rules.as_deref())?;
-    for (format, path) in targets(&a, &|f| {
-        f.parse::<Format>()
-            .map_err(|e| anyhow::anyhow!("--format {f}: {e}"))
-    })? {
+    for (format, path) in targets(&a)? {
         let mut count = 0;
+        let mut left_out = 0;
         let nothing = |sources: &[Source]| {
             let names: Vec<String> = sources.iter().map(Source::label).collect();
             anyhow::anyhow!("no sites in {}; nothing to report", names.join(", "))
@@ -315,6 +333,7 @@ pub(super) fn run(a: ReportArgs) -> Result<Exit> {
             if count == 0 {
                 return Err(nothing(&sources));
             }
+            left_out = count - reports.len();
             let text = renderer(format).render(&reports);
             write_with(path.as_deref(), &mut |out| {
                 Ok(out.write_all(text.as_bytes())?)
@@ -322,8 +341,16 @@ pub(super) fn run(a: ReportArgs) -> Result<Exit> {
         }
         if let Some(p) = &path {
             eprintln!(
-                "reachaudit: wrote {count} site(s) as {format} to {}",
-                p.display()
+                "reachaudit: wrote {} site(s) as {format} to {}{}",
+                count - left_out,
+                p.display(),
+                if left_out > 0 {
+                    format!(
+                        "; {left_out} whose audit never started have no report (they are in the HTML report and the batch CSV)"
+                    )
+                } else {
+                    String::new()
+                }
             );
         }
     }
@@ -365,17 +392,24 @@ fn compare(a: &ReportArgs, db: &Path) -> Result<Exit> {
             "text" => CompareFormat::Text,
             "json" => CompareFormat::Json,
             "csv" => CompareFormat::Csv,
-            _ => bail!("--format {f}: a comparison is text, json or csv"),
+            _ => bail!("a comparison is text, json or csv"),
         })
     };
-    let default = a.format.as_deref().map(parse).transpose()?;
+    let default = a
+        .format
+        .as_deref()
+        .map(|f| parse(f).map_err(|e| anyhow::anyhow!("--format {f}: {e}")))
+        .transpose()?;
     let mut outs: Vec<(CompareFormat, Option<PathBuf>)> = Vec::new();
     for o in &a.output {
         let (f, p) = match o
             .split_once('=')
             .filter(|(f, p)| !p.is_empty() && !f.contains(['/', '.']))
         {
-            Some((f, p)) => (Some(parse(f)?), PathBuf::from(p)),
+            Some((f, p)) => (
+                Some(parse(f).map_err(|e| anyhow::anyhow!("--output {o}: {e}"))?),
+                PathBuf::from(p),
+            ),
             None => (None, PathBuf::from(o)),
         };
         let by_ext = match p

@@ -160,23 +160,23 @@ impl Comparison {
     /// Compares two runs' sites, matched by URL.
     #[must_use]
     pub fn new(before: &str, a: &[SiteSummary], after: &str, b: &[SiteSummary]) -> Self {
-        let index = |sites: &[SiteSummary]| -> BTreeMap<String, usize> {
-            sites
-                .iter()
-                .enumerate()
-                .map(|(i, s)| (key(&s.url), i))
-                .collect()
-        };
-        let (ia, ib) = (index(a), index(b));
+        // Matched in order of occurrence, so a URL listed twice pairs first with first.
+        let mut unmatched: BTreeMap<String, std::collections::VecDeque<usize>> = BTreeMap::new();
+        for (i, s) in a.iter().enumerate() {
+            unmatched.entry(key(&s.url)).or_default().push_back(i);
+        }
         let mut changes: Vec<Change> = Vec::new();
         for s in b {
-            let old = ia.get(&key(&s.url)).map(|&i| &a[i]);
+            let old = unmatched
+                .get_mut(&key(&s.url))
+                .and_then(std::collections::VecDeque::pop_front)
+                .map(|i| &a[i]);
             changes.push(diff(&s.name, old, Some(s)));
         }
-        for s in a {
-            if !ib.contains_key(&key(&s.url)) {
-                changes.push(diff(&s.name, Some(s), None));
-            }
+        let mut dropped: Vec<usize> = unmatched.into_values().flatten().collect();
+        dropped.sort_unstable();
+        for i in dropped {
+            changes.push(diff(&a[i].name, Some(&a[i]), None));
         }
         changes.sort_by(|x, y| {
             x.movement
@@ -359,6 +359,21 @@ mod tests {
         let mut s = SiteSummary::of(&r);
         s.failed_rules = failing.iter().map(|f| (*f).to_owned()).collect();
         s
+    }
+
+    #[test]
+    fn a_url_listed_twice_pairs_in_order_and_leftovers_are_dropped() {
+        let a = [
+            site("https://x.example", 10, Mode::Human, &[]),
+            site("https://x.example", 20, Mode::Human, &[]),
+        ];
+        let b = [site("https://x.example", 15, Mode::Human, &[])];
+        let c = Comparison::new("1", &a, "2", &b);
+        let got: Vec<_> = c.changes.iter().map(|c| (c.movement, c.before)).collect();
+        assert_eq!(
+            got,
+            [(Movement::Better, Some(10)), (Movement::Dropped, Some(20))]
+        );
     }
 
     #[test]

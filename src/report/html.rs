@@ -19,7 +19,7 @@ use base64::Engine as _;
 
 use super::Renderer;
 use super::summary::{SiteSummary, median, ranking};
-use crate::model::{ChannelKind, Company, FindingStatus, Limits, Mode, Report};
+use crate::model::{ChannelKind, Company, FindingStatus, Limits, Mode, Report, RobotsStatus};
 
 /// `--format html` for reports of a `scan`.
 pub(super) struct Html;
@@ -43,7 +43,8 @@ impl Renderer for Html {
 }
 
 /// Escapes text for HTML content and double- or single-quoted attribute values; control
-/// characters (which HTML forbids) become spaces.
+/// characters (which HTML forbids) and bidirectional overrides (which could make a company's
+/// name read as another) become spaces.
 fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
@@ -54,7 +55,7 @@ fn esc(s: &str) -> String {
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
             '\n' | '\t' => out.push(c),
-            c if c.is_control() => out.push(' '),
+            c if super::unsafe_char(c) => out.push(' '),
             c => out.push(c),
         }
     }
@@ -152,6 +153,8 @@ pub struct HtmlReport {
     limits: Option<Limits>,
     rules: BTreeMap<String, RuleTally>,
     probes: usize,
+    robots_ignored: usize,
+    written: std::cell::Cell<usize>,
 }
 
 impl HtmlReport {
@@ -168,6 +171,8 @@ impl HtmlReport {
             limits: None,
             rules: BTreeMap::new(),
             probes: 0,
+            robots_ignored: 0,
+            written: std::cell::Cell::new(0),
         }
     }
 
@@ -212,6 +217,9 @@ impl HtmlReport {
             }
         }
         self.probes += r.probes.len();
+        if r.crawl.robots == RobotsStatus::Ignored {
+            self.robots_ignored += 1;
+        }
         self.sites.push(summary);
     }
 
@@ -267,9 +275,17 @@ impl HtmlReport {
         report: Option<&Report>,
         out: &mut dyn Write,
     ) -> std::io::Result<()> {
-        let Some(summary) = self.sites.get(index) else {
-            return Ok(());
+        let changed = || {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "the results changed between the two passes over them (a batch still writing?); make the report again once the run has finished",
+            )
         };
+        let summary = self.sites.get(index).ok_or_else(changed)?;
+        if report.is_some_and(|r| r.target.input != summary.url) {
+            return Err(changed());
+        }
+        self.written.set(self.written.get() + 1);
         let mut page = String::new();
         site_details(&mut page, index, summary, report);
         out.write_all(page.as_bytes())
@@ -280,6 +296,12 @@ impl HtmlReport {
     /// # Errors
     /// What the writer returns.
     pub fn write_end(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        if self.written.get() != self.sites.len() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "the results changed between the two passes over them (a batch still writing?); make the report again once the run has finished",
+            ));
+        }
         writeln!(
             out,
             "</div></section></main><footer>Made with reachaudit {}. Scores and legal checks are automated readings of public web pages; check the evidence before publishing a claim about a company.</footer><script>{SCRIPT}</script></body></html>",
@@ -342,24 +364,29 @@ impl HtmlReport {
             let _ = write!(out, "<th data-key=\"{}\">{}</th>", esc(id), esc(title));
         }
         out.push_str("<th data-key=\"phone\" data-type=\"text\">Phone</th><th data-key=\"email\" data-type=\"text\">E-mail</th><th data-key=\"human_chat\" data-type=\"text\">People in chat</th><th data-key=\"clicks\" data-dir=\"asc\">Clicks to a person</th><th data-key=\"failed_rules\" data-dir=\"asc\">Legal checks failed</th><th data-key=\"pages\">Pages</th></tr></thead><tbody>");
+        // Competition ranking: equal totals share a place (1, 1, 3); no total, no place.
         let mut rank = 0;
+        let mut previous = None;
         for (place, &i) in order.iter().enumerate() {
             let s = &self.sites[i];
-            if s.evaluated {
+            let total = s.total.filter(|_| s.evaluated);
+            if total.is_some() && total != previous {
                 rank = place + 1;
+                previous = total;
             }
+            let shown = if total.is_some() { rank } else { 0 };
             let opt = |v: Option<u32>| v.map(|n| n.to_string()).unwrap_or_default();
             let _ = write!(
                 out,
                 "<tr class=\"{}\"><td data-v=\"{}\">{}</td><td><a href=\"#site-{i}\">{}</a><br><small>{}</small></td><td>{}</td><td data-v=\"{}\" class=\"num\">{}</td><td data-v=\"{}\"><span class=\"{}\">{}</span></td>",
                 if s.evaluated { "ok" } else { "failed" },
-                if s.evaluated {
-                    rank
+                if shown > 0 {
+                    shown
                 } else {
                     order.len() + place
                 },
-                if s.evaluated {
-                    rank.to_string()
+                if shown > 0 {
+                    shown.to_string()
                 } else {
                     "–".to_owned()
                 },
@@ -375,7 +402,7 @@ impl HtmlReport {
             if !s.evaluated {
                 let _ = write!(
                     out,
-                    "<td colspan=\"{}\" class=\"reason\">not evaluated: {}</td></tr>",
+                    "<td colspan=\"{}\" class=\"reason\" data-v=\"\">not evaluated: {}</td></tr>",
                     self.categories.len() + 6,
                     esc(s.reason.as_deref().unwrap_or("nothing fetched"))
                 );
@@ -619,7 +646,7 @@ impl HtmlReport {
         if let Some(l) = &self.limits {
             let _ = write!(
                 out,
-                "<p>Crawl limits per site: at most {} pages and {} clicks deep, {} per host, {} s per request, pages up to {} KiB. robots.txt was obeyed and the crawler named itself: <code>{}</code>.</p>",
+                "<p>Crawl limits per site (as for the first company; runs combined from several files may differ): at most {} pages and {} clicks deep, {} per host, {} s per request, pages up to {} KiB. {} The crawler named itself: <code>{}</code>.</p>",
                 l.max_pages,
                 l.max_depth,
                 l.rate.map_or_else(
@@ -628,6 +655,14 @@ impl HtmlReport {
                 ),
                 l.timeout_secs,
                 l.max_bytes / 1024,
+                if self.robots_ignored == 0 {
+                    "Every site's robots.txt was obeyed.".to_owned()
+                } else {
+                    format!(
+                        "robots.txt was ignored for {} of the sites (--ignore-robots, for sites the auditor runs).",
+                        self.robots_ignored
+                    )
+                },
                 esc(&l.user_agent)
             );
         }
@@ -781,7 +816,14 @@ fn site_details(out: &mut String, index: usize, s: &SiteSummary, r: Option<&Repo
                     let ev = f
                         .evidence
                         .first()
-                        .map(|e| format!(" — {}", link(&e.url, &e.url)))
+                        .map(|e| {
+                            let quote = if e.snippet.trim().is_empty() {
+                                String::new()
+                            } else {
+                                format!(" <q>{}</q>", esc(&e.snippet))
+                            };
+                            format!(" — {}{quote}", link(&e.url, &e.url))
+                        })
                         .unwrap_or_default();
                     let _ = write!(
                         out,
@@ -974,6 +1016,39 @@ mod tests {
         // The only script is the page's own, and the policy admits nothing else.
         assert_eq!(html.matches("<script").count(), 1);
         assert!(html.contains(&format!("script-src 'sha256-{}'", sha256_b64(SCRIPT))));
+    }
+
+    #[test]
+    fn equal_scores_share_a_place_and_a_failed_row_sorts_as_empty() {
+        let mut a = sample::report();
+        a.score.total = Some(80);
+        let mut b = a.clone();
+        b.target.input = "https://b.example".into();
+        let mut c = a.clone();
+        c.score.total = Some(60);
+        c.target.input = "https://c.example".into();
+        let mut html = HtmlReport::new("t", "");
+        for r in [&a, &b, &c] {
+            html.add(r);
+        }
+        html.add_failed(&Company::default(), "https://d.example", "unreachable");
+        let mut out = Vec::new();
+        html.write_start(&mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let places: Vec<&str> = text
+            .match_indices("<tr class=\"")
+            .map(|(i, _)| {
+                let row = &text[i..];
+                let v = row.find("<td data-v=\"").unwrap() + 12;
+                &row[v..v + row[v..].find('"').unwrap()]
+            })
+            .collect();
+        assert_eq!(places, ["1", "1", "3", "7"]);
+        assert!(text.contains("class=\"reason\" data-v=\"\">not evaluated: unreachable"));
+        // The second pass must meet the same sites in the same order.
+        let mut out = Vec::new();
+        assert!(html.write_site(0, Some(&c), &mut out).is_err());
+        assert!(html.write_end(&mut out).is_err());
     }
 
     #[test]

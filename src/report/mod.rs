@@ -92,20 +92,29 @@ impl<'de> serde::Deserialize<'de> for Format {
     }
 }
 
-/// Removes control characters (ESC, BEL, CR, ...) from untrusted text bound for a terminal.
+/// Removes control characters (ESC, BEL, CR, ...) from untrusted text bound for a terminal, and
+/// the bidirectional overrides that would let a name show other than it is (U+202A–U+202E,
+/// U+2066–U+2069, "Trojan Source").
 #[must_use]
 pub fn clean(s: &str) -> String {
     s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
+        .map(|c| if unsafe_char(c) { ' ' } else { c })
         .collect()
 }
 
+/// Control characters and bidirectional overrides: never shown as they come from a site.
+pub(crate) fn unsafe_char(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
 /// Spreadsheets run cells that start with = + - @ (or a tab or CR) as formulas; a leading
-/// apostrophe makes them text (OWASP "CSV injection"). Plain numbers, negative ones included,
-/// stay numbers.
+/// apostrophe makes them text (OWASP "CSV injection"). Negative numbers stay numbers; a leading
+/// `+` is always defused, which also keeps the plus of a phone number that a spreadsheet would
+/// drop.
 #[must_use]
 pub fn defuse(cell: &str) -> String {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) && cell.parse::<f64>().is_err() {
+    let negative_number = cell.starts_with('-') && cell.parse::<f64>().is_ok();
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) && !negative_number {
         format!("'{cell}")
     } else {
         cell.to_owned()
@@ -252,6 +261,16 @@ pub(crate) mod sample {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn formulas_are_defused_negative_numbers_kept_and_bidi_overrides_removed() {
+        assert_eq!(defuse("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(defuse("-2+3+cmd|' /C calc'!A0"), "'-2+3+cmd|' /C calc'!A0");
+        assert_eq!(defuse("-15"), "-15");
+        assert_eq!(defuse("+4930123456"), "'+4930123456");
+        assert_eq!(defuse("Acme"), "Acme");
+        assert_eq!(clean("Bank\u{202e}gnp.exe\u{1b}[2J"), "Bank gnp.exe [2J");
+    }
 
     #[test]
     fn formats_parse_by_name_and_unknown_ones_name_the_choices() {
