@@ -107,6 +107,44 @@ fn schema() -> anyhow::Result<Exit> {
     Ok(Exit::Ok)
 }
 
+/// Writes a file whole or not at all: into a temporary file beside it, then renamed over it, so a
+/// reader never sees half a report. Only for regular files: a device, pipe or symlink
+/// (`/dev/stderr`, a CI step-summary link) is written in place, never replaced.
+fn write_file(
+    path: &std::path::Path,
+    write: &mut dyn FnMut(&mut dyn std::io::Write) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    if std::fs::symlink_metadata(path).is_ok_and(|m| !m.file_type().is_file()) {
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .truncate(true)
+            .open(path)?;
+        return write(&mut file);
+    }
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| -> anyhow::Result<()> {
+        let mut file = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+        write(&mut file)?;
+        file.into_inner()
+            .map_err(std::io::IntoInnerError::into_error)?
+            .sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
 /// Writes to standard output; a closed pipe (`| head`) is the reader's choice, not a failure.
 fn print(text: &str) -> anyhow::Result<()> {
     use std::io::Write as _;

@@ -194,7 +194,7 @@ fn targets(a: &ReportArgs) -> Result<Vec<(Format, Option<PathBuf>)>> {
         .collect()
 }
 
-/// Writes to standard output, or to `path` whole or not at all (beside it, then renamed).
+/// Writes to standard output, or to `path` whole or not at all.
 fn write_with(
     path: Option<&Path>,
     write: &mut dyn FnMut(&mut dyn std::io::Write) -> Result<()>,
@@ -215,30 +215,12 @@ fn write_with(
             other => other.context("cannot write to standard output"),
         };
     };
-    let shown = path.display();
-    let fail = |e: std::io::Error| {
-        anyhow::anyhow!("{shown}: cannot write it ({e}); check the folder exists and is writable")
-    };
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| -> Result<()> {
-        let mut file = std::io::BufWriter::new(std::fs::File::create(&tmp).map_err(fail)?);
-        write(&mut file)?;
-        file.flush().map_err(fail)?;
-        std::fs::rename(&tmp, path).map_err(fail)?;
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    super::write_file(path, write).with_context(|| {
+        format!(
+            "{}: cannot write it; check the folder exists and is writable",
+            path.display()
+        )
+    })
 }
 
 pub(super) fn run(a: ReportArgs) -> Result<Exit> {

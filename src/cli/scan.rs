@@ -1,7 +1,5 @@
 //! `reachaudit scan`.
 
-use std::path::Path;
-
 use anyhow::{Context as _, Result};
 
 use super::Exit;
@@ -26,14 +24,13 @@ pub(super) fn run(args: ScanArgs) -> Result<Exit> {
         report.gate = Some(crate::gate::evaluate(report, &options.assertions, baseline));
     }
     for (format, path) in &options.outputs {
-        write_atomically(path, renderer(*format).render(&reports).as_bytes()).with_context(
-            || {
-                format!(
-                    "--output {format}={}: cannot write the report",
-                    path.display()
-                )
-            },
-        )?;
+        let text = renderer(*format).render(&reports);
+        super::write_file(path, &mut |w| Ok(w.write_all(text.as_bytes())?)).with_context(|| {
+            format!(
+                "--output {format}={}: cannot write the report",
+                path.display()
+            )
+        })?;
     }
     super::print(&renderer(options.format).render(&reports))?;
     if options.format != Format::Text {
@@ -159,27 +156,4 @@ fn baseline_for<'a>(
         );
     }
     Ok(found)
-}
-
-/// Writes via a temporary file in the same directory, so a reader never sees half a report. Only
-/// for regular files: a device, pipe or symlink (`/dev/stderr`, a CI step-summary link) is written
-/// in place, never replaced.
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    match std::fs::symlink_metadata(path) {
-        Ok(meta) if !meta.file_type().is_file() => return std::fs::write(path, bytes),
-        _ => {}
-    }
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
-    })
 }
