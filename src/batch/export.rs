@@ -156,15 +156,8 @@ pub fn describe(run: &Run) -> String {
 /// The list's view of a stored site: its name, sector, country and other columns.
 #[must_use]
 pub fn company_of(row: &SiteRow) -> Company {
-    let mut columns: BTreeMap<String, String> =
-        serde_json::from_str(&row.metadata).unwrap_or_default();
-    let sector = columns.remove("sector").filter(|s| !s.is_empty());
-    Company {
-        name: row.name.clone(),
-        sector,
-        country: None,
-        columns,
-    }
+    let columns: BTreeMap<String, String> = serde_json::from_str(&row.metadata).unwrap_or_default();
+    super::company(&row.name, None, columns)
 }
 
 /// A stored site's report (`None` when its audit never started), with the list's name and
@@ -384,7 +377,7 @@ fn site_cells(
             cells.extend(std::iter::repeat_n(String::new(), categories.len()));
         }
     }
-    let metadata: std::collections::BTreeMap<String, String> =
+    let metadata: BTreeMap<String, String> =
         serde_json::from_str(&row.metadata).unwrap_or_default();
     for c in columns {
         cells.push(metadata.get(c).cloned().unwrap_or_default());

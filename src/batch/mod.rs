@@ -12,7 +12,7 @@ use std::path::Path;
 
 use futures::StreamExt as _;
 
-use crate::model::Report;
+use crate::model::{Company, Report};
 use crate::rules::Rules;
 use crate::{AuditOptions, Start};
 
@@ -37,6 +37,29 @@ pub struct Entry {
     pub country: Option<String>,
     /// Every other column (`sector` and whatever the list carries), kept for the exports.
     pub metadata: BTreeMap<String, String>,
+}
+
+impl Entry {
+    /// The company as reports and exports name it.
+    #[must_use]
+    pub fn company(&self) -> Company {
+        company(&self.name, self.country.clone(), self.metadata.clone())
+    }
+}
+
+/// A company from its list row: the `sector` column becomes the sector, the rest stay columns.
+#[must_use]
+pub fn company(
+    name: &str,
+    country: Option<String>,
+    mut columns: BTreeMap<String, String>,
+) -> Company {
+    Company {
+        name: name.to_owned(),
+        sector: columns.remove("sector").filter(|s| !s.is_empty()),
+        country,
+        columns,
+    }
 }
 
 /// A read list.

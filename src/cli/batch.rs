@@ -11,7 +11,6 @@ use super::args::{BatchArgs, ScanArgs};
 use super::options::ScanOptions;
 use crate::batch::export::{Exports, write};
 use crate::batch::{DEFAULT_CONCURRENCY, Outcome, read_list};
-use crate::model::Company;
 use crate::report::clean;
 use crate::store::{SiteRow, Store};
 
@@ -93,13 +92,7 @@ pub(super) fn run(a: BatchArgs) -> Result<Exit> {
             concurrency,
             |entry, outcome| -> Result<()> {
                 let metadata = serde_json::to_string(&entry.metadata)?;
-                let mut columns = entry.metadata.clone();
-                let company = Company {
-                    name: entry.name.clone(),
-                    sector: columns.remove("sector").filter(|s| !s.is_empty()),
-                    country: entry.country.clone(),
-                    columns,
-                };
+                let company = entry.company();
                 let row = match outcome {
                     Outcome::Audited(mut report) => SiteRow {
                         position: i64::try_from(entry.position).unwrap_or(i64::MAX),

@@ -141,6 +141,23 @@ fn source(spec: &str, db: &Path) -> Result<Source> {
     }
 }
 
+/// An `--output` value: `FORMAT=PATH` (the format, if named), the path, and its extension in
+/// lower case.
+fn output_spec(o: &str) -> (Option<&str>, PathBuf, Option<String>) {
+    let (named, path) = match o
+        .split_once('=')
+        .filter(|(f, p)| !p.is_empty() && !f.contains(['/', '.']))
+    {
+        Some((f, p)) => (Some(f), PathBuf::from(p)),
+        None => (None, PathBuf::from(o)),
+    };
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    (named, path, ext)
+}
+
 /// What to write where: `-o PATH` takes --format or the file's extension; `-o FMT=PATH` names
 /// it; nothing means standard output.
 fn targets(a: &ReportArgs) -> Result<Vec<(Format, Option<PathBuf>)>> {
@@ -158,22 +175,14 @@ fn targets(a: &ReportArgs) -> Result<Vec<(Format, Option<PathBuf>)>> {
     a.output
         .iter()
         .map(|o| {
-            if let Some((f, p)) = o
-                .split_once('=')
-                .filter(|(f, p)| !p.is_empty() && !f.contains(['/', '.']))
-            {
+            let (named, path, ext) = output_spec(o);
+            if let Some(f) = named {
                 let format = f
                     .parse::<Format>()
                     .map_err(|e| anyhow::anyhow!("--output {o}: {e}"))?;
-                return Ok((format, Some(PathBuf::from(p))));
+                return Ok((format, Some(path)));
             }
-            let path = PathBuf::from(o);
-            let by_ext = match path
-                .extension()
-                .and_then(|e| e.to_str())
-                .map(str::to_ascii_lowercase)
-                .as_deref()
-            {
+            let by_ext = match ext.as_deref() {
                 Some("html" | "htm") => Some(Format::Html),
                 Some("json") => Some(Format::Json),
                 Some("md") => Some(Format::Markdown),
@@ -384,22 +393,11 @@ fn compare(a: &ReportArgs, db: &Path) -> Result<Exit> {
         .transpose()?;
     let mut outs: Vec<(CompareFormat, Option<PathBuf>)> = Vec::new();
     for o in &a.output {
-        let (f, p) = match o
-            .split_once('=')
-            .filter(|(f, p)| !p.is_empty() && !f.contains(['/', '.']))
-        {
-            Some((f, p)) => (
-                Some(parse(f).map_err(|e| anyhow::anyhow!("--output {o}: {e}"))?),
-                PathBuf::from(p),
-            ),
-            None => (None, PathBuf::from(o)),
-        };
-        let by_ext = match p
-            .extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase)
-            .as_deref()
-        {
+        let (named, p, ext) = output_spec(o);
+        let f = named
+            .map(|f| parse(f).map_err(|e| anyhow::anyhow!("--output {o}: {e}")))
+            .transpose()?;
+        let by_ext = match ext.as_deref() {
             Some("json") => Some(CompareFormat::Json),
             Some("csv") => Some(CompareFormat::Csv),
             Some("txt") => Some(CompareFormat::Text),
