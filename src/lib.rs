@@ -126,6 +126,28 @@ impl Start {
     }
 }
 
+/// The names the site gives itself: every declared name, the titles of the home page and the
+/// first legal name of the imprint and home pages (other pages' titles name their topics).
+fn own_names(pages: &[model::Page], names: Vec<(String, extract::PageNames)>) -> Vec<String> {
+    let kinds: HashMap<&str, &[model::PageKind]> = pages
+        .iter()
+        .map(|p| (p.url.as_str(), p.kinds.as_slice()))
+        .collect();
+    let mut out = Vec::new();
+    for (url, page) in names {
+        let kinds = kinds.get(url.as_str()).copied().unwrap_or_default();
+        let home = kinds.contains(&model::PageKind::Home);
+        out.extend(page.declared);
+        if home {
+            out.extend(page.title);
+        }
+        if home || kinds.contains(&model::PageKind::Imprint) {
+            out.extend(page.legal);
+        }
+    }
+    out
+}
+
 fn looks_like_domain(input: &str) -> bool {
     !input.contains(['/', '\\'])
         && input.contains('.')
@@ -154,6 +176,7 @@ pub async fn audit(
 ) -> Result<Report, CrawlSetupError> {
     let mut observations = Vec::new();
     let mut signals = Vec::new();
+    let mut names: Vec<(String, extract::PageNames)> = Vec::new();
     let mut site_region: Option<String> = match start {
         Start::Url(url) => crawl::site_of(url).and_then(|s| extract::region_of_site(&s)),
         _ => options
@@ -178,6 +201,7 @@ pub async fn audit(
             let found = extract::page(view, &context);
             observations.extend(found.observations);
             signals.extend(found.signals);
+            names.push((view.url.to_string(), found.names));
         };
         crawl::crawl(start, &options.crawl, &rules.pages, &mut observe).await?
     };
@@ -190,7 +214,11 @@ pub async fn audit(
         .iter()
         .map(|p| (p.url.clone(), p.clicks))
         .collect();
-    let channels = synthesize::channels(observations, &clicks);
+    let identity = synthesize::Identity::new(&output.site, &own_names(&output.pages, names));
+    let synthesize::Channels {
+        company: channels,
+        third_parties,
+    } = synthesize::channels(observations, &clicks, &identity);
     let signals = synthesize::signals(signals, &clicks);
     let source = match start {
         Start::Url(_) => SourceKind::Http,
@@ -230,6 +258,7 @@ pub async fn audit(
             duration_ms,
         },
         channels,
+        third_parties,
         signals,
         findings: Vec::new(),
         score: Score::not_computed(),

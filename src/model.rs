@@ -55,8 +55,16 @@ pub struct Report {
     pub reason: Option<String>,
     /// What the crawl did.
     pub crawl: Crawl,
-    /// Every contact channel found, deduplicated across pages.
+    /// Every contact channel of the company found, deduplicated across pages. Only these count
+    /// (score, legal checks, exports); contact details of other organisations the site names
+    /// are in `third_parties`.
     pub channels: Vec<Channel>,
+    /// Contact details the site shows that belong to someone else (the supervising chamber, the
+    /// data-protection authority, a helpline, the hoster, the web agency …), each with its
+    /// `owner` and the evidence that decided it. Reported so a reader can check the split, never
+    /// counted as the company's.
+    #[serde(default)]
+    pub third_parties: Vec<Channel>,
     /// Page signals that are not channels: deflection wording, contact links in navigation.
     #[serde(default)]
     pub signals: Vec<Signal>,
@@ -407,6 +415,142 @@ pub struct Channel {
     /// The parts of a postal address.
     #[serde(default)]
     pub address: Option<PostalAddress>,
+    /// Whose channel it is: the company's own, or another organisation's that the site names.
+    #[serde(default)]
+    pub owner: Owner,
+}
+
+/// Whose contact detail a channel is, and what decided it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Owner {
+    /// The kind of organisation.
+    pub kind: OwnerKind,
+    /// The organisation's name as the page writes it, when known.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// What decided it: the heading, label or organisation name next to the detail, or a known
+    /// number or domain from `rules/owners.toml`; `null` for the company's own channels.
+    #[serde(default)]
+    pub because: Option<String>,
+}
+
+impl Owner {
+    /// Whether the channel is the audited company's own.
+    #[must_use]
+    pub fn is_company(&self) -> bool {
+        self.kind == OwnerKind::Company
+    }
+}
+
+/// Kinds of organisation a contact detail can belong to.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum OwnerKind {
+    /// The audited company.
+    #[default]
+    Company,
+    /// A public authority (ministry, municipal or trade-licensing office, registry).
+    Authority,
+    /// A professional or trade chamber.
+    Chamber,
+    /// A court.
+    Court,
+    /// A regulator (financial, telecom, energy, legal services).
+    Regulator,
+    /// A consumer dispute-resolution body or ombudsman.
+    Arbitration,
+    /// A data-protection supervisory authority.
+    DataProtectionAuthority,
+    /// An emergency number, poison-control centre, crisis or medical on-call line.
+    Helpline,
+    /// The site's hoster.
+    Hoster,
+    /// The shop or site builder, booking or other platform the site runs on.
+    PlatformVendor,
+    /// The web agency, designer or photographer credited.
+    WebAgency,
+    /// A bank.
+    Bank,
+    /// An insurer (a professional's liability insurer, as imprints must name it).
+    Insurer,
+    /// Another company.
+    OtherCompany,
+}
+
+impl OwnerKind {
+    /// Every kind, in the order reports list them.
+    pub const ALL: [Self; 14] = [
+        Self::Company,
+        Self::Authority,
+        Self::Chamber,
+        Self::Court,
+        Self::Regulator,
+        Self::Arbitration,
+        Self::DataProtectionAuthority,
+        Self::Helpline,
+        Self::Hoster,
+        Self::PlatformVendor,
+        Self::WebAgency,
+        Self::Bank,
+        Self::Insurer,
+        Self::OtherCompany,
+    ];
+
+    /// The snake-case name used in JSON and rules.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Company => "company",
+            Self::Authority => "authority",
+            Self::Chamber => "chamber",
+            Self::Court => "court",
+            Self::Regulator => "regulator",
+            Self::Arbitration => "arbitration",
+            Self::DataProtectionAuthority => "data_protection_authority",
+            Self::Helpline => "helpline",
+            Self::Hoster => "hoster",
+            Self::PlatformVendor => "platform_vendor",
+            Self::WebAgency => "web_agency",
+            Self::Bank => "bank",
+            Self::Insurer => "insurer",
+            Self::OtherCompany => "other_company",
+        }
+    }
+
+    /// How reports name the kind for people.
+    #[must_use]
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::Company => "the company",
+            Self::Authority => "authority",
+            Self::Chamber => "chamber",
+            Self::Court => "court",
+            Self::Regulator => "regulator",
+            Self::Arbitration => "dispute resolution",
+            Self::DataProtectionAuthority => "data-protection authority",
+            Self::Helpline => "helpline",
+            Self::Hoster => "hoster",
+            Self::PlatformVendor => "platform vendor",
+            Self::WebAgency => "web agency",
+            Self::Bank => "bank",
+            Self::Insurer => "insurer",
+            Self::OtherCompany => "another company",
+        }
+    }
 }
 
 impl Channel {
@@ -444,6 +588,7 @@ impl Channel {
             url: None,
             form: None,
             address: None,
+            owner: Owner::default(),
         }
     }
 

@@ -503,6 +503,7 @@ mod tests {
                 duration_ms: 0,
             },
             channels,
+            third_parties: Vec::new(),
             signals,
             findings: vec![],
             score: Score::not_computed(),

@@ -6,41 +6,261 @@
 //! it, labels and hours are merged, and its evidence is ordered best (fewest clicks) first, one
 //! entry per page, at most [`MAX_EVIDENCE`].
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::extract::{Observation, PageSignal};
-use crate::model::{Channel, Evidence, Mode, Signal};
+use crate::model::{Channel, Evidence, Mode, Owner, OwnerKind, Signal};
 
 /// Evidence entries kept per channel: enough to show where it is, not every footer.
 pub const MAX_EVIDENCE: usize = 5;
 /// Hours notes kept per channel: pages that repeat the hours in other words add nothing.
 pub const MAX_HOURS: usize = 4;
 
-/// A channel being merged, with its evidence and the clicks of the page each came from.
-type Merging = (Channel, Vec<(Option<u32>, Evidence)>);
+/// How the sightings of one channel voted on its owner.
+#[derive(Debug, Default)]
+struct Votes {
+    /// A known organisation's number or domain.
+    known: Option<Owner>,
+    /// Sightings that said nothing: the company's.
+    own: usize,
+    /// Sightings next to a third party's name, heading or known number.
+    third: Vec<Owner>,
+    /// Organisation names written right before it.
+    named: Vec<String>,
+}
 
-/// Merges observations into channels. `clicks` gives each page's clicks from the start page
-/// (`None` for pages only the sitemap leads to).
+/// A channel being merged, with its evidence, the clicks of the page each came from, and the
+/// owner votes.
+type Merging = (Channel, Vec<(Option<u32>, Evidence)>, Votes);
+
+/// The company's channels and the contact details of others the site names.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Channels {
+    /// The company's own.
+    pub company: Vec<Channel>,
+    /// Other organisations'.
+    pub third_parties: Vec<Channel>,
+}
+
+/// Who the site says it is: the names it gives itself (`og:site_name`, structured data, the
+/// imprint's first legal name, the home page's title) and its domain, so that an organisation
+/// named next to a contact detail can be told from the company itself.
+#[derive(Debug, Clone, Default)]
+pub struct Identity {
+    tokens: HashSet<String>,
+    domains: Vec<String>,
+}
+
+/// Words of names that say nothing about who is meant (legal forms, articles, trades).
+const NAME_NOISE: &[&str] = &[
+    "gmbh",
+    "mbh",
+    "und",
+    "and",
+    "the",
+    "der",
+    "die",
+    "das",
+    "des",
+    "von",
+    "für",
+    "fuer",
+    "for",
+    "les",
+    "del",
+    "los",
+    "las",
+    "van",
+    "den",
+    "het",
+    "inc",
+    "ltd",
+    "llc",
+    "plc",
+    "sarl",
+    "sas",
+    "s.a",
+    "s.l",
+    "co",
+    "kg",
+    "ohg",
+    "ag",
+    "e.v",
+    "e.k",
+    "www",
+    "com",
+    "net",
+    "org",
+    "home",
+    "startseite",
+    "willkommen",
+    "welcome",
+    "bienvenue",
+    "bienvenido",
+    "kontakt",
+    "contact",
+    "impressum",
+    "imprint",
+    "praxis",
+    "dr",
+    "med",
+    "shop",
+    "online",
+    "service",
+    "group",
+    "gruppe",
+    "holding",
+    "company",
+    "limited",
+    "corporation",
+    "partner",
+    "partners",
+];
+
+fn name_tokens(name: &str) -> Vec<String> {
+    let lower = name.to_lowercase();
+    let mut plain = String::with_capacity(lower.len());
+    for c in lower.chars() {
+        match c {
+            'ä' => plain.push_str("ae"),
+            'ö' => plain.push_str("oe"),
+            'ü' => plain.push_str("ue"),
+            'ß' => plain.push_str("ss"),
+            'à' | 'á' | 'â' | 'ã' | 'å' => plain.push('a'),
+            'è' | 'é' | 'ê' | 'ë' => plain.push('e'),
+            'ì' | 'í' | 'î' | 'ï' => plain.push('i'),
+            'ò' | 'ó' | 'ô' | 'õ' => plain.push('o'),
+            'ù' | 'ú' | 'û' => plain.push('u'),
+            'ç' => plain.push('c'),
+            'ñ' => plain.push('n'),
+            c => plain.push(c),
+        }
+    }
+    plain
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|t| t.chars().count() >= 3 && !NAME_NOISE.contains(t))
+        .map(str::to_owned)
+        .collect()
+}
+
+impl Identity {
+    /// The identity of the site `site` (its registrable domain or host) calling itself `names`.
+    #[must_use]
+    pub fn new(site: &str, names: &[String]) -> Self {
+        let host = site.split(':').next().unwrap_or(site);
+        let domains = host
+            .split('.')
+            .filter(|l| l.len() >= 3)
+            .map(|l| l.replace(['-', '_'], ""))
+            .collect();
+        Self {
+            tokens: names.iter().flat_map(|n| name_tokens(n)).collect(),
+            domains,
+        }
+    }
+
+    fn adopt(&mut self, name: &str) {
+        self.tokens.extend(name_tokens(name));
+    }
+
+    /// Whether a domain is the site's own: the site's domain or one that spells its name
+    /// (kaputt-handel.de for "Kaputt Handel e.K.").
+    #[must_use]
+    pub fn owns_domain(&self, domain: &str) -> bool {
+        let domain = domain.to_ascii_lowercase();
+        let labels: Vec<&str> = domain.split('.').collect();
+        // The label before the public suffix is the name: acme-shop in www.acme-shop.co.uk.
+        let name = psl::domain_str(&domain)
+            .and_then(|d| d.split('.').next())
+            .or_else(|| labels.first().copied())
+            .unwrap_or("");
+        let squashed = name.replace(['-', '_'], "");
+        squashed.len() >= 3
+            && (self.domains.contains(&squashed)
+                || (!self.tokens.is_empty() && self.owns(&name.replace(['-', '_'], " "))))
+    }
+
+    /// Whether `name` is the site's own: a word of it is a word of the site's names, or its
+    /// domain spells it ("ACME Haushaltswaren GmbH" on acme-shop.de).
+    #[must_use]
+    pub fn owns(&self, name: &str) -> bool {
+        let tokens = name_tokens(name);
+        if tokens.is_empty() {
+            return true;
+        }
+        tokens.iter().any(|t| {
+            self.tokens.contains(t)
+                || (t.len() >= 4 && self.domains.iter().any(|d| d.contains(t.as_str())))
+        }) || {
+            let joined: String = tokens.concat();
+            joined.len() >= 4
+                && self
+                    .domains
+                    .iter()
+                    .any(|d| d.contains(&joined) || joined.contains(d.as_str()))
+        }
+    }
+}
+
+/// Merges observations into channels and splits them by owner. `clicks` gives each page's
+/// clicks from the start page (`None` for pages only the sitemap leads to).
+///
+/// A channel is another organisation's when a known number or domain says so, or when at least
+/// more of its sightings stand next to a third party (a heading, a label, a foreign organisation's
+/// name) than stand alone: the hotline in fifty footers stays the company's even if one page
+/// prints it under the wrong heading. An e-mail address at a domain that spells the site's own
+/// name is the company's unless a known organisation's.
 #[must_use]
 pub fn channels(
     observations: Vec<Observation>,
     clicks: &HashMap<String, Option<u32>>,
-) -> Vec<Channel> {
+    identity: &Identity,
+) -> Channels {
+    let mut identity = identity.clone();
+    // The organisation name written on most pages (the footer's) is the site's own.
+    let mut named_pages: HashMap<&str, HashSet<&str>> = HashMap::new();
+    for obs in &observations {
+        if let Some(name) = &obs.org {
+            named_pages
+                .entry(name)
+                .or_default()
+                .insert(obs.evidence.url.as_str());
+        }
+    }
+    let pages: HashSet<&str> = observations
+        .iter()
+        .map(|o| o.evidence.url.as_str())
+        .collect();
+    let common = (pages.len() / 2).max(3);
+    for (name, on) in &named_pages {
+        if on.len() >= common {
+            identity.adopt(name);
+        }
+    }
+    drop(named_pages);
     let page_clicks = |url: &str| clicks.get(url).copied().flatten();
     let mut order: Vec<String> = Vec::new();
     let mut merged: HashMap<String, Merging> = HashMap::new();
     for Observation {
         channel: seen,
         evidence: seen_at,
+        org,
+        known,
         ..
     } in observations
     {
         let key = format!("{}|{}", seen.kind.as_str(), Channel::identity(&seen));
         let here = page_clicks(&seen_at.url);
-        let (channel, evidence) = merged.entry(key.clone()).or_insert_with(|| {
+        let (channel, evidence, votes) = merged.entry(key.clone()).or_insert_with(|| {
             order.push(key);
-            (seen.clone(), Vec::new())
+            (seen.clone(), Vec::new(), Votes::default())
         });
+        match (&seen.owner, org) {
+            (owner, _) if known => votes.known = Some(owner.clone()),
+            (owner, _) if !owner.is_company() => votes.third.push(owner.clone()),
+            (_, Some(name)) if !identity.owns(&name) => votes.named.push(name),
+            _ => votes.own += 1,
+        }
         merge(channel, seen);
         if !channel.seen_on.contains(&seen_at.url) {
             channel.seen_on.push(seen_at.url.clone());
@@ -52,7 +272,15 @@ pub fn channels(
     let mut out: Vec<Channel> = order
         .into_iter()
         .filter_map(|key| merged.remove(&key))
-        .map(|(mut channel, mut evidence)| {
+        .map(|(mut channel, mut evidence, mut votes)| {
+            if let Some(email) = &channel.email
+                && let Some((_, domain)) = email.address.rsplit_once('@')
+                && identity.owns_domain(domain)
+            {
+                votes.third.clear();
+                votes.named.clear();
+            }
+            channel.owner = decide(votes);
             // Fewest clicks first; pages reached only via the sitemap last.
             evidence.sort_by_key(|(c, _)| c.unwrap_or(u32::MAX));
             channel.clicks = evidence.iter().filter_map(|(c, _)| *c).min();
@@ -65,7 +293,34 @@ pub fn channels(
         })
         .collect();
     out.sort_by_key(|c| (c.kind, c.clicks.unwrap_or(u32::MAX)));
-    out
+    let (company, third_parties) = out.into_iter().partition(|c| c.owner.is_company());
+    Channels {
+        company,
+        third_parties,
+    }
+}
+
+/// The owner the sightings agree on: a known organisation always; else a third party when its
+/// sightings are at least as many as the company's.
+fn decide(votes: Votes) -> Owner {
+    if let Some(owner) = votes.known {
+        return owner;
+    }
+    let others = votes.third.len() + votes.named.len();
+    if others <= votes.own {
+        return Owner::default();
+    }
+    if let Some(owner) = votes.third.into_iter().next() {
+        return owner;
+    }
+    let name = votes.named.into_iter().next();
+    Owner {
+        kind: OwnerKind::OtherCompany,
+        because: name
+            .as_ref()
+            .map(|n| format!("named next to it: “{n}”, which is not the site's own name")),
+        name,
+    }
 }
 
 /// Merges page signals by id: how many pages show each, and where, fewest clicks first.
@@ -174,6 +429,9 @@ mod tests {
         Observation {
             channel,
             block: None,
+            at: None,
+            org: None,
+            known: false,
             evidence: Evidence {
                 url: url.to_owned(),
                 source: "tel_link".into(),
@@ -195,7 +453,7 @@ mod tests {
             phone("https://e.de/", "+498003301000"),
             phone("https://e.de/kontakt/", "+498003301000"),
         ];
-        let channels = channels(obs, &clicks);
+        let channels = channels(obs, &clicks, &Identity::default()).company;
         assert_eq!(channels.len(), 2);
         assert_eq!(channels[0].clicks, Some(0));
         let urls: Vec<_> = channels[0]

@@ -45,7 +45,7 @@ fn site() -> tempfile::TempDir {
         ),
         (
             "kontakt/index.html",
-            "<title>Kontakt</title><p>Hotline: <a href='tel:0800 330 1000'>0800 330 1000</a> <a href='mailto:service@muster.de'>E-Mail</a></p>",
+            "<title>Kontakt</title><p>Hotline: <a href='tel:0800 330 1000'>0800 330 1000</a> <a href='mailto:service@weber-haushalt.de'>E-Mail</a></p>",
         ),
     ])
 }
@@ -223,7 +223,7 @@ fn json_report_carries_every_contract_key() {
         .iter()
         .find(|c| c["kind"] == "email")
         .unwrap();
-    assert_eq!(email["email"]["address"], "service@muster.de");
+    assert_eq!(email["email"]["address"], "service@weber-haushalt.de");
     assert_eq!(email["email"]["no_reply"], false);
     let total = r["score"]["total"]
         .as_u64()
@@ -306,7 +306,7 @@ fn a_new_vendor_needs_only_a_toml_file() {
         ),
         (
             "kontakt/index.html",
-            "<a href='mailto:service@muster.de'>E-Mail</a>",
+            "<a href='mailto:service@weber-haushalt.de'>E-Mail</a>",
         ),
     ]);
     let target = dir.path().to_str().unwrap();

@@ -212,6 +212,7 @@ fn report(case: &Case) -> Report {
             duration_ms: 0,
         },
         channels,
+        third_parties: Vec::new(),
         signals,
         findings: vec![],
         score: Score::not_computed(),

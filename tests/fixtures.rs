@@ -23,6 +23,9 @@ struct Expected {
     pages: Vec<ExpectedPage>,
     #[serde(default)]
     never_requested: Vec<String>,
+    /// Other organisations' contact details the site shows (exactly these), with their owner.
+    #[serde(default)]
+    third_parties: Vec<ExpectedChannel>,
     #[serde(default)]
     not_found: Vec<ExpectedChannel>,
     #[serde(default)]
@@ -59,6 +62,10 @@ struct ExpectedChannel {
     no_reply: Option<bool>,
     captcha: Option<String>,
     login_required: Option<bool>,
+    /// For third parties: the kind of organisation (`chamber`, `hoster` …).
+    owner: Option<String>,
+    /// For third parties: a part of the organisation's name the report must give.
+    name: Option<String>,
     #[allow(dead_code)]
     note: Option<String>,
 }
@@ -224,6 +231,11 @@ fn attributes(key: &str, want: &ExpectedChannel, got: &Channel, problems: &mut V
             .unwrap_or_default(),
     );
     check(
+        "owner",
+        want.owner.clone(),
+        got.owner.kind.as_str().to_owned(),
+    );
+    check(
         "login_required",
         want.login_required.map(|b| b.to_string()),
         got.form
@@ -231,23 +243,30 @@ fn attributes(key: &str, want: &ExpectedChannel, got: &Channel, problems: &mut V
             .is_some_and(|f| f.login_required)
             .to_string(),
     );
+    if let Some(name) = &want.name {
+        let got_name = got.owner.name.clone().unwrap_or_default();
+        if !got_name.to_lowercase().contains(&name.to_lowercase()) {
+            problems.push(format!(
+                "{key}: owner name {got_name:?} lacks {name:?} ({})",
+                got.owner.because.as_deref().unwrap_or("")
+            ));
+        }
+    }
 }
 
-/// Compares a report with the expectations; returns every mismatch, not just the first.
-fn check(name: &str, report: &Report, expected: &Expected, origin: &str) -> Vec<String> {
-    let mut problems = Vec::new();
-    assert!(
-        report.evaluated,
-        "{name}: not evaluated: {:?}",
-        report.reason
-    );
-    let found: BTreeMap<String, &Channel> = report
-        .channels
-        .iter()
-        .map(|c| (found_key(c, origin), c))
-        .collect();
+/// Compares found channels with expected ones (exactly these, with their clicks and attributes);
+/// returns the keys found.
+fn compare(
+    what: &str,
+    channels: &[Channel],
+    expected: &[ExpectedChannel],
+    origin: &str,
+    problems: &mut Vec<String>,
+) -> std::collections::BTreeSet<String> {
+    let found: BTreeMap<String, &Channel> =
+        channels.iter().map(|c| (found_key(c, origin), c)).collect();
     let mut wanted = BTreeMap::new();
-    for c in &expected.channels {
+    for c in expected {
         let key = wanted_key(c);
         if wanted.insert(key.clone(), c).is_some() {
             problems.push(format!("expected.json lists {key} twice"));
@@ -255,7 +274,7 @@ fn check(name: &str, report: &Report, expected: &Expected, origin: &str) -> Vec<
     }
     for (key, want) in &wanted {
         match found.get(key) {
-            None => problems.push(format!("missing channel {key}")),
+            None => problems.push(format!("missing {what} {key}")),
             Some(got) => {
                 if got.clicks != want.clicks {
                     problems.push(format!(
@@ -263,7 +282,7 @@ fn check(name: &str, report: &Report, expected: &Expected, origin: &str) -> Vec<
                         got.clicks, want.clicks
                     ));
                 }
-                attributes(key, want, got, &mut problems);
+                attributes(key, want, got, problems);
             }
         }
     }
@@ -274,15 +293,50 @@ fn check(name: &str, report: &Report, expected: &Expected, origin: &str) -> Vec<
                 .first()
                 .map(|e| format!("{} «{}»", site_relative(&e.url, origin), e.snippet))
                 .unwrap_or_default();
+            let owner = if got.owner.is_company() {
+                String::new()
+            } else {
+                format!(
+                    " owned by {} {:?} ({})",
+                    got.owner.kind.as_str(),
+                    got.owner.name.as_deref().unwrap_or(""),
+                    got.owner.because.as_deref().unwrap_or("")
+                )
+            };
             problems.push(format!(
-                "unexpected channel {key} (clicks {:?}) at {seen}",
+                "unexpected {what} {key} (clicks {:?}){owner} at {seen}",
                 got.clicks
             ));
         }
     }
+    found.into_keys().collect()
+}
+
+/// Compares a report with the expectations; returns every mismatch, not just the first.
+fn check(name: &str, report: &Report, expected: &Expected, origin: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    assert!(
+        report.evaluated,
+        "{name}: not evaluated: {:?}",
+        report.reason
+    );
+    let found = compare(
+        "channel",
+        &report.channels,
+        &expected.channels,
+        origin,
+        &mut problems,
+    );
+    let found_third = compare(
+        "third-party detail",
+        &report.third_parties,
+        &expected.third_parties,
+        origin,
+        &mut problems,
+    );
     for c in &expected.not_found {
         let key = wanted_key(c);
-        if found.contains_key(&key) {
+        if found.contains(&key) || found_third.contains(&key) {
             problems.push(format!(
                 "{key} must not be found (a decoy or a disallowed page)"
             ));

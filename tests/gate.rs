@@ -622,11 +622,11 @@ fn a_build_directory_is_audited_as_the_site_it_will_become() {
     let site = temp_site(&[
         (
             "index.html",
-            "<html lang=de><title>Muster</title><a href='https://www.muster.de/kontakt/'>Kontakt</a></html>",
+            "<html lang=de><title>Muster</title><a href='https://www.weber-haushalt.de/kontakt/'>Kontakt</a></html>",
         ),
         (
             "kontakt/index.html",
-            "<p>Hotline: <a href='tel:0800 330 1000'>0800 330 1000</a> <a href='mailto:service@muster.de'>E-Mail</a></p>",
+            "<p>Hotline: <a href='tel:0800 330 1000'>0800 330 1000</a> <a href='mailto:service@weber-haushalt.de'>E-Mail</a></p>",
         ),
     ]);
     let target = site.path().to_str().unwrap();
@@ -634,7 +634,7 @@ fn a_build_directory_is_audited_as_the_site_it_will_become() {
         &[
             target,
             "--base-url",
-            "https://www.muster.de/",
+            "https://www.weber-haushalt.de/",
             "--report-only",
         ],
         0,
@@ -647,14 +647,17 @@ fn a_build_directory_is_audited_as_the_site_it_will_become() {
         .collect();
     assert_eq!(
         pages,
-        ["https://www.muster.de/", "https://www.muster.de/kontakt/"]
+        [
+            "https://www.weber-haushalt.de/",
+            "https://www.weber-haushalt.de/kontakt/"
+        ]
     );
     let phone = &r["channels"][0];
     assert_eq!(phone["phone"]["e164"], "+498003301000");
     assert_eq!(phone["clicks"], 1);
     assert_eq!(
         phone["evidence"][0]["url"],
-        "https://www.muster.de/kontakt/"
+        "https://www.weber-haushalt.de/kontakt/"
     );
     // Without the base URL the absolute link leaves the site: nothing seen, never a pass.
     scan_json(&[target, "--report-only"], 3);

@@ -11,7 +11,6 @@ use crate::rules::Rules;
 pub(super) fn in_text(
     view: &PageView<'_>,
     text: &str,
-    previous: Option<&str>,
     rules: &Rules,
     region: Option<&str>,
 ) -> Vec<Observation> {
@@ -23,9 +22,6 @@ pub(super) fn in_text(
         }
         for caps in pattern.captures_iter(text) {
             let start = caps.get(0).map_or(0, |m| m.start());
-            if super::labels::third_party(&text[..start], previous, &rules.labels) {
-                continue;
-            }
             let get = |name: &str| caps.name(name).map(|m| crate::crawl::collapse(m.as_str()));
             let postcode = get("postcode");
             let country = match (*convention, postcode.as_deref().map(str::len)) {
@@ -49,6 +45,7 @@ pub(super) fn in_text(
             let mut obs = Observation::new(ChannelKind::PostalAddress, &value, view, "text", whole);
             obs.channel.address = Some(address);
             obs.channel.mode = Mode::Human;
+            obs.at = Some(start);
             out.push(obs);
         }
     }
@@ -62,7 +59,7 @@ mod tests {
 
     fn found(text: &str, region: Option<&str>) -> Vec<(String, Option<String>)> {
         let page = TestPage::new("", "https://acme.de/");
-        in_text(&page.view(), text, None, &page.rules, region)
+        in_text(&page.view(), text, &page.rules, region)
             .into_iter()
             .map(|o| {
                 let country = o.channel.address.as_ref().and_then(|a| a.country.clone());
@@ -134,9 +131,10 @@ mod tests {
                 Some("DE".to_owned())
             )]
         );
-        assert!(
-            de("…können Sie die Schlichtungsstelle Energie e. V., Friedrichstraße 133, 10117 Berlin, anrufen").is_empty(),
-            "another organisation's address"
+        assert_eq!(
+            de("…können Sie die Schlichtungsstelle Energie e. V., Friedrichstraße 133, 10117 Berlin, anrufen").len(),
+            1,
+            "another organisation's address is found; whose it is, is decided by extract::owner"
         );
         let ch = |t| found(t, Some("CH"));
         assert_eq!(

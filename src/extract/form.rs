@@ -229,6 +229,7 @@ mod tests {
         let mut found = crate::extract::widget::observe(
             &page.view(),
             &page.blocks_of_links(),
+            &Default::default(),
             &page.rules,
             &text,
         )

@@ -22,7 +22,6 @@ struct Matches {
     fax: Option<(usize, usize)>,
     phone: Option<(usize, usize)>,
     not_phone: Option<(usize, usize)>,
-    third_party: Option<(usize, usize)>,
     roles: Vec<(usize, usize)>,
 }
 
@@ -47,7 +46,6 @@ fn scan(window: &str, cues: &LabelCues) -> Matches {
             LabelList::Fax => keep(&mut m.fax),
             LabelList::Phone => keep(&mut m.phone),
             LabelList::NotPhone => keep(&mut m.not_phone),
-            LabelList::ThirdParty => keep(&mut m.third_party),
             LabelList::Free => {}
             LabelList::Role(i) => match m.roles.iter_mut().find(|(r, _)| *r == i) {
                 Some((_, pos)) => *pos = (*pos).max(at),
@@ -69,33 +67,6 @@ pub(crate) struct Label {
     pub not_phone: bool,
     /// Roles named in the window, nearest first.
     pub roles: Vec<String>,
-}
-
-/// Characters read before a detail when looking for another organisation's name.
-const THIRD_PARTY_WINDOW: usize = 160;
-
-/// Whether the text before a detail says it belongs to another organisation ("Schlichtungsstelle
-/// Energie e. V., Friedrichstraße 133 …"): a `third_party` word with no role word of the company's
-/// own after it. Read further back than labels, because the organisation's name often comes before
-/// its whole address.
-pub(crate) fn third_party(before: &str, previous: Option<&str>, cues: &LabelCues) -> bool {
-    let mut text = before.to_owned();
-    if text.chars().count() < THIRD_PARTY_WINDOW
-        && let Some(previous) = previous
-    {
-        text = format!("{previous} {text}");
-    }
-    let start = text.chars().count().saturating_sub(THIRD_PARTY_WINDOW);
-    let window = text.chars().skip(start).collect::<String>().to_lowercase();
-    let m = scan(&window, cues);
-    let Some((other, _)) = m.third_party else {
-        return false;
-    };
-    m.roles
-        .iter()
-        .map(|(_, at)| *at)
-        .max()
-        .is_none_or(|own| own < other)
 }
 
 /// The start of the text after the last phone-like figure: labels of an earlier number end there.
@@ -247,23 +218,6 @@ mod tests {
         assert!(label("USt-IdNr.: ", None).not_phone);
         assert!(label("Company number ", None).not_phone);
         assert!(!label("Bestellhotline: ", None).not_phone);
-    }
-
-    #[test]
-    fn other_organisations_contact_details_are_theirs() {
-        let rules = Rules::embedded().unwrap();
-        let cues = &rules.labels;
-        assert!(third_party(
-            "…können Sie die Schlichtungsstelle Energie e. V., Friedrichstraße 133, 10117 Berlin, Tel. ",
-            None,
-            cues
-        ));
-        assert!(!third_party(
-            "Schlichtungsstelle: siehe unten. Unser Kundenservice: ",
-            None,
-            cues
-        ));
-        assert!(!third_party("Telefon: ", Some("Impressum"), cues));
     }
 
     #[test]

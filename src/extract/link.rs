@@ -14,7 +14,9 @@ const LABEL_WINDOW: usize = 160;
 
 pub(super) fn observe(
     view: &PageView<'_>,
+    blocks: &[super::text::Block],
     block_of: &std::collections::HashMap<NodeId, usize>,
+    silenced: &std::collections::HashSet<NodeId>,
     plain: &super::Plain<'_>,
     rules: &Rules,
     region: Option<&str>,
@@ -26,8 +28,10 @@ pub(super) fn observe(
         view.document
             .select(links)
             .filter(|a| {
-                !a.ancestors()
-                    .any(|n| n.value().as_element().is_some_and(super::text::is_hidden))
+                !silenced.contains(&a.id())
+                    && !a
+                        .ancestors()
+                        .any(|n| n.value().as_element().is_some_and(super::text::is_hidden))
                     && !super::text::is_hidden(a.value())
             })
             .flat_map(|a| {
@@ -38,8 +42,19 @@ pub(super) fn observe(
                     "mailto" => mailto(view, a, href, plain, rules),
                     _ => Vec::new(),
                 };
+                let block = block_of.get(&a.id()).copied();
+                // Where the link's text stands in its block, so only the words before it are
+                // read for whose it is.
+                let at = block.and_then(|i| {
+                    let shown = collapse(&a.text().collect::<String>());
+                    let shown = shown.trim();
+                    (!shown.is_empty())
+                        .then(|| blocks.get(i)?.text.find(shown))
+                        .flatten()
+                });
                 for obs in &mut found {
-                    obs.block = block_of.get(&a.id()).copied();
+                    obs.block = block;
+                    obs.at = at;
                 }
                 found
             })
@@ -65,9 +80,6 @@ fn tel(
     // A wrong href with a right visible number is common; the visible text is the fallback.
     let number = phone::parse(raw, region).or_else(|| phone::parse(&text, region))?;
     let before = text_before(a);
-    if labels::third_party(&before, None, &rules.labels) {
-        return None;
-    }
     let window = labels::window(&format!("{before} {}", label_part(&text)), None);
     let label: Label = labels::read(&window, &rules.labels);
     let kind = if label.fax {
@@ -111,11 +123,7 @@ fn mailto(
     rules: &Rules,
 ) -> Vec<Observation> {
     let text = collapse(&a.text().collect::<String>());
-    let before = text_before(a);
-    if labels::third_party(&before, None, &rules.labels) {
-        return Vec::new();
-    }
-    let before = tail(&before, 48);
+    let before = tail(&text_before(a), 48);
     email::from_mailto(href)
         .into_iter()
         .map(|address| {
@@ -201,7 +209,9 @@ mod tests {
         let page = TestPage::new(html, "https://e.de/kontakt/");
         observe(
             &page.view(),
+            &page.blocks(),
             &page.blocks_of_links(),
+            &Default::default(),
             &page.plain(),
             &page.rules,
             region,

@@ -12,6 +12,7 @@ mod hours;
 mod labels;
 mod link;
 mod offers;
+mod owner;
 pub mod phone;
 mod prose;
 pub mod signals;
@@ -19,6 +20,7 @@ mod structured;
 pub mod text;
 mod widget;
 
+pub use owner::PageNames;
 pub use signals::PageSignal;
 
 use std::collections::HashMap;
@@ -42,6 +44,14 @@ pub struct Observation {
     pub evidence: Evidence,
     /// The text block it was written in, for attaching hours written next to it.
     pub(crate) block: Option<usize>,
+    /// Where in that block it starts (bytes), so the words before it can say whose it is.
+    pub(crate) at: Option<usize>,
+    /// An organisation name written right before it, for the synthesize stage to compare with
+    /// the site's own names.
+    pub org: Option<String>,
+    /// The owner comes from a number or domain `rules/owners.toml` knows, which no page's
+    /// wording outweighs.
+    pub known: bool,
 }
 
 /// Everything extraction found on one page.
@@ -51,6 +61,8 @@ pub struct PageFindings {
     pub observations: Vec<Observation>,
     /// Page signals (deflection, navigation).
     pub signals: Vec<PageSignal>,
+    /// The names the page gives its site.
+    pub names: PageNames,
 }
 
 impl Observation {
@@ -70,6 +82,9 @@ impl Observation {
                 snippet: shorten(crate::crawl::collapse(snippet).trim(), SNIPPET_MAX),
             },
             block: None,
+            at: None,
+            org: None,
+            known: false,
         }
     }
 }
@@ -116,36 +131,30 @@ pub fn page(view: &PageView<'_>, context: &Context<'_>) -> PageFindings {
     let rules = context.rules;
     let region = region_for(context, view.lang.or(context.site_lang));
     let region = region.as_deref();
-    let blocks = text::blocks(view.document);
+    let text::PageText { blocks, silenced } = text::read(view.document, &rules.voice);
     let blocks_lower: Vec<String> = blocks.iter().map(|b| b.text.to_lowercase()).collect();
     let page_text_lower = blocks_lower.join("\n");
 
     // Which text block each link sits in, so hours written next to a link reach its channel.
     let block_of = blocks_of_links(&blocks);
     let plain = Plain::new(view.html);
-    let mut out = link::observe(view, &block_of, &plain, rules, region);
+    let mut out = link::observe(view, &blocks, &block_of, &silenced, &plain, rules, region);
     out.extend(prose::phones(view, &blocks, rules, region));
     out.extend(prose::emails(view, &blocks, &plain, rules));
     for (i, block) in blocks.iter().enumerate() {
         if block.text.bytes().any(|b| b.is_ascii_digit()) {
             out.extend(
-                address::in_text(
-                    view,
-                    &block.text,
-                    i.checked_sub(1).map(|p| blocks[p].text.as_str()),
-                    rules,
-                    region,
-                )
-                .into_iter()
-                .map(|mut o| {
-                    o.block = Some(i);
-                    o
-                }),
+                address::in_text(view, &block.text, rules, region)
+                    .into_iter()
+                    .map(|mut o| {
+                        o.block = Some(i);
+                        o
+                    }),
             );
         }
     }
     out.extend(structured::observe(view, rules, region));
-    let widgets = widget::observe(view, &block_of, rules, &page_text_lower);
+    let widgets = widget::observe(view, &block_of, &silenced, rules, &page_text_lower);
     out.extend(form::observe(
         view,
         rules,
@@ -165,8 +174,10 @@ pub fn page(view: &PageView<'_>, context: &Context<'_>) -> PageFindings {
         .collect();
     out.extend(widgets.observations);
     out.extend(offers);
+    owner::attribute(&mut out, &blocks, rules);
     attach_hours(&mut out, &blocks, rules);
     PageFindings {
+        names: owner::names(view, &blocks, rules),
         observations: out,
         signals: signals::observe(view, rules, &blocks_lower, &page_text_lower),
     }
@@ -211,7 +222,7 @@ impl TestPage {
     }
 
     pub(crate) fn blocks(&self) -> Vec<text::Block> {
-        text::blocks(&self.document)
+        text::read(&self.document, &self.rules.voice).blocks
     }
 
     pub(crate) fn text_lower(&self) -> String {

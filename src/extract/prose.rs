@@ -57,9 +57,7 @@ pub(super) fn phones(
             let run = &text[candidate.start..candidate.end];
             let window = labels::window(&text[..candidate.start], previous);
             let label: Label = labels::read(&window, &rules.labels);
-            if label.not_phone
-                || labels::third_party(&text[..candidate.start], previous, &rules.labels)
-            {
+            if label.not_phone {
                 continue;
             }
             let labelled = label.phone || label.fax || !label.roles.is_empty();
@@ -87,6 +85,7 @@ pub(super) fn phones(
             obs.channel.labels = label.roles;
             obs.channel.price_note = labels::price_note(&text[end..], &window, &rules.labels);
             obs.block = Some(i);
+            obs.at = Some(candidate.start);
             out.push(obs);
         }
     }
@@ -100,7 +99,9 @@ pub(super) fn emails(
     plain: &super::Plain<'_>,
     rules: &Rules,
 ) -> Vec<Observation> {
-    let mut found: Vec<(String, &'static str, String, Option<usize>)> = Vec::new();
+    // (address, source, snippet, (block, offset in the block))
+    type Found = (String, &'static str, String, Option<(usize, Option<usize>)>);
+    let mut found: Vec<Found> = Vec::new();
     for (i, block) in blocks.iter().enumerate() {
         let text = block.text.as_str();
         if !text.contains('@') && !has_written_at(text) {
@@ -112,20 +113,13 @@ pub(super) fn emails(
         }
         addresses.sort();
         addresses.dedup();
-        let previous = i.checked_sub(1).map(|p| blocks[p].text.as_str());
         for address in addresses {
             let at = text
                 .to_lowercase()
-                .find(address.split('@').next().unwrap_or(""));
-            if let Some(at) = at.filter(|at| text.is_char_boundary(*at))
-                && labels::third_party(&text[..at], previous, &rules.labels)
-            {
-                continue;
-            }
-            let snippet = at
-                .filter(|at| text.is_char_boundary(*at))
-                .map_or_else(|| text.to_owned(), |at| around(text, at, at));
-            found.push((address, "text", snippet, Some(i)));
+                .find(address.split('@').next().unwrap_or(""))
+                .filter(|at| text.is_char_boundary(*at));
+            let snippet = at.map_or_else(|| text.to_owned(), |at| around(text, at, at));
+            found.push((address, "text", snippet, Some((i, at))));
         }
     }
     for element in view.document.tree.nodes() {
@@ -184,7 +178,8 @@ pub(super) fn emails(
                 obfuscated,
                 no_reply,
             });
-            obs.block = block;
+            obs.block = block.map(|(i, _)| i);
+            obs.at = block.and_then(|(_, at)| at);
             obs
         })
         .collect()

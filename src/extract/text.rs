@@ -6,10 +6,20 @@
 //! is written on lines), and text shown right-to-left by CSS turned back (`ed.emca@ofni` with
 //! `direction: rtl; unicode-bidi: bidi-override` reads `info@acme.de`). Blocks keep their order,
 //! so a label in one block (`<dt>Telefon</dt>`) can be found for a number in the next.
+//!
+//! Each block knows the heading it stands under and the part of the page it belongs to (the
+//! footer, an aside, a section), so "Zuständige Kammer" above an address can say whose address
+//! it is without the footer below inheriting it. Code samples and what visitors wrote (comments,
+//! reviews, forum posts, `rules/cues/voice.toml`) are not the company's voice and are left out.
+//! One pass over the tree, so the work grows with the page, not with its depth.
+
+use std::collections::HashSet;
 
 use ego_tree::NodeId;
 use ego_tree::iter::Edge;
 use scraper::{ElementRef, Html, Node};
+
+use crate::rules::VoiceCues;
 
 /// One block of visible text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,7 +31,32 @@ pub struct Block {
     /// The links (`<a>`) whose text is part of this block, so link extractors can find the text
     /// around a link.
     pub anchors: Vec<NodeId>,
+    /// The heading this block stands under (for a heading: the next higher one), by index.
+    pub heading: Option<usize>,
+    /// The block is a heading (`<h1>`–`<h6>`).
+    pub is_heading: bool,
+    /// The part of the page (between sectioning elements) the block is in; blocks of one part
+    /// read as one text, a footer never as the continuation of the article above it.
+    pub part: u32,
 }
+
+/// The visible text of a page, and the links that are not the company's voice.
+#[derive(Debug, Clone, Default)]
+pub struct PageText {
+    /// Visible text blocks in reading order.
+    pub blocks: Vec<Block>,
+    /// Links inside code samples and visitors' posts: whatever they point at is not a channel.
+    pub silenced: HashSet<NodeId>,
+}
+
+/// Elements that end the scope of headings and make a part of their own.
+const SECTIONING: &[&str] = &[
+    "article", "aside", "footer", "header", "main", "nav", "section", "body",
+];
+
+/// Elements that never hold a visitor's post as a whole (a theme's body class must not silence a
+/// page).
+const NEVER_USER_CONTENT: &[&str] = &["html", "body", "main"];
 
 /// Elements whose content is never shown as text.
 const SKIPPED: &[&str] = &[
@@ -109,6 +144,15 @@ fn is_rtl_override(element: &scraper::node::Element) -> bool {
     dir_rtl && style.contains("unicode-bidi:bidi-override")
 }
 
+/// A heading in scope: the depth of the sectioning element around it, its level and block.
+#[derive(Debug, Clone, Copy)]
+struct Heading {
+    section_depth: usize,
+    level: u8,
+    block: usize,
+}
+
+#[derive(Default)]
 struct Builder {
     blocks: Vec<Block>,
     current: String,
@@ -116,21 +160,63 @@ struct Builder {
     /// Start offsets in `current` of open right-to-left elements.
     rtl: Vec<usize>,
     reversed: bool,
+    /// Headings in scope, levels strictly rising (at most six).
+    headings: Vec<Heading>,
+    /// Depths of the open sectioning elements.
+    sections: Vec<usize>,
+    part: u32,
+    /// The level of the heading being read, if inside one.
+    in_heading: Option<u8>,
 }
 
 impl Builder {
     fn flush(&mut self) {
         let text = tidy(&self.current);
         if !text.is_empty() {
+            let heading = self.headings.last().map(|h| h.block);
             self.blocks.push(Block {
                 text,
                 reversed: self.reversed,
                 anchors: std::mem::take(&mut self.anchors),
+                heading,
+                is_heading: false,
+                part: self.part,
             });
         }
         self.anchors.clear();
         self.current.clear();
         self.reversed = false;
+    }
+
+    /// Closes a heading of `level`: its block (if it had text) now governs what follows.
+    fn close_heading(&mut self, level: u8) {
+        let before = self.blocks.len();
+        self.flush();
+        self.in_heading = None;
+        if self.blocks.len() == before {
+            return;
+        }
+        let block = self.blocks.len() - 1;
+        self.headings.retain(|h| h.level < level);
+        self.blocks[block].heading = self.headings.last().map(|h| h.block);
+        self.blocks[block].is_heading = true;
+        self.headings.push(Heading {
+            section_depth: self.sections.last().copied().unwrap_or(0),
+            level,
+            block,
+        });
+    }
+}
+
+fn heading_level(name: &str) -> Option<u8> {
+    match name {
+        "h1" => Some(1),
+        "h2" => Some(2),
+        "h3" => Some(3),
+        "h4" => Some(4),
+        "h5" => Some(5),
+        "h6" => Some(6),
+        _ => None,
     }
 }
 
@@ -160,30 +246,62 @@ fn tidy(raw: &str) -> String {
     out
 }
 
-/// The visible text blocks of a document, in reading order.
+/// The visible text blocks of a document, in reading order, code samples and visitors' posts
+/// left out.
 #[must_use]
-pub fn blocks(document: &Html) -> Vec<Block> {
-    let mut builder = Builder {
-        blocks: Vec::new(),
-        current: String::new(),
-        anchors: Vec::new(),
-        rtl: Vec::new(),
-        reversed: false,
-    };
+pub fn read(document: &Html, voice: &VoiceCues) -> PageText {
+    let mut builder = Builder::default();
+    let mut silenced = HashSet::new();
     // Depth inside skipped or hidden elements; text there is not shown.
     let mut skipping = 0usize;
+    // Depth inside code samples and visitors' posts (counted within `skipping`).
+    let mut muted = 0usize;
+    let mut depth = 0usize;
     for edge in document.tree.root().traverse() {
         match edge {
             Edge::Open(node) => match node.value() {
                 Node::Element(element) => {
+                    depth += 1;
                     let name = element.name();
-                    if skipping > 0 || SKIPPED.contains(&name) || is_hidden(element) {
+                    if skipping > 0 {
                         skipping += 1;
+                        if muted > 0 {
+                            muted += 1;
+                            if name == "a" {
+                                silenced.insert(node.id());
+                            }
+                        }
                         continue;
                     }
-                    if name == "br" {
+                    if SKIPPED.contains(&name) || is_hidden(element) {
+                        skipping = 1;
+                        continue;
+                    }
+                    if voice.code.matches(element)
+                        || (!NEVER_USER_CONTENT.contains(&name)
+                            && voice.user_content.matches(element))
+                    {
+                        // A sample's or a post's text is not the company's: it ends the block
+                        // around it and stays out of every block.
+                        builder.flush();
+                        skipping = 1;
+                        muted = 1;
+                        if name == "a" {
+                            silenced.insert(node.id());
+                        }
+                        continue;
+                    }
+                    if SECTIONING.contains(&name) {
+                        builder.flush();
+                        builder.part += 1;
+                        builder.sections.push(depth);
+                    }
+                    if let Some(level) = heading_level(name) {
+                        builder.flush();
+                        builder.in_heading = Some(level);
+                    } else if name == "br" {
                         builder.current.push('\n');
-                    } else if BLOCKS.contains(&name) {
+                    } else if BLOCKS.contains(&name) && builder.in_heading.is_none() {
                         builder.flush();
                     } else if name == "a" {
                         builder.anchors.push(node.id());
@@ -204,27 +322,45 @@ pub fn blocks(document: &Html) -> Vec<Block> {
             },
             Edge::Close(node) => {
                 if let Node::Element(element) = node.value() {
+                    depth -= 1;
                     if skipping > 0 {
                         skipping -= 1;
+                        muted = muted.saturating_sub(1);
                         continue;
                     }
                     if is_rtl_override(element)
                         && let Some(start) = builder.rtl.pop()
+                        && builder.current.is_char_boundary(start)
                     {
                         let reversed: String = builder.current[start..].chars().rev().collect();
                         builder.current.truncate(start);
                         builder.current.push_str(&reversed);
                         builder.reversed = true;
                     }
-                    if BLOCKS.contains(&element.name()) {
+                    let name = element.name();
+                    if let Some(level) = heading_level(name) {
+                        if builder.in_heading == Some(level) {
+                            builder.close_heading(level);
+                        }
+                    } else if BLOCKS.contains(&name) && builder.in_heading.is_none() {
                         builder.flush();
+                    }
+                    if SECTIONING.contains(&name) && builder.sections.last() == Some(&(depth + 1)) {
+                        builder.flush();
+                        builder.sections.pop();
+                        builder.part += 1;
+                        let open = depth + 1;
+                        builder.headings.retain(|h| h.section_depth < open);
                     }
                 }
             }
         }
     }
     builder.flush();
-    builder.blocks
+    PageText {
+        blocks: builder.blocks,
+        silenced,
+    }
 }
 
 /// The visible text of one element (for headings and labels), whitespace collapsed.
@@ -252,6 +388,11 @@ pub fn of(element: ElementRef<'_>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn blocks(document: &Html) -> Vec<Block> {
+        let rules = crate::rules::Rules::embedded().unwrap();
+        read(document, &rules.voice).blocks
+    }
 
     fn texts(html: &str) -> Vec<String> {
         blocks(&Html::parse_document(html))
@@ -296,5 +437,61 @@ mod tests {
         ));
         assert_eq!(blocks[0].text, "Mail: info@acme.de");
         assert!(blocks[0].reversed);
+    }
+}
+
+#[cfg(test)]
+mod scope_tests {
+    use super::*;
+
+    fn page(html: &str) -> PageText {
+        let rules = crate::rules::Rules::embedded().unwrap();
+        read(&Html::parse_document(html), &rules.voice)
+    }
+
+    fn heading_of<'a>(text: &'a PageText, block: &str) -> Option<&'a str> {
+        let b = text.blocks.iter().find(|b| b.text == block)?;
+        b.heading.map(|h| text.blocks[h].text.as_str())
+    }
+
+    #[test]
+    fn blocks_know_their_heading_until_the_next_one_or_the_end_of_their_part() {
+        let text = page(
+            "<main><h1>Impressum</h1><p>ACME GmbH</p>\
+             <h2>Zuständige Kammer</h2><div class='w'><p>Landesärztekammer</p></div>\
+             <h3>Sitz</h3><p>Stuttgart</p><h2>Hosting</h2><p>Strato AG</p></main>\
+             <footer><p>Tel. 0711 1</p></footer>",
+        );
+        assert_eq!(heading_of(&text, "ACME GmbH"), Some("Impressum"));
+        assert_eq!(
+            heading_of(&text, "Landesärztekammer"),
+            Some("Zuständige Kammer")
+        );
+        assert_eq!(heading_of(&text, "Stuttgart"), Some("Sitz"));
+        assert_eq!(heading_of(&text, "Sitz"), Some("Zuständige Kammer"));
+        assert_eq!(heading_of(&text, "Strato AG"), Some("Hosting"));
+        assert_eq!(heading_of(&text, "Hosting"), Some("Impressum"));
+        assert_eq!(
+            heading_of(&text, "Tel. 0711 1"),
+            None,
+            "the footer is its own part"
+        );
+        let part = |t: &str| text.blocks.iter().find(|b| b.text == t).unwrap().part;
+        assert_ne!(part("Strato AG"), part("Tel. 0711 1"));
+        assert_eq!(part("ACME GmbH"), part("Strato AG"));
+    }
+
+    #[test]
+    fn code_samples_and_visitors_posts_are_not_text() {
+        let text = page(
+            "<p>Support: help@devhub.io</p><pre><code>curl -u you@example.com</code></pre>\
+             <div class='highlight'><span>+1 415 555 0100</span></div>\
+             <ol class='commentlist'><li><p>Call me: <a href='tel:+4915112345678'>0151</a></p></li></ol>\
+             <div itemscope itemtype='https://schema.org/Review'><p>mail@kunde.de</p></div>\
+             <p>Fragen? <a href='tel:+498912345'>anrufen</a></p>",
+        );
+        let texts: Vec<&str> = text.blocks.iter().map(|b| b.text.as_str()).collect();
+        assert_eq!(texts, ["Support: help@devhub.io", "Fragen? anrufen"]);
+        assert_eq!(text.silenced.len(), 1, "the link in the comment");
     }
 }

@@ -39,6 +39,7 @@ struct Trace {
 pub(super) fn observe(
     view: &PageView<'_>,
     block_of: &HashMap<NodeId, usize>,
+    silenced: &std::collections::HashSet<NodeId>,
     rules: &Rules,
     page_text_lower: &str,
 ) -> Widgets {
@@ -90,6 +91,7 @@ pub(super) fn observe(
                     }
                     "a" | "area" => {
                         let hidden = is_hidden(e)
+                            || silenced.contains(&node.id())
                             || node
                                 .ancestors()
                                 .any(|a| a.value().as_element().is_some_and(is_hidden));

@@ -783,6 +783,30 @@ fn site_details(out: &mut String, index: usize, s: &SiteSummary, r: Option<&Repo
                 }
                 out.push_str("</tbody></table>");
             }
+            if !r.third_parties.is_empty() {
+                out.push_str("<h4>Other organisations' contacts</h4><p>Shown on the site, not counted as the company's.</p><table class=\"channels\"><thead><tr><th>Kind</th><th>Contact</th><th>Whose</th><th>Why</th><th>Evidence</th></tr></thead><tbody>");
+                for c in &r.third_parties {
+                    let whose = match &c.owner.name {
+                        Some(name) => {
+                            format!("{} <small>{}</small>", esc(name), esc(c.owner.kind.title()))
+                        }
+                        None => esc(c.owner.kind.title()),
+                    };
+                    let evidence = c
+                        .evidence
+                        .first()
+                        .map(|e| format!("{}<br><q>{}</q>", link(&e.url, &e.url), esc(&e.snippet)))
+                        .unwrap_or_default();
+                    let _ = write!(
+                        out,
+                        "<tr><td>{}</td><td>{}</td><td>{whose}</td><td>{}</td><td class=\"ev\">{evidence}</td></tr>",
+                        kind_title(c.kind),
+                        esc(&c.value),
+                        esc(c.owner.because.as_deref().unwrap_or(""))
+                    );
+                }
+                out.push_str("</tbody></table>");
+            }
             let open: Vec<_> = r
                 .findings
                 .iter()

@@ -155,6 +155,28 @@ fn render_one(out: &mut String, r: &Report) {
         }
     }
     out.push_str("\n</details>\n\n");
+    if !r.third_parties.is_empty() {
+        let _ = writeln!(
+            out,
+            "<details><summary>Other organisations' contacts ({}, not counted)</summary>\n\n| Kind | Value | Whose | Why | Seen on |\n|---|---|---|---|---|",
+            r.third_parties.len()
+        );
+        for c in &r.third_parties {
+            let whose = match &c.owner.name {
+                Some(name) => format!("{} ({})", md(name), c.owner.kind.title()),
+                None => c.owner.kind.title().to_owned(),
+            };
+            let seen = c.evidence.first().map_or(String::new(), |e| md(&e.url));
+            let _ = writeln!(
+                out,
+                "| {} | {} | {whose} | {} | {seen} |",
+                c.kind.as_str(),
+                md(&c.value),
+                md(c.owner.because.as_deref().unwrap_or(""))
+            );
+        }
+        out.push_str("\n</details>\n\n");
+    }
     let problems: Vec<_> = r
         .findings
         .iter()

@@ -206,6 +206,7 @@ pub(crate) mod sample {
                 },
                 duration_ms: 1500,
             },
+            third_parties: Vec::new(),
             channels: vec![
                 Channel {
                     kind: ChannelKind::Phone,

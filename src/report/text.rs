@@ -156,6 +156,16 @@ fn render_one(out: &mut String, r: &Report) {
         );
     }
 
+    if !r.third_parties.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nOther organisations' contacts ({}, not counted as the company's)",
+            r.third_parties.len()
+        );
+        let rows: Vec<[String; 4]> = r.third_parties.iter().map(third_party_row).collect();
+        table(out, ["KIND", "VALUE", "WHOSE", "WHY"], &rows);
+    }
+
     if !r.findings.is_empty() {
         let count = |s: FindingStatus| r.findings.iter().filter(|f| f.status == s).count();
         let _ = writeln!(
@@ -386,6 +396,26 @@ fn channel_row(c: &Channel) -> [String; 5] {
         clicks(c.clicks),
         seen,
     ]
+}
+
+/// A third party's detail: what it is, whose, and what said so.
+fn third_party_row(c: &Channel) -> [String; 4] {
+    let whose = match &c.owner.name {
+        Some(name) => format!("{} ({})", clean(name), c.owner.kind.title()),
+        None => c.owner.kind.title().to_owned(),
+    };
+    let why = c
+        .evidence
+        .first()
+        .map(|e| {
+            format!(
+                "{} — {}",
+                clean(c.owner.because.as_deref().unwrap_or("")),
+                clean(&e.url)
+            )
+        })
+        .unwrap_or_default();
+    [c.kind.as_str().to_owned(), clean(&c.value), whose, why]
 }
 
 fn mode_name(mode: Mode) -> &'static str {

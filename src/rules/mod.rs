@@ -14,11 +14,13 @@ use crate::model::PageKind;
 
 pub mod compliance;
 pub mod cues;
+pub mod owners;
 pub mod probe;
 pub mod scoring;
 pub mod vendors;
 
 pub use cues::{AddressCues, HoursCues, MailCues, OfferCues, SignalCues, SignalKind, SignalScope};
+pub use owners::{OwnerRules, VoiceCues};
 pub use vendors::{Vendor, VendorKind, Vendors};
 
 /// Every file under `rules/` as (path below `rules/`, text), embedded at build time by `build.rs`.
@@ -43,6 +45,10 @@ pub struct Rules {
     pub signals: SignalCues,
     /// Street words and the address patterns built from them.
     pub address: AddressCues,
+    /// Whose contact detail it is: third parties' words, known numbers and domains, placeholders.
+    pub owners: OwnerRules,
+    /// Which text speaks for the company (not code samples, not visitors' posts).
+    pub voice: VoiceCues,
     /// Vendor fingerprints.
     pub vendors: Vendors,
     /// The scoring method.
@@ -127,8 +133,6 @@ pub struct LabelCues {
     pub phone: Vec<String>,
     /// Labels of figures that look like phone numbers but are not (IBAN, register, order numbers).
     pub not_phone: Vec<String>,
-    /// Other organisations whose contact details a site publishes (arbitration, regulators).
-    pub third_party: Vec<String>,
     /// Words announcing a number free of charge.
     pub free: Vec<String>,
     /// E-mail local parts that nobody reads.
@@ -151,8 +155,6 @@ pub enum LabelList {
     Phone,
     /// `not_phone`.
     NotPhone,
-    /// `third_party`.
-    ThirdParty,
     /// `free`.
     Free,
     /// A `[[role]]`, by index.
@@ -176,7 +178,6 @@ impl LabelCues {
             (LabelList::Fax, &self.fax),
             (LabelList::Phone, &self.phone),
             (LabelList::NotPhone, &self.not_phone),
-            (LabelList::ThirdParty, &self.third_party),
             (LabelList::Free, &self.free),
         ];
         for (list, entries) in lists {
@@ -277,7 +278,6 @@ impl Rules {
             ("fax", &mut labels.fax),
             ("phone", &mut labels.phone),
             ("not_phone", &mut labels.not_phone),
-            ("third_party", &mut labels.third_party),
             ("free", &mut labels.free),
             ("no_reply", &mut labels.no_reply),
         ] {
@@ -357,6 +357,13 @@ impl Rules {
             reason: format!("the street words make a pattern that does not compile: {e}"),
         })?;
 
+        let (file, text) = source("owners.toml")?;
+        let mut owners: OwnerRules = parse(&file, &text)?;
+        owners.prepare(&file, &text)?;
+        let (file, text) = source("cues/voice.toml")?;
+        let mut voice: VoiceCues = parse(&file, &text)?;
+        voice.prepare(&file, &text)?;
+
         let (file, text) = source("cues/mail.toml")?;
         let mut mail: MailCues = parse(&file, &text)?;
         for (key, list) in [
@@ -416,6 +423,8 @@ impl Rules {
             offers,
             signals,
             address,
+            owners,
+            voice,
             vendors,
             mail,
             probe,
@@ -560,7 +569,7 @@ fn validate_pages(file: &Path, text: &str, pages: &mut PageCues) -> Result<(), R
 }
 
 /// Lower-cases every word and refuses empty ones: an empty word would match every text.
-fn normalize_words(
+pub(crate) fn normalize_words(
     file: &Path,
     text: &str,
     key: &str,
@@ -622,7 +631,7 @@ mod tests {
         std::fs::create_dir_all(dir.path().join("cues")).unwrap();
         std::fs::write(
             dir.path().join("cues/labels.toml"),
-            "fax = [\"fax\"]\nphone = [\"tel\"]\nnot_phone = []\nthird_party = []\nfree = []\nno_reply = [\"noreply\"]\ncolour = 1\n",
+            "fax = [\"fax\"]\nphone = [\"tel\"]\nnot_phone = []\n\nfree = []\nno_reply = [\"noreply\"]\ncolour = 1\n",
         )
         .unwrap();
         let err = Rules::load(Some(dir.path())).unwrap_err().to_string();
@@ -631,7 +640,7 @@ mod tests {
 
         std::fs::write(
             dir.path().join("cues/labels.toml"),
-            "fax = [\"Telefax\"]\nphone = [\"tel\"]\nnot_phone = []\nthird_party = []\nfree = []\nno_reply = [\"noreply\"]\n",
+            "fax = [\"Telefax\"]\nphone = [\"tel\"]\nnot_phone = []\n\nfree = []\nno_reply = [\"noreply\"]\n",
         )
         .unwrap();
         let rules = Rules::load(Some(dir.path())).unwrap();
