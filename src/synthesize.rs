@@ -10,6 +10,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::extract::{Observation, PageSignal};
 use crate::model::{Channel, Evidence, Mode, Owner, OwnerKind, Signal};
+use crate::rules::owners::name_tokens;
 
 /// Evidence entries kept per channel: enough to show where it is, not every footer.
 pub const MAX_EVIDENCE: usize = 5;
@@ -19,6 +20,8 @@ pub const MAX_HOURS: usize = 4;
 /// How the sightings of one channel voted on its owner.
 #[derive(Debug, Default)]
 struct Votes {
+    /// Seen on a page that is not a community page.
+    on_company_page: bool,
     /// A known organisation's number or domain.
     known: Option<Owner>,
     /// Sightings that said nothing: the company's.
@@ -49,98 +52,6 @@ pub struct Channels {
 pub struct Identity {
     tokens: HashSet<String>,
     domains: Vec<String>,
-}
-
-/// Words of names that say nothing about who is meant (legal forms, articles, trades).
-const NAME_NOISE: &[&str] = &[
-    "gmbh",
-    "mbh",
-    "und",
-    "and",
-    "the",
-    "der",
-    "die",
-    "das",
-    "des",
-    "von",
-    "für",
-    "fuer",
-    "for",
-    "les",
-    "del",
-    "los",
-    "las",
-    "van",
-    "den",
-    "het",
-    "inc",
-    "ltd",
-    "llc",
-    "plc",
-    "sarl",
-    "sas",
-    "s.a",
-    "s.l",
-    "co",
-    "kg",
-    "ohg",
-    "ag",
-    "e.v",
-    "e.k",
-    "www",
-    "com",
-    "net",
-    "org",
-    "home",
-    "startseite",
-    "willkommen",
-    "welcome",
-    "bienvenue",
-    "bienvenido",
-    "kontakt",
-    "contact",
-    "impressum",
-    "imprint",
-    "praxis",
-    "dr",
-    "med",
-    "shop",
-    "online",
-    "service",
-    "group",
-    "gruppe",
-    "holding",
-    "company",
-    "limited",
-    "corporation",
-    "partner",
-    "partners",
-];
-
-fn name_tokens(name: &str) -> Vec<String> {
-    let lower = name.to_lowercase();
-    let mut plain = String::with_capacity(lower.len());
-    for c in lower.chars() {
-        match c {
-            'ä' => plain.push_str("ae"),
-            'ö' => plain.push_str("oe"),
-            'ü' => plain.push_str("ue"),
-            'ß' => plain.push_str("ss"),
-            'à' | 'á' | 'â' | 'ã' | 'å' => plain.push('a'),
-            'è' | 'é' | 'ê' | 'ë' => plain.push('e'),
-            'ì' | 'í' | 'î' | 'ï' => plain.push('i'),
-            'ò' | 'ó' | 'ô' | 'õ' => plain.push('o'),
-            'ù' | 'ú' | 'û' => plain.push('u'),
-            'ç' => plain.push('c'),
-            'ñ' => plain.push('n'),
-            c => plain.push(c),
-        }
-    }
-    plain
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|t| t.chars().count() >= 3 && !NAME_NOISE.contains(t))
-        .map(str::to_owned)
-        .collect()
 }
 
 impl Identity {
@@ -246,6 +157,7 @@ pub fn channels(
         evidence: seen_at,
         org,
         known,
+        visitor_page,
         ..
     } in observations
     {
@@ -255,6 +167,7 @@ pub fn channels(
             order.push(key);
             (seen.clone(), Vec::new(), Votes::default())
         });
+        votes.on_company_page |= !visitor_page;
         match (&seen.owner, org) {
             (owner, _) if known => votes.known = Some(owner.clone()),
             (owner, _) if !owner.is_company() => votes.third.push(owner.clone()),
@@ -272,6 +185,8 @@ pub fn channels(
     let mut out: Vec<Channel> = order
         .into_iter()
         .filter_map(|key| merged.remove(&key))
+        // What only forum threads and guest books show, visitors wrote.
+        .filter(|(_, _, votes)| votes.on_company_page)
         .map(|(mut channel, mut evidence, mut votes)| {
             if let Some(email) = &channel.email
                 && let Some((_, domain)) = email.address.rsplit_once('@')
@@ -432,6 +347,7 @@ mod tests {
             at: None,
             org: None,
             known: false,
+            visitor_page: false,
             evidence: Evidence {
                 url: url.to_owned(),
                 source: "tel_link".into(),

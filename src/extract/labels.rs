@@ -59,6 +59,8 @@ fn scan(window: &str, cues: &LabelCues) -> Matches {
 /// What a detail's label says.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Label {
+    /// Telephone and fax are named together ("Tel./Fax"): the number is both.
+    pub both: bool,
     /// The nearest label says fax.
     pub fax: bool,
     /// The nearest label says telephone.
@@ -117,15 +119,47 @@ fn word_starts_at(text: &str, i: usize) -> bool {
 
 /// Reads the label window (already lower case, see [`window`]).
 pub(crate) fn read(window: &str, cues: &LabelCues) -> Label {
-    let m = scan(window, cues);
+    let mut m = scan(window, cues);
+    // "F +41 44 …", "Fx: 0141 …": a short label counts as the word right before the number.
+    let trimmed =
+        window.trim_end_matches(|c: char| c.is_whitespace() || matches!(c, ':' | '.' | '-'));
+    let word_start = trimmed
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| c.is_alphanumeric())
+        .last()
+        .map(|(i, _)| i);
+    if let Some(start) = word_start {
+        let word = &trimmed[start..];
+        let here = Some((start, word.len()));
+        if cues.fax_short.iter().any(|w| w == word) {
+            m.fax = m.fax.max(here);
+        } else if cues.phone_short.iter().any(|w| w == word) {
+            m.phone = m.phone.max(here);
+        }
+    }
     let nearest = [(m.fax, 0u8), (m.phone, 1), (m.not_phone, 2)]
         .into_iter()
         .filter_map(|(hit, which)| hit.map(|hit| (hit, which)))
         .max_by_key(|(hit, _)| *hit)
         .map(|(_, which)| which);
+    // "Tel./Fax 0228 …", "Fax/Tel.:": one number for both.
+    let joined = |a: Option<(usize, usize)>, b: Option<(usize, usize)>| match (a, b) {
+        (Some((a_at, a_len)), Some((b_at, _))) if a_at + a_len <= b_at => {
+            window.get(a_at + a_len..b_at).is_some_and(|between| {
+                between.len() <= 4
+                    && between.chars().all(|c| {
+                        c.is_whitespace() || matches!(c, '/' | '.' | '&' | '+' | ',' | '|')
+                    })
+            })
+        }
+        _ => false,
+    };
+    let both = joined(m.phone, m.fax) || joined(m.fax, m.phone);
     let mut roles = m.roles;
     roles.sort_by_key(|(_, at)| std::cmp::Reverse(*at));
     Label {
+        both,
         fax: nearest == Some(0),
         phone: nearest == Some(1),
         not_phone: nearest == Some(2),

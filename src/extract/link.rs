@@ -38,7 +38,7 @@ pub(super) fn observe(
                 let href = a.value().attr("href").unwrap_or("").trim();
                 let scheme = href.split(':').next().unwrap_or("").to_ascii_lowercase();
                 let mut found: Vec<Observation> = match scheme.as_str() {
-                    "tel" | "callto" => tel(view, a, href, rules, region).into_iter().collect(),
+                    "tel" | "callto" => tel(view, a, href, rules, region),
                     "mailto" => mailto(view, a, href, plain, rules),
                     _ => Vec::new(),
                 };
@@ -69,7 +69,7 @@ fn tel(
     href: &str,
     rules: &Rules,
     region: Option<&str>,
-) -> Option<Observation> {
+) -> Vec<Observation> {
     let raw = href
         .split_once(':')
         .map_or("", |(_, r)| r)
@@ -78,7 +78,9 @@ fn tel(
     let raw = raw.split(';').next().unwrap_or("");
     let text = collapse(&a.text().collect::<String>());
     // A wrong href with a right visible number is common; the visible text is the fallback.
-    let number = phone::parse(raw, region).or_else(|| phone::parse(&text, region))?;
+    let Some(number) = phone::parse(raw, region).or_else(|| phone::parse(&text, region)) else {
+        return Vec::new();
+    };
     let before = text_before(a);
     let window = labels::window(&format!("{before} {}", label_part(&text)), None);
     let label: Label = labels::read(&window, &rules.labels);
@@ -100,7 +102,7 @@ fn tel(
     obs.channel.mode = Mode::Human;
     obs.channel.labels = label.roles;
     obs.channel.price_note = labels::price_note(&after, &window, &rules.labels);
-    Some(obs)
+    super::with_twin(obs, label.both)
 }
 
 /// The words of a link text that can label it ("Fax", "Hotline anrufen"), without the number.

@@ -52,6 +52,9 @@ pub struct Observation {
     /// The owner comes from a number or domain `rules/owners.toml` knows, which no page's
     /// wording outweighs.
     pub known: bool,
+    /// Seen on a community page (a forum thread, a guest book): a visitor's unless the company
+    /// shows it elsewhere too.
+    pub visitor_page: bool,
 }
 
 /// Everything extraction found on one page.
@@ -85,8 +88,23 @@ impl Observation {
             at: None,
             org: None,
             known: false,
+            visitor_page: false,
         }
     }
+}
+
+/// A number and, when its label names telephone and fax together ("Tel./Fax"), the same number
+/// as the other kind too.
+pub(crate) fn with_twin(obs: Observation, both: bool) -> Vec<Observation> {
+    if !both {
+        return vec![obs];
+    }
+    let mut twin = obs.clone();
+    twin.channel.kind = match obs.channel.kind {
+        ChannelKind::Fax => ChannelKind::Phone,
+        _ => ChannelKind::Fax,
+    };
+    vec![obs, twin]
 }
 
 /// The page source, lower-cased once on first use, to tell addresses a page writes out plainly
@@ -175,6 +193,11 @@ pub fn page(view: &PageView<'_>, context: &Context<'_>) -> PageFindings {
     out.extend(widgets.observations);
     out.extend(offers);
     owner::attribute(&mut out, &blocks, rules);
+    if rules.voice.user_content.page(view.url) {
+        for obs in &mut out {
+            obs.visitor_page = true;
+        }
+    }
     attach_hours(&mut out, &blocks, rules);
     PageFindings {
         names: owner::names(view, &blocks, rules),

@@ -207,7 +207,10 @@ fn cues(text: &str, folded: &str, rules: &Rules) -> Vec<(usize, usize, Cue)> {
     if let Some(labels) = &rules.labels.index.automaton {
         for hit in labels.find_overlapping_iter(folded) {
             let (list, _) = rules.labels.index.words[hit.pattern().as_usize()];
-            if matches!(list, crate::rules::LabelList::Role(_)) && starts_word(folded, hit.start())
+            // Whole words only: "Technik" is a role, "Technikumstrasse" a street.
+            if matches!(list, crate::rules::LabelList::Role(_))
+                && starts_word(folded, hit.start())
+                && ends_word(folded, hit.end())
             {
                 let word_end = word_end(folded, hit.start());
                 let inside_third = out.iter().any(|(s, e, c)| {
@@ -306,9 +309,10 @@ fn window(blocks: &[Block], i: usize, at: Option<usize>) -> String {
     let mut parts: Vec<&str> = vec![before];
     let mut length = before.chars().count();
     let mut j = i;
-    // Blocks above speak for a detail that starts its own ("<p>Landesärztekammer</p>
+    // Blocks above speak for a detail that starts its line ("<p>Landesärztekammer</p>
     // <p>Tel. 0711 …</p>"), not for one that has a sentence of its own before it.
-    let introduced = before.split_whitespace().count() <= LABEL_WORDS;
+    let line = before.rsplit('\n').next().unwrap_or(before);
+    let introduced = line.split_whitespace().count() <= LABEL_WORDS;
     while introduced && length < WINDOW && parts.len() <= BLOCKS_BACK && j > 0 {
         j -= 1;
         let block = &blocks[j];
@@ -332,7 +336,22 @@ pub(crate) fn hint(blocks: &[Block], i: usize, at: Option<usize>, rules: &Rules)
     // A third party named in an earlier sentence ("Zahlungsdaten gehen an den
     // Zahlungsdienstleister. Auskunft per E-Mail an …") is not who this detail belongs to.
     let cut = sentence_start(&text, &folded);
-    found.retain(|(s, _, c)| !matches!(c, Cue::Third(_)) || *s >= cut);
+    // A role word speaks for the company only as the detail's label, right before it
+    // ("Unser Kundenservice: 0800 …"), not in prose further up ("complaints about NHS services").
+    let label_from = folded
+        .char_indices()
+        .nth(
+            folded
+                .chars()
+                .count()
+                .saturating_sub(crate::extract::labels::WINDOW),
+        )
+        .map_or(0, |(b, _)| b);
+    found.retain(|(s, _, c)| match c {
+        Cue::Third(_) => *s >= cut,
+        Cue::Own => *s >= label_from,
+        _ => true,
+    });
     let third_before = |at: usize| {
         found
             .iter()
@@ -375,7 +394,9 @@ pub(crate) fn hint(blocks: &[Block], i: usize, at: Option<usize>, rules: &Rules)
                     because: Some(format!("under the heading “{}”", title.trim())),
                 });
             }
-            Some((_, _, Cue::Own)) => return Hint::Own,
+            // "Kundenservice" or "Datenschutzerklärung" above it: no third party is named
+            // there, and the headings above that one speak of the page, not the detail.
+            Some((_, _, Cue::Own)) => break,
             _ => heading = blocks[h].heading,
         }
     }
@@ -398,7 +419,17 @@ pub(crate) fn hint(blocks: &[Block], i: usize, at: Option<usize>, rules: &Rules)
         .find(|(s, _, c)| *c == Cue::LegalForm && *s >= own_start)
         .and_then(|(s, e, _)| name_ending(&text, &folded, *s, *e))
     {
-        Some(name) => Hint::Named(name),
+        Some(name) => match rules.owners.known_name(&name) {
+            Some(known) => Hint::Third(Owner {
+                kind: known.owner,
+                because: Some(format!(
+                    "named next to it: “{name}”, which is {}",
+                    known.name
+                )),
+                name: Some(name),
+            }),
+            None => Hint::Named(name),
+        },
         None => Hint::Own,
     }
 }
@@ -572,6 +603,29 @@ fn name_around(text: &str, folded: &str, at: usize, rules: &Rules) -> Option<Str
     let line_start = text[..word_start].rfind(STOPS).map_or(0, |i| {
         i + text[i..].chars().next().map_or(1, char::len_utf8)
     });
+    // "Bayerisches Landesamt für Datenschutzaufsicht (BayLDA)", "Studio Pixelbrique – agence
+    // web": the cue is a short form or a description after the name; the name stands before.
+    let lead = text[..word_start].trim_end();
+    if let Some(mark) = lead
+        .strip_suffix('(')
+        .or_else(|| lead.strip_suffix('–'))
+        .or_else(|| lead.strip_suffix(" -"))
+    {
+        let from = mark.rfind(STOPS).map_or(0, |i| {
+            i + mark[i..].chars().next().map_or(1, char::len_utf8)
+        });
+        let before = mark[from..].trim();
+        let before = before.rsplit_once(':').map_or(before, |(_, b)| b.trim());
+        if before.chars().next().is_some_and(char::is_uppercase)
+            && before.split_whitespace().count() <= 8
+            && !before.bytes().any(|b| b.is_ascii_digit())
+        {
+            let name: String = crate::crawl::collapse(before).chars().take(80).collect();
+            if name.chars().filter(|c| c.is_alphabetic()).count() >= 3 {
+                return Some(name);
+            }
+        }
+    }
     let mut front: Vec<&str> = Vec::new();
     for word in text[line_start..word_start].split_whitespace().rev() {
         let capital = word.chars().next().is_some_and(char::is_uppercase);
@@ -581,10 +635,21 @@ fn name_around(text: &str, folded: &str, at: usize, rules: &Rules) -> Option<Str
         front.push(word);
     }
     front.reverse();
-    let rest = &text[word_start..];
-    let end = rest
+    let mut rest = &text[word_start..];
+    let mut end = rest
         .find(|c: char| STOPS.contains(&c) || c.is_ascii_digit())
         .unwrap_or(rest.len());
+    // "Fotos: Fotostudio Lichtblick, Landshut": the cue is a label; the name follows it.
+    if rest[end..].starts_with(':') && rest[..end].split_whitespace().count() <= 3 {
+        let after = rest[end + 1..].trim_start();
+        if after.chars().next().is_some_and(char::is_uppercase) {
+            front.clear();
+            rest = after;
+            end = rest
+                .find(|c: char| STOPS.contains(&c) || c.is_ascii_digit())
+                .unwrap_or(rest.len());
+        }
+    }
     let mut parts = rest[..end].split(',');
     let mut kept = parts.next().unwrap_or("").trim().to_owned();
     for part in parts {
@@ -732,6 +797,32 @@ mod tests {
             Hint::Named(name) => assert_eq!(name, "GitHub, Inc."),
             Hint::Third(owner) => assert_eq!(owner.kind, OwnerKind::Hoster),
             other => panic!("{other:?}"),
+        }
+    }
+}
+#[cfg(test)]
+mod probe_tests {
+    /// Development aid: `OWNER_PAGE=file OWNER_DETAIL=text cargo test --lib owner_probe -- --nocapture`.
+    #[test]
+    fn owner_probe() {
+        let (Ok(file), Ok(detail)) = (std::env::var("OWNER_PAGE"), std::env::var("OWNER_DETAIL"))
+        else {
+            return;
+        };
+        let html = std::fs::read_to_string(file).unwrap();
+        let page = crate::extract::TestPage::new(&html, "https://site.invalid/x/");
+        let blocks = page.blocks();
+        for (i, b) in blocks.iter().enumerate() {
+            if let Some(at) = b.text.find(&detail) {
+                eprintln!(
+                    "block {i} part {} heading {:?}: {:?}",
+                    b.part,
+                    b.heading.map(|h| &blocks[h].text),
+                    b.text
+                );
+                eprintln!("window {:?}", super::window(&blocks, i, Some(at)));
+                eprintln!("hint {:?}", super::hint(&blocks, i, Some(at), &page.rules));
+            }
         }
     }
 }

@@ -7,6 +7,9 @@
 //! date, price, postcode). An address counts as `obfuscated` when the page source never writes
 //! it out plainly.
 
+use std::sync::LazyLock;
+
+use regex::Regex;
 use scraper::{Node, Selector};
 
 use super::labels::{self, Label};
@@ -68,7 +71,9 @@ pub(super) fn phones(
                 continue;
             };
             let end = candidate.start + used;
-            let kind = if label.fax {
+            let pair_follows = label.both && abbreviated_follows(&text[end..]);
+            // "Tel./Fax 0228 91452-0 / -99": the first number is the telephone.
+            let kind = if label.fax && !pair_follows {
                 ChannelKind::Fax
             } else {
                 ChannelKind::Phone
@@ -86,10 +91,117 @@ pub(super) fn phones(
             obs.channel.price_note = labels::price_note(&text[end..], &window, &rules.labels);
             obs.block = Some(i);
             obs.at = Some(candidate.start);
-            out.push(obs);
+            let first_kind = obs.channel.kind;
+            let first_labels = obs.channel.labels.clone();
+            out.extend(super::with_twin(obs, label.both && !pair_follows));
+            // "0871 23001 oder 25311", "0228 91452-0 / -99": a second number written as the
+            // first one's tail.
+            if let Some((second, from, to, fax)) =
+                abbreviated(&text[candidate.start..end], &text[end..], region)
+            {
+                let kind = match fax {
+                    Some(true) => ChannelKind::Fax,
+                    Some(false) => ChannelKind::Phone,
+                    // "Tel./Fax 0228 91452-0 / -99": the second number is the second label's.
+                    None if label.both => ChannelKind::Fax,
+                    None => first_kind,
+                };
+                let mut obs = Observation::new(
+                    kind,
+                    second.display,
+                    view,
+                    "text",
+                    &around(text, candidate.start, end + to),
+                );
+                obs.channel.phone = Some(second.info);
+                obs.channel.mode = Mode::Human;
+                obs.channel.labels = first_labels;
+                obs.block = Some(i);
+                obs.at = Some(end + from);
+                out.push(obs);
+            }
         }
     }
     out
+}
+
+/// The connector and tail of a second number written as the first one's ending: "oder 25311",
+/// "/ -99", ", Durchwahl -20", "o 4782 1935".
+static ABBREVIATED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)^[ \u{a0}]*(?:(?:oder|or|ou|o|of|y|und|and|bzw\.?|resp\.?|/|,)[ \u{a0}]*)?(?:(?P<label>durchwahl|dw|apparat|fax|telefax|tel\.?|fon|phone|f|t)\.?:?[ \u{a0}]*)?(?P<tail>-[ \u{a0}]?\d{1,4}|\d{2,}(?:[ \u{a0}]\d{2,})*)",
+    )
+    .expect("valid regex")
+});
+
+/// Whether a switchboard tail ("/ -99") follows: then "Tel./Fax" names the two numbers in turn,
+/// not one number twice.
+fn abbreviated_follows(after: &str) -> bool {
+    ABBREVIATED
+        .captures(after)
+        .is_some_and(|c| c.name("tail").is_some_and(|t| t.as_str().starts_with('-')))
+}
+
+/// A second number written as the tail of `first` in the text right `after` it: the number, where
+/// its text starts and ends in `after`, and whether its own label says fax (`Some(true)`), phone
+/// (`Some(false)`) or nothing. A tail that is a whole number of its own, a time or a figure with
+/// a unit is none.
+fn abbreviated(
+    first: &str,
+    after: &str,
+    region: Option<&str>,
+) -> Option<(phone::Number, usize, usize, Option<bool>)> {
+    let caps = ABBREVIATED.captures(after)?;
+    let whole = caps.get(0)?;
+    let tail = caps.name("tail")?;
+    let label = caps.name("label").map(|l| l.as_str().to_lowercase());
+    // A connector or a label must join them: "089 1234 25311" is two figures, not one number.
+    if whole.as_str()[..tail.start()].trim().is_empty() {
+        return None;
+    }
+    // The tail ends where the figure ends: not a time ("… oder 14:30"), a unit or more digits.
+    let rest = &after[tail.end()..];
+    let mut next = rest.chars();
+    let ends_figure = match next.next() {
+        None => true,
+        Some(c) if c.is_alphanumeric() => false,
+        Some(':' | '.' | ',') => !next.next().is_some_and(|d| d.is_ascii_digit()),
+        Some(_) => true,
+    };
+    if !ends_figure {
+        return None;
+    }
+    let tail_digits: String = tail.as_str().chars().filter(char::is_ascii_digit).collect();
+    let candidate = if tail.as_str().starts_with('-') {
+        // "91452-0 / -99": the switchboard's extension replaced.
+        let (base, _) = first.rsplit_once('-')?;
+        format!("{base}-{tail_digits}")
+    } else {
+        let digits: String = first.chars().filter(char::is_ascii_digit).collect();
+        let k = tail_digits.len();
+        // A tail as long as the number (or starting with its trunk 0) is a number of its own.
+        if k < 3
+            || k + 2 > digits.len()
+            || (tail_digits.starts_with('0') && digits.starts_with('0'))
+        {
+            return None;
+        }
+        let prefix = if first.trim_start().starts_with('+') {
+            "+"
+        } else {
+            ""
+        };
+        format!("{prefix}{}{tail_digits}", &digits[..digits.len() - k])
+    };
+    let number = phone::parse(&candidate, region)?;
+    let fax = label
+        .as_deref()
+        .and_then(|l| match l.trim_end_matches('.') {
+            "fax" | "telefax" | "f" => Some(true),
+            "tel" | "fon" | "phone" | "t" => Some(false),
+            _ => None,
+        });
+    Some((number, tail.start(), tail.end(), fax))
 }
 
 /// E-mail addresses in text blocks (plain or written out), `data-` attributes and inline scripts.

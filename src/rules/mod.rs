@@ -129,6 +129,12 @@ pub struct BoostCue {
 pub struct LabelCues {
     /// Labels that make a number a fax.
     pub fax: Vec<String>,
+    /// One- and two-letter fax labels ("F:", "Fx"), only as the whole word before a number.
+    #[serde(default)]
+    pub fax_short: Vec<String>,
+    /// One- and two-letter phone labels ("T", "M:", "DD:"), only as the whole word before a number.
+    #[serde(default)]
+    pub phone_short: Vec<String>,
     /// Labels that make a number a telephone.
     pub phone: Vec<String>,
     /// Labels of figures that look like phone numbers but are not (IBAN, register, order numbers).
@@ -276,6 +282,8 @@ impl Rules {
         let mut labels: LabelCues = parse(&file, &text)?;
         for (key, list) in [
             ("fax", &mut labels.fax),
+            ("fax_short", &mut labels.fax_short),
+            ("phone_short", &mut labels.phone_short),
             ("phone", &mut labels.phone),
             ("not_phone", &mut labels.not_phone),
             ("free", &mut labels.free),

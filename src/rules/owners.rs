@@ -147,6 +147,8 @@ pub(crate) struct OwnerIndex {
     /// Placeholder names and digit runs.
     pub(crate) placeholder_names: Option<AhoCorasick>,
     pub(crate) freemail: HashSet<String>,
+    /// Each known organisation's name, squashed.
+    pub(crate) names: Vec<(String, usize)>,
 }
 
 impl OwnerRules {
@@ -250,6 +252,19 @@ impl OwnerRules {
                 domains.entry(domain.clone()).or_insert(i);
             }
         }
+        let known_names = self
+            .known
+            .iter()
+            .enumerate()
+            .flat_map(|(i, k)| {
+                // "TheFork (LaFourchette)": either name is written on pages.
+                k.name
+                    .split(['(', ')'])
+                    .map(move |part| (squash(part), i))
+                    .collect::<Vec<_>>()
+            })
+            .filter(|(s, _)| s.chars().count() >= 5)
+            .collect();
         let mut names = p.names.clone();
         names.extend(p.digit_runs.iter().cloned());
         self.index = OwnerIndex {
@@ -262,6 +277,7 @@ impl OwnerRules {
             placeholder_handles: p.handles.iter().cloned().collect(),
             placeholder_names: Some(compile(&names)?),
             freemail: self.freemail.domains.iter().cloned().collect(),
+            names: known_names,
         };
         Ok(())
     }
@@ -290,6 +306,18 @@ impl OwnerRules {
         parents(host).any(|d| self.index.freemail.contains(d))
     }
 
+    /// The known organisation an organisation name written on a page names: every telling word
+    /// of the known name is in it ("Dienst der Doctolib GmbH" names Doctolib).
+    #[must_use]
+    pub fn known_name(&self, name: &str) -> Option<&Known> {
+        let written = squash(name);
+        self.index
+            .names
+            .iter()
+            .find(|(known, _)| written.contains(known.as_str()))
+            .map(|(_, i)| &self.known[*i])
+    }
+
     /// The title of an owner kind as the rules name it.
     #[must_use]
     pub fn title(&self, kind: OwnerKind) -> &str {
@@ -298,6 +326,117 @@ impl OwnerRules {
             .find(|o| o.kind == kind)
             .map_or(kind.title(), |o| o.title.as_str())
     }
+}
+
+/// Words of names that say nothing about who is meant (legal forms, articles, trades).
+const NAME_NOISE: &[&str] = &[
+    "gmbh",
+    "mbh",
+    "und",
+    "and",
+    "the",
+    "der",
+    "die",
+    "das",
+    "des",
+    "von",
+    "für",
+    "fuer",
+    "for",
+    "les",
+    "del",
+    "los",
+    "las",
+    "van",
+    "den",
+    "het",
+    "inc",
+    "ltd",
+    "llc",
+    "plc",
+    "sarl",
+    "sas",
+    "s.a",
+    "s.l",
+    "co",
+    "kg",
+    "ohg",
+    "ag",
+    "e.v",
+    "e.k",
+    "www",
+    "com",
+    "net",
+    "org",
+    "home",
+    "startseite",
+    "willkommen",
+    "welcome",
+    "bienvenue",
+    "bienvenido",
+    "kontakt",
+    "contact",
+    "impressum",
+    "imprint",
+    "praxis",
+    "dr",
+    "med",
+    "shop",
+    "online",
+    "service",
+    "group",
+    "gruppe",
+    "holding",
+    "company",
+    "limited",
+    "corporation",
+    "partner",
+    "partners",
+];
+
+/// The words of an organisation's name that tell it apart, lower case and spelt plainly
+/// ("Müller & Söhne GmbH" → ["mueller", "soehne"]), for comparing names written differently.
+#[must_use]
+pub fn name_tokens(name: &str) -> Vec<String> {
+    spell_plainly(name)
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|t| t.chars().count() >= 3 && !NAME_NOISE.contains(t))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Lower case, umlauts written out and accents dropped ("Müller" → "mueller", "Société" →
+/// "societe"), as domains spell names.
+fn spell_plainly(name: &str) -> String {
+    let lower = name.to_lowercase();
+    let mut plain = String::with_capacity(lower.len());
+    for c in lower.chars() {
+        match c {
+            'ä' => plain.push_str("ae"),
+            'ö' => plain.push_str("oe"),
+            'ü' => plain.push_str("ue"),
+            'ß' => plain.push_str("ss"),
+            'à' | 'á' | 'â' | 'ã' | 'å' => plain.push('a'),
+            'è' | 'é' | 'ê' | 'ë' => plain.push('e'),
+            'ì' | 'í' | 'î' | 'ï' => plain.push('i'),
+            'ò' | 'ó' | 'ô' | 'õ' => plain.push('o'),
+            'ù' | 'ú' | 'û' => plain.push('u'),
+            'ç' => plain.push('c'),
+            'ñ' => plain.push('n'),
+            c => plain.push(c),
+        }
+    }
+    plain
+}
+
+/// A name as one run of letters and digits without its legal form and filler words, so "R+V
+/// Versicherung AG" is "rvversicherung" and is found in "R+V Versicherung" but not in "Nordlicht
+/// Versicherung AG".
+fn squash(name: &str) -> String {
+    spell_plainly(name)
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|t| !NAME_NOISE.contains(t))
+        .collect()
 }
 
 /// `host` and each parent domain of it (`a.b.c`, `b.c`, `c`).
@@ -335,6 +474,9 @@ pub struct Markup {
     /// schema.org types in `itemtype` (the last path segment).
     #[serde(default)]
     pub itemtypes: Vec<String>,
+    /// URL path segments of pages that are this kind of content as a whole.
+    #[serde(default)]
+    pub paths: Vec<String>,
     /// Sources.
     pub sources: Vec<String>,
 }
@@ -359,6 +501,19 @@ impl Markup {
             t.split_ascii_whitespace().any(|t| {
                 let last = t.trim_end_matches('/').rsplit('/').next().unwrap_or("");
                 self.itemtypes.iter().any(|i| last.eq_ignore_ascii_case(i))
+            })
+        })
+    }
+}
+
+impl Markup {
+    /// Whether a page is this kind of content as a whole, by a segment of its URL path.
+    #[must_use]
+    pub fn page(&self, url: &url::Url) -> bool {
+        url.path_segments().is_some_and(|mut segments| {
+            segments.any(|s| {
+                let s = s.to_ascii_lowercase();
+                self.paths.contains(&s)
             })
         })
     }
