@@ -625,6 +625,7 @@ mod tests {
         now.score.total = Some(77);
         let mut gained = Channel::new(ChannelKind::Phone, "+49 30 1234567");
         gained.phone = Some(PhoneInfo {
+            extension: None,
             e164: "+49301234567".into(),
             kind: PhoneType::FixedLine,
             region: Some("DE".into()),

@@ -717,6 +717,10 @@ pub struct PhoneInfo {
     pub kind: PhoneType,
     /// ISO 3166 region the number belongs to, if known.
     pub region: Option<String>,
+    /// The extension written after the number ("ext. 12", "x 456"), if any. The line is the
+    /// same channel with or without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extension: Option<String>,
 }
 
 /// libphonenumber's number types in snake case.

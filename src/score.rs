@@ -516,6 +516,7 @@ mod tests {
     fn phone(kind: PhoneType, clicks: u32) -> Channel {
         let mut c = Channel::new(ChannelKind::Phone, "+49 800 1");
         c.phone = Some(PhoneInfo {
+            extension: None,
             e164: "+498001".into(),
             kind,
             region: None,

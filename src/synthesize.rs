@@ -336,6 +336,7 @@ mod tests {
     fn phone(url: &str, e164: &str) -> Observation {
         let mut channel = Channel::new(ChannelKind::Phone, e164);
         channel.phone = Some(PhoneInfo {
+            extension: None,
             e164: e164.to_owned(),
             kind: PhoneType::TollFree,
             region: Some("DE".into()),

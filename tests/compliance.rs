@@ -146,6 +146,7 @@ fn report(case: &Case) -> Report {
                 .collect();
             if matches!(c.kind, ChannelKind::Phone | ChannelKind::Fax) {
                 channel.phone = Some(PhoneInfo {
+                    extension: None,
                     e164: format!("+49301234{i:03}"),
                     kind: c.phone_type.unwrap_or(PhoneType::FixedLine),
                     region: Some("DE".into()),

@@ -46,6 +46,15 @@ fn scan(window: &str, cues: &LabelCues) -> Matches {
             LabelList::Fax => keep(&mut m.fax),
             LabelList::Phone => keep(&mut m.phone),
             LabelList::NotPhone => keep(&mut m.not_phone),
+            LabelList::NotPhoneWhole => {
+                if window[hit.end()..]
+                    .chars()
+                    .next()
+                    .is_none_or(|c| !c.is_alphanumeric())
+                {
+                    keep(&mut m.not_phone);
+                }
+            }
             LabelList::Free => {}
             LabelList::Role(i) => match m.roles.iter_mut().find(|(r, _)| *r == i) {
                 Some((_, pos)) => *pos = (*pos).max(at),

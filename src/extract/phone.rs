@@ -46,25 +46,110 @@ pub fn parse(raw: &str, region: Option<&str>) -> Option<Number> {
     parsed
 }
 
+/// Parses a number written in running text, with libphonenumber's VALID leniency: besides being
+/// valid, a number written in national form must carry the trunk prefix its numbering plan
+/// writes ("020 7946 0018", not "20 7946 0018"; "01 23 45 67 89", not "1 23 45 67 89").
+#[must_use]
+pub fn parse_text(raw: &str, region: Option<&str>) -> Option<Number> {
+    let number = parse(raw, region)?;
+    national_prefix_present(raw, region).then_some(number)
+}
+
+/// libphonenumber's `isNationalPrefixPresentIfRequired`, on the `phonenumber` crate's metadata:
+/// for a number parsed from national form, the formatting rule of its pattern decides whether
+/// the national prefix must be written.
+fn national_prefix_present(raw: &str, region: Option<&str>) -> bool {
+    use phonenumber::country::Source;
+    let cleaned = clean(&vanity_to_digits(raw));
+    let id = region.and_then(|r| r.to_ascii_uppercase().parse::<country::Id>().ok());
+    let Ok(number) = phonenumber::parse(id, &cleaned) else {
+        return true;
+    };
+    if !matches!(number.code().source(), Source::Default) {
+        return true;
+    }
+    let Some(meta) = number.metadata(&DATABASE) else {
+        return true;
+    };
+    let national = number.national().to_string();
+    let whole = |m: Option<regex::Match<'_>>| {
+        m.is_some_and(|m| m.start() == 0 && m.end() == national.len())
+    };
+    let Some(format) = meta.formats().iter().find(|f| {
+        f.leading_digits()
+            .last()
+            .is_none_or(|l| l.find(&national).is_some_and(|m| m.start() == 0))
+            && whole(f.pattern().find(&national))
+    }) else {
+        return true;
+    };
+    let Some(rule) = format.national_prefix() else {
+        return true;
+    };
+    // "$FG" and "($FG)" write no prefix; "$NP$FG" (or "0$1") does.
+    let bare = rule
+        .replace("$FG", "")
+        .replace("$1", "")
+        .replace(['(', ')', ' '], "");
+    if bare.is_empty() || format.is_national_prefix_optional() {
+        return true;
+    }
+    let Some(prefix) = meta.national_prefix() else {
+        return true;
+    };
+    let digits: String = cleaned.chars().filter(char::is_ascii_digit).collect();
+    digits.starts_with(prefix)
+}
+
 fn parse_uncached(raw: &str, region: Option<&str>) -> Option<Number> {
     let cleaned = clean(&vanity_to_digits(raw));
     if cleaned.chars().filter(char::is_ascii_digit).count() < 5 {
         return None;
     }
     let id = region.and_then(|r| r.to_ascii_uppercase().parse::<country::Id>().ok());
-    let number: PhoneNumber = phonenumber::parse(id, &cleaned).ok()?;
-    if !phonenumber::is_valid(&number) {
-        return None;
-    }
+    let number: PhoneNumber = parse_dialled(id, &cleaned)?;
     let kind = map_type(number.number_type(&DATABASE));
     Some(Number {
         display: number.format().mode(Format::International).to_string(),
         info: PhoneInfo {
+            extension: None,
             e164: number.format().mode(Format::E164).to_string(),
             kind,
             region: number.country().id().map(|id| id.as_ref().to_owned()),
         },
     })
+}
+
+/// Parses a number as dialled from `id`: the region's international prefix ("011 33 …" from
+/// Canada, "810 49 …" from Russia) and national prefix ("8 800 …" in Russia) are read from its
+/// metadata where the `phonenumber` crate's parser does not strip them itself.
+fn parse_dialled(id: Option<country::Id>, cleaned: &str) -> Option<PhoneNumber> {
+    let valid = |text: &str, id: Option<country::Id>| {
+        phonenumber::parse(id, text)
+            .ok()
+            .filter(phonenumber::is_valid)
+    };
+    let meta = id.and_then(|id| DATABASE.by_id(id.as_ref()));
+    let digits: String = cleaned.chars().filter(char::is_ascii_digit).collect();
+    let national = !cleaned.trim_start().starts_with('+') && digits.len() >= 7;
+    if national
+        && let Some(idd) = meta.and_then(|m| m.international_prefix())
+        && let Some(m) = idd.find(&digits)
+        && m.start() == 0
+        && m.end() < digits.len()
+        && let Some(number) = valid(&format!("+{}", &digits[m.end()..]), None)
+    {
+        return Some(number);
+    }
+    if let Some(number) = valid(cleaned, id) {
+        return Some(number);
+    }
+    if !national {
+        return None;
+    }
+    let prefix = meta?.national_prefix()?;
+    let rest = digits.strip_prefix(prefix)?;
+    valid(rest, id)
 }
 
 /// Turns the letters of a vanity number (`1-800-FLOWERS`) into keypad digits. Done here rather
@@ -94,13 +179,23 @@ fn vanity_to_digits(raw: &str) -> std::borrow::Cow<'_, str> {
 /// Removes what people write around numbers that libphonenumber would stumble over: the German
 /// "(0)" trunk hint after a country code, slashes, and dots.
 fn clean(raw: &str) -> String {
-    let mut s = raw.trim().to_owned();
+    // "0~0 49 …": a wait for the dial tone between the digits of an international prefix.
+    let mut s = raw.trim().replace('~', "");
     if s.starts_with('+') || s.starts_with("00") {
         s = s.replace("(0)", "").replace("( 0 )", "").replace("[0]", "");
     }
     s.chars()
         .map(|c| {
-            if matches!(c, '/' | '.' | '\u{a0}' | '\u{2011}' | '\u{2013}') {
+            if matches!(
+                c,
+                '/' | '.'
+                    | '\u{a0}'
+                    | '\u{2010}'
+                    | '\u{2011}'
+                    | '\u{2012}'
+                    | '\u{2013}'
+                    | '\u{2212}'
+            ) {
                 ' '
             } else {
                 c
@@ -123,45 +218,121 @@ pub(crate) struct Candidate {
 pub(crate) fn candidates(text: &str) -> Vec<Candidate> {
     static RUN: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(
-            r"(?-u:\b)1[\s.\-]?\(?8[0-9]{2}\)?[\s.\-]?[A-Z0-9]{2,4}[\s.\-]?[A-Z0-9]{2,5}(?-u:\b)|(?:\+\s?|(?-u:\b)00\s?)?\(?\d(?:[ \u{a0}./\-–()]{0,3}\d)+",
+            r"(?-u:\b)1[\s.\-]?\(?8[0-9]{2}\)?[\s.\-]?[A-Z0-9]{1,4}[\s.\-]?[A-Z0-9]{0,6}[A-Z][A-Z0-9]{0,6}(?-u:\b)|(?:\+\s?|(?-u:\b)00\s?)?\(?\d(?:[ \u{a0}./\-–‐‑‒−~()]{0,3}\d)+",
         )
         .expect("valid regex")
     });
-    RUN.find_iter(text)
-        .map(|m| {
-            let run = m.as_str();
-            // An unclosed "(" starts what follows the number: "0800 1234 (0,14 €/Min.)".
-            let end = match run.rfind('(') {
-                Some(open) if open > 0 && !run[open..].contains(')') => {
-                    m.start() + run[..open].trim_end_matches([' ', '\u{a0}']).len()
-                }
-                _ => m.end(),
-            };
-            Candidate {
-                start: m.start(),
-                end,
+    let mut out = Vec::new();
+    for m in RUN.find_iter(text) {
+        let run = m.as_str();
+        // An unclosed "(" starts what follows the number: "0800 1234 (0,14 €/Min.)".
+        let end = match run.rfind('(') {
+            Some(open) if open > 0 && !run[open..].contains(')') => {
+                m.start() + run[..open].trim_end_matches([' ', '\u{a0}']).len()
             }
-        })
-        .collect()
+            _ => m.end(),
+        };
+        let mut start = m.start();
+        // "10:30 089 1234567": the minutes of a time are not the number's first group.
+        if time_before(&text[..start])
+            && let Some(space) = text[start..end].find([' ', '\u{a0}'])
+        {
+            start += space;
+            start += text[start..end].len() - text[start..end].trim_start().len();
+        }
+        out.extend(split_alternatives(text, start, end));
+    }
+    out
 }
 
-/// Parses a run, or the run without its last group or two of digits: a run can swallow the start
-/// of what follows (`01805 123456 (0,14 €/Min.)` reads `01805 123456 (0`). Returns the number and
-/// the length of the text it used.
-pub(crate) fn parse_run(run: &str, region: Option<&str>) -> Option<(Number, usize)> {
-    let mut end = run.len();
-    for _ in 0..3 {
-        let part = run[..end].trim_end_matches(|c: char| !c.is_ascii_alphanumeric());
-        if part.chars().filter(char::is_ascii_alphanumeric).count() < 6 {
-            return None;
+/// Whether text ends in the hour of a time ("10:", "18.", "9h").
+fn time_before(before: &str) -> bool {
+    let mut chars = before.chars().rev();
+    matches!(chars.next(), Some(':' | 'h' | '.'))
+        && chars.next().is_some_and(|c| c.is_ascii_digit())
+}
+
+/// Splits a run where a slash separates two numbers rather than an area code from its number:
+/// "030 1234567 / 0171 1234567" (a second number with its own trunk prefix) and "0871
+/// 23001/25311", "089 12 34 56 / 57" (a second ending as long as the group it replaces, which the
+/// abbreviation reader then completes).
+fn split_alternatives(text: &str, start: usize, end: usize) -> Vec<Candidate> {
+    let run = &text[start..end];
+    if let Some(slash) = run.rfind('/') {
+        let before = run[..slash].trim_end();
+        let after = run[slash + 1..].trim_start();
+        let spaced = before.len() < slash || after.len() + slash + 1 < run.len();
+        let last_group = before
+            .rsplit(|c: char| !c.is_ascii_digit())
+            .next()
+            .unwrap_or("");
+        let first_group_ends = before.find(|c: char| !c.is_ascii_digit() && c != '+');
+        let new_number = spaced && after.starts_with(['0', '+']);
+        let same_length = first_group_ends.is_some()
+            && !after.is_empty()
+            && after.bytes().all(|b| b.is_ascii_digit())
+            && after.len() == last_group.len();
+        if new_number || same_length {
+            let mut out = vec![Candidate {
+                start,
+                end: start + before.len(),
+            }];
+            if new_number {
+                out.push(Candidate {
+                    start: end - after.len(),
+                    end,
+                });
+            }
+            return out;
         }
-        if let Some(number) = parse(part, region) {
-            return Some((number, part.len()));
-        }
-        // Drop the last group: everything after the last separator.
-        end = part.rfind(|c: char| !c.is_ascii_alphanumeric())?;
     }
-    None
+    vec![Candidate { start, end }]
+}
+
+/// The run itself, then what libphonenumber's inner matches try when the whole does not read as
+/// a number: the part before its first space, slash or bracket ("415-666-7777 100$" holds
+/// "415-666-7777"), and each part that starts after a space or slash or at a bracket ("$20
+/// 415-666-7777" holds "415-666-7777", "01 (449)978-0001" holds "(449)978-0001"). Never inside a
+/// group: "650-253-4561--212-736-5000" holds nothing.
+pub(crate) fn inner(text: &str, c: &Candidate) -> Vec<Candidate> {
+    let run = &text[c.start..c.end];
+    let mut out = vec![c.clone()];
+    let first_cut = run.find([' ', '\u{a0}', '/', '(']).filter(|i| *i > 0);
+    // "(415) 666 7777. 94043 is my zip": a full stop and a space end a number.
+    let full_stop = run.find(". ");
+    for cut in [full_stop, first_cut].into_iter().flatten() {
+        out.push(Candidate {
+            start: c.start,
+            end: c.start + run[..cut].trim_end().len(),
+        });
+    }
+    let mut previous = None;
+    for (i, ch) in run.char_indices() {
+        let starts_here = match previous {
+            Some(' ' | '\u{a0}' | '/') => ch.is_ascii_digit() || ch == '(' || ch == '+',
+            Some(_) => ch == '(',
+            None => false,
+        };
+        if starts_here {
+            out.push(Candidate {
+                start: c.start + i,
+                end: c.end,
+            });
+        }
+        previous = Some(ch);
+    }
+    out
+}
+
+/// Parses a run as it is (without trailing punctuation), as libphonenumber's matcher reads a
+/// candidate; shorter readings come from [`inner`]. Returns the number and the length of the text
+/// it used.
+pub(crate) fn parse_run(run: &str, region: Option<&str>) -> Option<(Number, usize)> {
+    let part = run.trim_end_matches(|c: char| !c.is_ascii_alphanumeric());
+    if part.chars().filter(char::is_ascii_alphanumeric).count() < 6 {
+        return None;
+    }
+    parse_text(part, region).map(|number| (number, part.len()))
 }
 
 /// Why a run of digits is not a phone number, judged from its own shape and its neighbours.
@@ -182,24 +353,35 @@ pub(crate) fn looks_like_other_figure(text: &str, c: &Candidate) -> bool {
     }
     let before = text[..c.start].trim_end();
     let after = text[c.end..].trim_start();
-    // Glued to letters or digits: IBAN (DE89…), VAT id (DE123…), article numbers (A-1234), versions (v2.1).
+    // libphonenumber at VALID: a figure glued to a Latin letter ("abc8005001234",
+    // "8005001234def", IBAN "DE89…", VAT id "DE123…") or to a percent or currency sign is not a
+    // number, unless it opens with "+" or "(" ("call+44 …"); letters of other scripts do not glue
+    // ("请拨打010-…").
+    let glued = |ch: char| is_latin_letter(ch) || ch == '_' || ch == '%' || is_currency(ch);
+    let opens = run.starts_with(['+', '(']);
     let mut back = text[..c.start].chars().rev();
-    let glued_before = match back.next() {
-        Some(ch) if ch.is_alphanumeric() || ch == '_' => true,
-        // "A-0800…", "Nr/0301…": a code joined to letters by a dash or slash.
-        Some('-' | '/' | '.') => back.next().is_some_and(char::is_alphanumeric),
-        _ => false,
-    };
-    let glued_after = text[c.end..]
-        .chars()
-        .next()
-        .is_some_and(|ch| ch.is_alphanumeric() || ch == '_' || ch == '%');
+    let glued_before = !opens
+        && match back.next() {
+            Some(ch) if glued(ch) => true,
+            // "Nr/0301…", "Art.0301…": a code joined to letters by a slash or dot.
+            Some('/' | '.') => back.next().is_some_and(char::is_alphanumeric),
+            // "A-0800…", "X1-0171…": an article code's short prefix, not "number-415-…".
+            Some('-') => {
+                let code: String = back.take_while(|c| c.is_alphanumeric()).collect();
+                !code.is_empty()
+                    && code.chars().count() <= 3
+                    && code.chars().any(|c| c.is_uppercase() || c.is_ascii_digit())
+            }
+            _ => false,
+        };
+    let glued_after =
+        extension(&text[c.end..]).is_none() && text[c.end..].chars().next().is_some_and(glued);
     if glued_before || glued_after {
         return true;
     }
     // Money: "€ 1.234,00", "1234 EUR", "$ 1,000".
     let currency = [
-        "€", "eur", "euro", "chf", "$", "£", "usd", "gbp", "%", "stück", "x ",
+        "€", "eur", "euro", "chf", "$", "£", "usd", "gbp", "%", "stück",
     ];
     let after_lower = after.to_lowercase();
     if currency.iter().any(|c| after_lower.starts_with(c))
@@ -227,7 +409,37 @@ pub(crate) fn looks_like_other_figure(text: &str, c: &Candidate) -> bool {
 /// Whether a run's shape marks it as a phone number even without a label: written with a
 /// country code or trunk prefix (`+49 …`, `0049 …`, `089 …`, `(0800) …`), or in the North American
 /// `(212) 555-0100` / `1-800-…` layout where the numbering plan has no trunk zero.
-pub(crate) fn shaped_like_phone(run: &str, region: Option<&str>) -> bool {
+fn is_latin_letter(c: char) -> bool {
+    c.is_ascii_alphabetic()
+        || (c.is_alphabetic()
+            && matches!(c as u32, 0x00c0..=0x024f | 0x1e00..=0x1eff | 0x2c60..=0x2c7f | 0xa720..=0xa7ff))
+}
+
+fn is_currency(c: char) -> bool {
+    matches!(c, '$' | '€' | '£' | '¥' | '₹' | '₽' | '¢') || matches!(c as u32, 0x20a0..=0x20cf)
+}
+
+/// The extension written right after a number ("x 456", "ext. 12", "#3", ";ext=12",
+/// "extensión 12", "int. 12", "доб. 123"), as libphonenumber's extension patterns read it: its
+/// digits and how many bytes of `after` it takes.
+#[must_use]
+pub(crate) fn extension(after: &str) -> Option<(String, usize)> {
+    static EXT: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r"(?i)^[ \u{a0}]*,?[ \u{a0}]*(?:;ext=|(?:extensi[oó]n|extn?|xtn?|x|int|anexo|доб|#)\.?[ \u{a0}]*:?[ \u{a0}]*)(\d{1,10})",
+        )
+        .expect("valid regex")
+    });
+    let caps = EXT.captures(after)?;
+    let digits = caps.get(1)?;
+    // "x 456" and "#3" end where the digits end: "x 4567890123456" is no extension.
+    if after[digits.end()..].starts_with(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
+    Some((digits.as_str().to_owned(), digits.end()))
+}
+
+pub(crate) fn shaped_like_phone(run: &str, region: Option<&str>, number: &Number) -> bool {
     static NANP: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(
             r"^(?:1[\s.\-]?)?\(?[2-9]\d{2}\)?[\s.\-]?[2-9A-Z][0-9A-Z]{2}[\s.\-]?[0-9A-Z]{4}$",
@@ -239,7 +451,31 @@ pub(crate) fn shaped_like_phone(run: &str, region: Option<&str>) -> bool {
         return true;
     }
     let nanp_region = region.is_some_and(|r| matches!(r, "US" | "CA"));
-    nanp_region && NANP.is_match(run) && run.contains([' ', '-', '.', ')'])
+    if nanp_region && NANP.is_match(run) && run.contains([' ', '-', '.', ')']) {
+        return true;
+    }
+    // Written in groups ("900 123 456", "612 34 56 78"), a service number (free, shared-cost,
+    // premium: written without a trunk prefix in ES, IT, AU) or any number of a plan that has no
+    // trunk prefix (ES, IT, PT, DK, NO, GR) is written as people write phone numbers.
+    let groups = run
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|g| !g.is_empty())
+        .count();
+    if groups < 3 {
+        return false;
+    }
+    let service = matches!(
+        number.info.kind,
+        PhoneType::TollFree | PhoneType::SharedCost | PhoneType::PremiumRate | PhoneType::Uan
+    );
+    let no_trunk_prefix = number
+        .info
+        .region
+        .as_deref()
+        .and_then(|r| r.parse::<country::Id>().ok())
+        .and_then(|id| DATABASE.by_id(id.as_ref()))
+        .is_some_and(|meta| meta.national_prefix().is_none());
+    service || no_trunk_prefix
 }
 
 fn map_type(t: Type) -> PhoneType {
@@ -297,8 +533,11 @@ mod tests {
         candidates(text)
             .iter()
             .filter(|c| !looks_like_other_figure(text, c))
-            .filter(|c| shaped_like_phone(&text[c.start..c.end], region))
-            .filter_map(|c| parse_run(&text[c.start..c.end], region))
+            .filter_map(|c| {
+                let run = &text[c.start..c.end];
+                parse_run(run, region)
+                    .filter(|(n, used)| shaped_like_phone(&run[..*used], region, n))
+            })
             .map(|(n, _)| n.info.e164)
             .collect()
     }

@@ -39,6 +39,53 @@ fn around(text: &str, start: usize, end: usize) -> String {
     format!("{before}{}{after}", &text[start..end])
 }
 
+/// A number found in a run: the number, where its text ends, and its label.
+struct Found {
+    number: phone::Number,
+    start: usize,
+    end: usize,
+    label: Label,
+    window: String,
+}
+
+/// The number a candidate run holds, read with its label: the run itself, else a run starting at
+/// one of its later groups (libphonenumber's inner matches).
+fn read_run(
+    text: &str,
+    candidate: &phone::Candidate,
+    previous: Option<&str>,
+    rules: &Rules,
+    region: Option<&str>,
+) -> Option<Found> {
+    for c in phone::inner(text, candidate) {
+        if phone::looks_like_other_figure(text, &c) {
+            continue;
+        }
+        let run = &text[c.start..c.end];
+        let window = labels::window(&text[..c.start], previous);
+        let label: Label = labels::read(&window, &rules.labels);
+        if label.not_phone {
+            // A label that makes the figure something else holds for all of it.
+            return None;
+        }
+        let labelled = label.phone || label.fax || !label.roles.is_empty();
+        let Some((number, used)) = phone::parse_run(run, region) else {
+            continue;
+        };
+        if !labelled && !phone::shaped_like_phone(&run[..used], region, &number) {
+            continue;
+        }
+        return Some(Found {
+            number,
+            start: c.start,
+            end: c.start + used,
+            label,
+            window,
+        });
+    }
+    None
+}
+
 /// Numbers written in the text blocks of a page.
 pub(super) fn phones(
     view: &PageView<'_>,
@@ -53,24 +100,23 @@ pub(super) fn phones(
             continue;
         }
         let previous = i.checked_sub(1).map(|p| blocks[p].text.as_str());
+        // Where the last number (or its written-out tails) ended: a run inside it is done.
+        let mut taken = 0;
         for candidate in phone::candidates(text) {
-            if phone::looks_like_other_figure(text, &candidate) {
+            if candidate.start < taken {
                 continue;
             }
-            let run = &text[candidate.start..candidate.end];
-            let window = labels::window(&text[..candidate.start], previous);
-            let label: Label = labels::read(&window, &rules.labels);
-            if label.not_phone {
-                continue;
-            }
-            let labelled = label.phone || label.fax || !label.roles.is_empty();
-            if !phone::shaped_like_phone(run, region) && !labelled {
-                continue;
-            }
-            let Some((number, used)) = phone::parse_run(run, region) else {
+            let Some(Found {
+                number,
+                start,
+                end,
+                label,
+                window,
+            }) = read_run(text, &candidate, previous, rules, region)
+            else {
                 continue;
             };
-            let end = candidate.start + used;
+            taken = end;
             let pair_follows = label.both && abbreviated_follows(&text[end..]);
             // "Tel./Fax 0228 91452-0 / -99": the first number is the telephone.
             let kind = if label.fax && !pair_follows {
@@ -83,22 +129,27 @@ pub(super) fn phones(
                 number.display,
                 view,
                 "text",
-                &around(text, candidate.start, end),
+                &around(text, start, end),
             );
-            obs.channel.phone = Some(number.info);
+            let mut info = number.info;
+            info.extension = phone::extension(&text[end..]).map(|(digits, _)| digits);
+            obs.channel.phone = Some(info);
             obs.channel.mode = Mode::Human;
             obs.channel.labels = label.roles;
             obs.channel.price_note = labels::price_note(&text[end..], &window, &rules.labels);
             obs.block = Some(i);
-            obs.at = Some(candidate.start);
+            obs.at = Some(start);
             let first_kind = obs.channel.kind;
             let first_labels = obs.channel.labels.clone();
             out.extend(super::with_twin(obs, label.both && !pair_follows));
-            // "0871 23001 oder 25311", "0228 91452-0 / -99": a second number written as the
-            // first one's tail.
-            if let Some((second, from, to, fax)) =
-                abbreviated(&text[candidate.start..end], &text[end..], region)
-            {
+            // "0871 23001 oder 25311", "0228 91452-0 / -99", "-0 (Zentrale), -31 (Vertrieb)":
+            // more numbers written as the first one's tail.
+            let first = &text[start..end];
+            let mut at = end;
+            for _ in 0..MAX_TAILS {
+                let Some((second, from, to, fax)) = abbreviated(first, &text[at..], region) else {
+                    break;
+                };
                 let kind = match fax {
                     Some(true) => ChannelKind::Fax,
                     Some(false) => ChannelKind::Phone,
@@ -111,25 +162,31 @@ pub(super) fn phones(
                     second.display,
                     view,
                     "text",
-                    &around(text, candidate.start, end + to),
+                    &around(text, start, at + to),
                 );
                 obs.channel.phone = Some(second.info);
                 obs.channel.mode = Mode::Human;
-                obs.channel.labels = first_labels;
+                obs.channel.labels = first_labels.clone();
                 obs.block = Some(i);
-                obs.at = Some(end + from);
+                obs.at = Some(at + from);
                 out.push(obs);
+                at += to;
+                taken = at;
             }
         }
     }
     out
 }
 
+/// Most tails read after one number ("-0, -31, -32, -33 …").
+const MAX_TAILS: usize = 8;
+
 /// The connector and tail of a second number written as the first one's ending: "oder 25311",
-/// "/ -99", ", Durchwahl -20", "o 4782 1935".
+/// "/ -99", ", Durchwahl -20", "o 4782 1935", "-0 (Zentrale), -31". A note in brackets may stand
+/// between them.
 static ABBREVIATED: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)^[ \u{a0}]*(?:(?:oder|or|ou|o|of|y|und|and|bzw\.?|resp\.?|/|,)[ \u{a0}]*)?(?:(?P<label>durchwahl|dw|apparat|fax|telefax|tel\.?|fon|phone|f|t)\.?:?[ \u{a0}]*)?(?P<tail>-[ \u{a0}]?\d{1,4}|\d{2,}(?:[ \u{a0}]\d{2,})*)",
+        r"(?i)^[ \u{a0}]*(?:\([^()]{1,40}\)[ \u{a0}]*)?(?:oder|bzw\.?|resp\.?|und|and|or|ou|of|o\.|o|y|/|,|;)?[ \u{a0}]*(?:(?P<label>durchwahl|dw|apparat|telefax|fax|tel\.?|fon|phone|f|t)(?:\.|:|\.:)?[ \u{a0}]+)?(?P<tail>-[ \u{a0}]?\d{1,4}|\d{2,}(?:[ \u{a0}]\d{2,})*)",
     )
     .expect("valid regex")
 });
@@ -162,13 +219,22 @@ fn abbreviated(
     // The tail ends where the figure ends: not a time ("… oder 14:30"), a unit or more digits.
     let rest = &after[tail.end()..];
     let mut next = rest.chars();
+    // "oder 0664/123 45 67", "of 06-12345678": more digits follow, so the tail starts a number
+    // of its own.
     let ends_figure = match next.next() {
         None => true,
         Some(c) if c.is_alphanumeric() => false,
-        Some(':' | '.' | ',') => !next.next().is_some_and(|d| d.is_ascii_digit()),
+        Some(':' | '.' | ',' | '/' | '-') => !next.next().is_some_and(|d| d.is_ascii_digit()),
         Some(_) => true,
     };
     if !ends_figure {
+        return None;
+    }
+    // "Durchwahl 20" is read as nothing, as libphonenumber does; "Durchwahl -20" replaces the
+    // switchboard's "-0".
+    if matches!(label.as_deref(), Some("durchwahl" | "dw" | "apparat"))
+        && !tail.as_str().starts_with('-')
+    {
         return None;
     }
     let tail_digits: String = tail.as_str().chars().filter(char::is_ascii_digit).collect();
@@ -179,11 +245,10 @@ fn abbreviated(
     } else {
         let digits: String = first.chars().filter(char::is_ascii_digit).collect();
         let k = tail_digits.len();
-        // A tail as long as the number (or starting with its trunk 0) is a number of its own.
-        if k < 3
-            || k + 2 > digits.len()
-            || (tail_digits.starts_with('0') && digits.starts_with('0'))
-        {
+        // A tail about as long as the number is a number of its own; a two-digit tail must end
+        // its sentence or list ("… 67 oder 68."), not count something ("oder 12 Monate").
+        let followed_by_word = rest.trim_start().starts_with(char::is_alphabetic);
+        if k + 2 > digits.len() || (k <= 2 && followed_by_word) {
             return None;
         }
         let prefix = if first.trim_start().starts_with('+') {

@@ -220,6 +220,15 @@ fn heading_level(name: &str) -> Option<u8> {
     }
 }
 
+/// Full-width forms as the ASCII they stand for ("０８９－１２３" reads "089-123"), as
+/// libphonenumber normalises them: East Asian pages and some typefaces write numbers so.
+fn half_width(c: char) -> char {
+    match c {
+        '\u{ff01}'..='\u{ff5e}' => char::from_u32(c as u32 - 0xfee0).unwrap_or(c),
+        _ => c,
+    }
+}
+
 /// Collapses spaces but keeps single line breaks.
 fn tidy(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
@@ -313,9 +322,11 @@ pub fn read(document: &Html, voice: &VoiceCues) -> PageText {
                 Node::Text(text) if skipping == 0 => {
                     // Source line breaks are layout, not meaning: only <br> makes a line.
                     for c in text.chars() {
-                        builder
-                            .current
-                            .push(if c.is_whitespace() { ' ' } else { c });
+                        builder.current.push(if c.is_whitespace() {
+                            ' '
+                        } else {
+                            half_width(c)
+                        });
                     }
                 }
                 _ => {}

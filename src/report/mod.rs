@@ -212,6 +212,7 @@ pub(crate) mod sample {
                     kind: ChannelKind::Phone,
                     value: "+49 800 3301000".into(),
                     phone: Some(PhoneInfo {
+                        extension: None,
                         e164: "+498003301000".into(),
                         kind: PhoneType::TollFree,
                         region: Some("DE".into()),

@@ -129,6 +129,9 @@ pub struct BoostCue {
 pub struct LabelCues {
     /// Labels that make a number a fax.
     pub fax: Vec<String>,
+    /// Short labels of figures that are not phone numbers, read only as whole words.
+    #[serde(default)]
+    pub not_phone_short: Vec<String>,
     /// One- and two-letter fax labels ("F:", "Fx"), only as the whole word before a number.
     #[serde(default)]
     pub fax_short: Vec<String>,
@@ -161,6 +164,8 @@ pub enum LabelList {
     Phone,
     /// `not_phone`.
     NotPhone,
+    /// `not_phone_short`, whole words only.
+    NotPhoneWhole,
     /// `free`.
     Free,
     /// A `[[role]]`, by index.
@@ -184,6 +189,7 @@ impl LabelCues {
             (LabelList::Fax, &self.fax),
             (LabelList::Phone, &self.phone),
             (LabelList::NotPhone, &self.not_phone),
+            (LabelList::NotPhoneWhole, &self.not_phone_short),
             (LabelList::Free, &self.free),
         ];
         for (list, entries) in lists {
@@ -283,6 +289,7 @@ impl Rules {
         for (key, list) in [
             ("fax", &mut labels.fax),
             ("fax_short", &mut labels.fax_short),
+            ("not_phone_short", &mut labels.not_phone_short),
             ("phone_short", &mut labels.phone_short),
             ("phone", &mut labels.phone),
             ("not_phone", &mut labels.not_phone),
