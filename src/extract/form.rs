@@ -95,6 +95,11 @@ fn build(
         .map(str::trim)
         .filter(|a| !a.is_empty() && !a.starts_with("javascript:"))
         .and_then(|a| view.url.join(a).ok())
+        .map(|mut url| {
+            // "/contact#ContactForm" posts to /contact: the fragment never reaches the server.
+            url.set_fragment(None);
+            url
+        })
         .unwrap_or_else(|| view.url.clone());
     let method = form
         .value()

@@ -190,8 +190,23 @@ pub fn page(view: &PageView<'_>, context: &Context<'_>) -> PageFindings {
             })
         })
         .collect();
-    out.extend(widgets.observations);
+    // A form service recognised by the <form> element itself (Formspree) is that form, which the
+    // form extractor already reports with its fields: not a second channel.
+    let has_form = out
+        .iter()
+        .any(|o| o.channel.kind == ChannelKind::ContactForm && o.channel.form.is_some());
+    out.extend(widgets.observations.into_iter().filter(|w| {
+        !(has_form
+            && w.channel.kind == ChannelKind::ContactForm
+            && w.channel.url.is_none()
+            && w.evidence.snippet == "<form>")
+    }));
     out.extend(offers);
+    out.extend(vendor_texts(view, &blocks, rules));
+    let beside = messengers_beside_numbers(&out, &blocks, rules);
+    out.extend(beside);
+    label_emails(&mut out, &blocks, rules);
+    label_from_headings(&mut out, &blocks, rules);
     owner::attribute(&mut out, &blocks, rules);
     if rules.voice.user_content.page(view.url) {
         for obs in &mut out {
@@ -262,6 +277,171 @@ impl TestPage {
 
     pub(crate) fn plain(&self) -> Plain<'_> {
         Plain::new(&self.html)
+    }
+}
+
+/// Messenger names written in text ("Skype: acme.sales"), by the vendors' `text` patterns.
+fn vendor_texts(view: &PageView<'_>, blocks: &[text::Block], rules: &Rules) -> Vec<Observation> {
+    let mut out = Vec::new();
+    for vendor in rules.vendors.list.iter().filter(|v| !v.text.is_empty()) {
+        let (Some(template), Some(kind)) = (&vendor.text_url, vendor.kind.channel()) else {
+            continue;
+        };
+        for (i, block) in blocks.iter().enumerate() {
+            for pattern in &vendor.text {
+                for caps in pattern.captures_iter(&block.text) {
+                    let (Some(whole), Some(id)) = (caps.get(0), caps.name("id")) else {
+                        continue;
+                    };
+                    let url = template.replace("{id}", &id.as_str().to_lowercase());
+                    let mut obs = Observation::new(
+                        kind,
+                        format!("{} {}", vendor.name, id.as_str()),
+                        view,
+                        "text",
+                        whole.as_str(),
+                    );
+                    obs.channel.vendor = Some(vendor.id.clone());
+                    obs.channel.url = Some(url);
+                    obs.channel.mode = vendor.mode;
+                    obs.block = Some(i);
+                    obs.at = Some(whole.start());
+                    out.push(obs);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Characters around a number read for a messenger's name ("Handy oder WhatsApp: …", "… (auch
+/// WhatsApp)").
+const MESSENGER_NEAR: usize = 32;
+
+/// A messenger named right next to a number reaches it there: its link for that number.
+fn messengers_beside_numbers(
+    observations: &[Observation],
+    blocks: &[text::Block],
+    rules: &Rules,
+) -> Vec<Observation> {
+    let mut out = Vec::new();
+    for obs in observations {
+        let (Some(phone), Some(i), Some(at)) = (&obs.channel.phone, obs.block, obs.at) else {
+            continue;
+        };
+        if obs.channel.kind != ChannelKind::Phone {
+            continue;
+        }
+        let Some(text) = blocks.get(i).map(|b| b.text.as_str()) else {
+            continue;
+        };
+        if !text.is_char_boundary(at) {
+            continue;
+        }
+        let before = labels::window(&text[..at], None);
+        let before: String = before
+            .chars()
+            .rev()
+            .take(MESSENGER_NEAR)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        // After the number: up to the next figure.
+        let rest = text[at..].trim_start_matches(|c: char| {
+            c.is_ascii_digit() || c.is_whitespace() || "+-/().\u{a0}".contains(c)
+        });
+        let segment: String = rest.chars().take_while(|c| !c.is_ascii_digit()).collect();
+        // "… Cell. / WhatsApp: 347 …": a name that leads into the next number is that one's label.
+        let leads_on = segment.contains(':')
+            || (segment.chars().count() <= MESSENGER_NEAR && segment.len() < rest.len());
+        let after: String = if leads_on {
+            String::new()
+        } else {
+            segment
+                .chars()
+                .take(MESSENGER_NEAR)
+                .collect::<String>()
+                .to_lowercase()
+        };
+        let digits = phone.e164.trim_start_matches('+');
+        for cue in &rules.labels.messengers {
+            let named = cue
+                .words
+                .iter()
+                .any(|w| before.contains(w.as_str()) || after.contains(w.as_str()));
+            if !named {
+                continue;
+            }
+            let Some(vendor) = rules.vendors.list.iter().find(|v| v.id == cue.vendor) else {
+                continue;
+            };
+            let mut m = obs.clone();
+            m.channel = crate::model::Channel::new(
+                ChannelKind::Messenger,
+                format!("{} {}", vendor.name, phone.e164),
+            );
+            m.channel.vendor = Some(vendor.id.clone());
+            m.channel.url = Some(cue.url.replace("{digits}", digits));
+            m.channel.mode = vendor.mode;
+            m.evidence.source = "text".into();
+            out.push(m);
+        }
+    }
+    out
+}
+
+/// What an address is for, from the label written before it ("Datenschutzbeauftragter:
+/// dpo@…", "Sales: sales@…"), read as for numbers.
+fn label_emails(observations: &mut [Observation], blocks: &[text::Block], rules: &Rules) {
+    for obs in observations.iter_mut() {
+        if obs.channel.kind != ChannelKind::Email || !obs.channel.labels.is_empty() {
+            continue;
+        }
+        let Some(i) = obs.block.filter(|i| *i < blocks.len()) else {
+            continue;
+        };
+        let text = &blocks[i].text;
+        let before = obs
+            .at
+            .filter(|at| text.is_char_boundary(*at))
+            .map_or(text.as_str(), |at| &text[..at]);
+        // An address needs no guard against the previous number's label: read its sentence.
+        let start = before
+            .char_indices()
+            .rev()
+            .nth(EMAIL_LABEL_WINDOW)
+            .map_or(0, |(b, _)| b);
+        let previous = i.checked_sub(1).map(|p| blocks[p].text.as_str());
+        let window = labels::window(&before[start..], previous);
+        let mut roles = labels::read(&window, &rules.labels).roles;
+        if roles.is_empty() {
+            roles = labels::read(&before[start..].to_lowercase(), &rules.labels).roles;
+        }
+        obs.channel.labels = roles;
+    }
+}
+
+/// Characters before an address read for its label.
+const EMAIL_LABEL_WINDOW: usize = 120;
+
+/// What an address without a label of its own is for, from the heading it stands under
+/// ("<h2>Sales</h2> … sales@…"). Numbers keep to their own labels: a section heading often names
+/// several lines at once.
+fn label_from_headings(observations: &mut [Observation], blocks: &[text::Block], rules: &Rules) {
+    for obs in observations.iter_mut() {
+        if !obs.channel.labels.is_empty() || obs.channel.kind != ChannelKind::Email {
+            continue;
+        }
+        let Some(heading) = obs
+            .block
+            .and_then(|i| blocks.get(i))
+            .and_then(|b| b.heading)
+            .and_then(|h| blocks.get(h))
+        else {
+            continue;
+        };
+        obs.channel.labels = labels::read(&heading.text.to_lowercase(), &rules.labels).roles;
     }
 }
 

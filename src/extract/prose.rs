@@ -291,9 +291,20 @@ pub(super) fn emails(
         addresses.sort();
         addresses.dedup();
         for address in addresses {
-            let at = text
-                .to_lowercase()
-                .find(address.split('@').next().unwrap_or(""))
+            // Where it is written: the whole address, else its local part as a word (written
+            // out: "dpo at …"), not the first time the word occurs ("our Privacy Officer … privacy@").
+            let lower = text.to_lowercase();
+            let local = address.split('@').next().unwrap_or("");
+            let at = lower
+                .find(address.as_str())
+                .or_else(|| {
+                    lower.match_indices(local).map(|(i, _)| i).find(|&i| {
+                        lower[i + local.len()..]
+                            .trim_start()
+                            .starts_with(['@', '[', '(', '{', '<', 'a', 'ä', '-'])
+                    })
+                })
+                .or_else(|| lower.find(local))
                 .filter(|at| text.is_char_boundary(*at));
             let snippet = at.map_or_else(|| text.to_owned(), |at| around(text, at, at));
             found.push((address, "text", snippet, Some((i, at))));

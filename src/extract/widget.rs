@@ -253,7 +253,10 @@ pub(super) fn normalize_link(href: &str) -> String {
     } else {
         url.query_pairs_mut().clear().extend_pairs(kept);
     }
-    url.set_fragment(None);
+    // "twitter.com/#!/name": a hashbang fragment is the page's path on the sites that used them.
+    if !url.fragment().is_some_and(|f| f.starts_with('!')) {
+        url.set_fragment(None);
+    }
     url.to_string()
 }
 

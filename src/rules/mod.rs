@@ -149,6 +149,9 @@ pub struct LabelCues {
     /// What a number or address is for.
     #[serde(rename = "role", default)]
     pub roles: Vec<RoleCue>,
+    /// Messengers named next to a number, which reach it there too.
+    #[serde(rename = "messenger", default)]
+    pub messengers: Vec<MessengerCue>,
     /// Every word above in one automaton, built at load time: labels are read around every
     /// number on every page, so one pass over the text beats a search per word.
     #[serde(skip)]
@@ -211,6 +214,18 @@ impl LabelCues {
         };
         Ok(())
     }
+}
+
+/// A messenger named next to a number ("WhatsApp: 0170 …").
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MessengerCue {
+    /// The messenger vendor's id in `rules/vendors/`.
+    pub vendor: String,
+    /// Words naming it.
+    pub words: Vec<String>,
+    /// Its link for the number, with `{digits}` for the E.164 digits without "+".
+    pub url: String,
 }
 
 /// Words naming what a contact detail is for.
@@ -300,6 +315,20 @@ impl Rules {
         }
         for role in &mut labels.roles {
             normalize_words(&file, &text, "words", &mut role.words)?;
+        }
+        for messenger in &mut labels.messengers {
+            normalize_words(&file, &text, "words", &mut messenger.words)?;
+            if !messenger.url.contains("{digits}") {
+                return Err(invalid_at(
+                    &file,
+                    &text,
+                    &messenger.url,
+                    format!(
+                        "messenger \"{}\": url has no {{digits}} for the number",
+                        messenger.vendor
+                    ),
+                ));
+            }
         }
         labels.build_index().map_err(|e| RulesError::Invalid {
             file: file.clone(),

@@ -78,6 +78,10 @@ struct RawVendor {
     #[serde(default)]
     links: Vec<String>,
     #[serde(default)]
+    text: Vec<String>,
+    #[serde(default)]
+    text_url: Option<String>,
+    #[serde(default)]
     dom: Vec<String>,
     #[serde(default)]
     globals: Vec<String>,
@@ -139,6 +143,11 @@ pub struct Vendor {
     pub dom: Vec<Selector>,
     /// The inline patterns, each alone (for quoting the matched snippet as evidence).
     pub inline: Vec<Regex>,
+    /// Patterns of the visible text that name the channel without a link ("Skype: acme.sales"),
+    /// each with an `id` group.
+    pub text: Vec<Regex>,
+    /// The link such a text stands for, with `{id}` for the captured name (`skype:{id}`).
+    pub text_url: Option<String>,
 }
 
 impl Vendor {
@@ -277,7 +286,29 @@ impl Vendors {
                     .map(|p| case_insensitive(p))
                     .collect::<Result<Vec<_>, _>>()
                     .map_err(|e| at(e.to_string()))?;
+                let text_patterns = v
+                    .text
+                    .iter()
+                    .map(|p| case_insensitive(p))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| at(e.to_string()))?;
+                if let Some(p) = text_patterns
+                    .iter()
+                    .find(|p| p.capture_names().all(|n| n != Some("id")))
+                {
+                    return Err(at(format!(
+                        "text pattern {p} has no (?P<id>…) group naming what the link is built from"
+                    )));
+                }
+                if text_patterns.is_empty() != v.text_url.is_none() {
+                    return Err(at(
+                        "`text` and `text_url` go together: a text pattern needs the link it stands for"
+                            .to_owned(),
+                    ));
+                }
                 list.push(Vendor {
+                    text: text_patterns,
+                    text_url: v.text_url,
                     id: v.id,
                     name: v.name,
                     kind: v.kind,
