@@ -605,7 +605,14 @@ impl Channel {
         if let Some(address) = &self.address
             && let (Some(postcode), Some(street)) = (&address.postcode, &address.street)
         {
-            return format!("{postcode} {}", street.to_lowercase());
+            // "1180, rue Sainte-Catherine" and "1180 Rue Sainte-Catherine" are one street.
+            let street: String = street
+                .to_lowercase()
+                .split(|c: char| c.is_whitespace() || c == ',')
+                .filter(|w| !w.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ");
+            return format!("{} {street}", postcode.to_uppercase().replace(' ', ""));
         }
         match (&self.vendor, &self.url) {
             (Some(vendor), Some(url)) => format!("{vendor} {url}"),

@@ -15,34 +15,71 @@ pub(super) fn in_text(
     region: Option<&str>,
 ) -> Vec<Observation> {
     let mut out = Vec::new();
+    // Spans already read: the conventions overlap (a British street with and without its
+    // house-number line), and one written address is one sighting.
+    let mut taken: Vec<(usize, usize)> = Vec::new();
     for (convention, pattern) in &rules.address.patterns {
         // Capturing is far slower than matching; most blocks hold no address at all.
         if !pattern.is_match(text) {
             continue;
         }
         for caps in pattern.captures_iter(text) {
-            let start = caps.get(0).map_or(0, |m| m.start());
+            let Some(whole) = caps.get(0) else {
+                continue;
+            };
+            let start = whole.start();
+            if taken.iter().any(|(s, e)| start < *e && whole.end() > *s) {
+                continue;
+            }
+            taken.push((start, whole.end()));
             let get = |name: &str| caps.name(name).map(|m| crate::crawl::collapse(m.as_str()));
-            let postcode = get("postcode");
+            let postcode = get("postcode").map(|p| p.replace('\u{a0}', " "));
             let country = match (*convention, postcode.as_deref().map(str::len)) {
                 ("dach", Some(5)) => Some("DE".to_owned()),
-                ("dach", Some(4)) => region
-                    .filter(|r| matches!(*r, "AT" | "CH" | "LI"))
+                ("dach" | "fr", Some(4)) => region
+                    .filter(|r| matches!(*r, "AT" | "CH" | "LI" | "BE" | "LU"))
                     .map(str::to_owned),
+                ("fr", Some(5)) => Some("FR".to_owned()),
                 ("uk", _) => Some("GB".to_owned()),
+                ("ie", _) => Some("IE".to_owned()),
                 ("us", _) => Some("US".to_owned()),
+                ("ca", _) => Some("CA".to_owned()),
                 ("es", _) => Some("ES".to_owned()),
+                ("nl", _) => Some("NL".to_owned()),
                 _ => None,
             };
+            // "C/ Mayor, 12": Spanish pages put a comma before the number; the street is the same.
+            let street = get("street").map(|s| {
+                if *convention == "es" {
+                    tidy_number_comma(&s)
+                } else {
+                    s
+                }
+            });
+            // "75334 Paris Cedex 07": the delivery office belongs to the town; "Paris
+            // (Francia)": the country in brackets does not.
+            let town = get("town").map(|t| match (*convention, t.find(" (")) {
+                ("fr" | "nl" | "ie", Some(open)) if t.ends_with(')') => t[..open].to_owned(),
+                _ => t,
+            });
+            let town = match (town, get("cedex")) {
+                (Some(t), Some(c)) => Some(format!("{t} {}", c.trim())),
+                (t, _) => t,
+            };
             let address = PostalAddress {
-                street: get("street"),
+                street,
                 postcode,
-                locality: get("town"),
+                locality: town,
                 country,
             };
             let value = format_address(&address);
-            let whole = caps.get(0).map_or("", |m| m.as_str());
-            let mut obs = Observation::new(ChannelKind::PostalAddress, &value, view, "text", whole);
+            let mut obs = Observation::new(
+                ChannelKind::PostalAddress,
+                &value,
+                view,
+                "text",
+                whole.as_str(),
+            );
             obs.channel.address = Some(address);
             obs.channel.mode = Mode::Human;
             obs.at = Some(start);
@@ -50,6 +87,24 @@ pub(super) fn in_text(
         }
     }
     out
+}
+
+/// "C/ Mayor, 12" as "C/ Mayor 12".
+fn tidy_number_comma(street: &str) -> String {
+    match street.rfind(',') {
+        Some(comma)
+            if street[comma + 1..]
+                .trim_start()
+                .starts_with(|c: char| c.is_ascii_digit()) =>
+        {
+            format!(
+                "{} {}",
+                street[..comma].trim_end(),
+                street[comma + 1..].trim_start()
+            )
+        }
+        _ => street.to_owned(),
+    }
 }
 
 #[cfg(test)]

@@ -347,9 +347,26 @@ pub(crate) fn hint(blocks: &[Block], i: usize, at: Option<usize>, rules: &Rules)
                 .saturating_sub(crate::extract::labels::WINDOW),
         )
         .map_or(0, |(b, _)| b);
+    // …and in the detail's own block, or as a block of its own ("<dt>Kundenservice</dt>").
+    let own_chars = {
+        let own = &blocks[i].text;
+        at.filter(|a| own.is_char_boundary(*a))
+            .map_or(own.as_str(), |a| &own[..a])
+            .chars()
+            .count()
+    };
+    let own_start = folded
+        .char_indices()
+        .nth(folded.chars().count().saturating_sub(own_chars))
+        .map_or(folded.len(), |(b, _)| b);
+    let label_line = |at: usize| {
+        let from = folded[..at].rfind('\n').map_or(0, |i| i + 1);
+        let to = folded[at..].find('\n').map_or(folded.len(), |i| at + i);
+        folded[from..to].split_whitespace().count() <= LABEL_WORDS
+    };
     found.retain(|(s, _, c)| match c {
         Cue::Third(_) => *s >= cut,
-        Cue::Own => *s >= label_from,
+        Cue::Own => *s >= label_from && (*s >= own_start || label_line(*s)),
         _ => true,
     });
     let third_before = |at: usize| {
@@ -821,6 +838,12 @@ mod probe_tests {
                     b.text
                 );
                 eprintln!("window {:?}", super::window(&blocks, i, Some(at)));
+                let w = super::window(&blocks, i, Some(at));
+                let f = super::fold(&w);
+                for (s, e, c) in super::cues(&w, &f, &page.rules) {
+                    eprintln!("cue {:?} {:?}", &f[s..e], c);
+                }
+                eprintln!("cut {}", super::sentence_start(&w, &f));
                 eprintln!("hint {:?}", super::hint(&blocks, i, Some(at), &page.rules));
             }
         }

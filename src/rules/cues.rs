@@ -100,6 +100,12 @@ pub struct AddressCues {
     pub us: StreetTypes,
     /// Spanish street types.
     pub es: StreetTypes,
+    /// French, Belgian and Québécois street types and delivery-service lines.
+    pub fr: FrenchStreets,
+    /// Dutch and Flemish street endings and PO boxes.
+    pub nl: DutchStreets,
+    /// Canadian provinces.
+    pub ca: Provinces,
     /// One pattern per convention, built at load time: (convention, pattern with the named
     /// groups `street`, `postcode`, `town`).
     #[serde(skip)]
@@ -116,6 +122,34 @@ pub struct DachStreets {
     pub suffixes: Vec<String>,
     /// Leading words: "Am", "An der".
     pub prefixes: Vec<String>,
+}
+
+/// French street types.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FrenchStreets {
+    /// "rue", "avenue" …
+    pub street_types: Vec<String>,
+    /// "CS", "TSA", "BP".
+    pub po_box: Vec<String>,
+}
+
+/// Dutch street endings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DutchStreets {
+    /// "-straat", "-gracht" …
+    pub suffixes: Vec<String>,
+    /// "Postbus".
+    pub po_box: Vec<String>,
+}
+
+/// Canadian provinces.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Provinces {
+    /// Codes and names.
+    pub provinces: Vec<String>,
 }
 
 /// Street type words.
@@ -165,9 +199,11 @@ impl AddressCues {
         // or a bracketed region. A full stop ends the town unless it ends an abbreviation.
         let word = r"(?:\p{Lu}\p{Ll}{0,2}\.|\p{Lu}\p{Ll}[\p{L}'\-]*|\p{Lu}{3,})";
         let town = format!(
-            r"(?P<town>{word}(?:[ ](?:{word}|am|an|im|bei|ob|der|de|del|la|\([\p{{L}}. ]+\))){{0,3}})"
+            r"(?P<town>{word}(?:[ ](?:{word}|am|an|im|bei|ob|der|de|del|la|\([\p{{L}} ]+\))){{0,3}})"
         );
-        let sep = r"[ ]*(?:,|\n|·|\||–|-)[ ]*(?:[^\n,]{1,40}(?:,|\n)[ ]*)??";
+        // Between street and town: a comma, a line break, a middle dot, a bar, or a dash with
+        // spaces around it ("Saint-Jean" is one word); perhaps one line more (a floor, a suite).
+        let sep = r"(?:[ ]*(?:,|\n|·|\|)[ ]*|[ ]+(?:–|-)[ ]+)(?:[^\n,]{1,40}(?:,|\n)[ ]*)??";
         // Leading street words are written capitalised ("An der Alster 5"); matching them
         // case-sensitively keeps "an der Löwenstrasse 20" in running text from becoming a street.
         let prefixes = alternatives(
@@ -197,18 +233,88 @@ impl AddressCues {
             types = alternatives(&self.uk.street_types),
         );
         let us = format!(
-            r"(?P<street>\d{{1,6}}[ ]+(?:[NSEW]\.?[ ]+)?\p{{Lu}}[\p{{L}}'\-]*(?:[ ]\p{{Lu}}[\p{{L}}'\-]*)*[ ](?i:{types})\.?(?:[ ](?:[NSEW]{{1,2}})\.?(?-u:\b))?(?:,?[ ](?:Suite|Ste\.?|Floor|Fl\.?|Unit|#)[ ]?[\w\-]+)?|{po_box}){sep}{town},?[ ]+(?P<state>[A-Z]{{2}})[ ]+(?P<postcode>\d{{5}}(?:-\d{{4}})?)(?-u:\b)",
+            r"(?P<street>\d{{1,6}}[ ]+(?:[NSEW]\.?[ ]+)?\p{{Lu}}[\p{{L}}'\-]*(?:[ ]\p{{Lu}}[\p{{L}}'\-]*)*[ ](?i:{types})\.?(?:,?[ ](?:[NSEW]{{1,2}}(?-u:\b)|[NS]\.[EW]\.))?(?:,?[ ](?:Suite|Ste\.?|Floor|Fl\.?|Unit|#)[ ]?[\w\-]+)?|{po_box}){sep}{town},?[ ]+(?P<state>[A-Z]{{2}}|[A-Z]\.[A-Z]\.)[ ]+(?P<postcode>\d{{5}}(?:-\d{{4}})?)(?-u:\b)",
             types = alternatives(&self.us.street_types),
         );
         let es = format!(
             r"(?P<street>(?i:{types})[ ]+[\p{{L}}'. ]{{2,40}}?,?[ ]*(?:n\.?º[ ]*)?\d{{1,4}}(?:[ ]?[A-Za-z])?){sep}(?P<postcode>\d{{5}})[ ]+{town}",
             types = alternatives(&self.es.street_types),
         );
+        // A street that is its type alone ("Promenade 18", "Markt 3").
+        let dach_alone = alternatives(
+            &self
+                .dach
+                .suffixes
+                .iter()
+                .filter(|s| s.chars().all(char::is_alphabetic))
+                .map(|s| capitalise(s))
+                .collect::<Vec<_>>(),
+        );
+        let dach = dach.replacen(
+            "(?P<street>",
+            &format!("(?P<street>(?:{dach_alone})[ ]+\\d{{1,4}}[ ]?[a-z]?|"),
+            1,
+        );
+        // UK streets without a house number, one per line as Royal Mail writes them
+        // ("Wycliffe House\nWater Lane\nWilmslow\nCheshire\nSK9 5AF").
+        let uk_lines = format!(
+            r"(?P<street>\p{{Lu}}[\p{{L}}'\-]*(?:[ ]\p{{Lu}}[\p{{L}}'\-]*)*[ ](?i:{types}))\n{town}(?:\n\p{{Lu}}[\p{{L}}\-]+)?[ ]*(?:,|\n)?[ ]*(?P<postcode>[A-Z]{{1,2}}\d[A-Z\d]?[ ]?\d[A-Z]{{2}})(?-u:\b)",
+            types = alternatives(&self.uk.street_types),
+        );
+        // Ireland: "1-2 Haddington Road, Dublin 4, D04 XN32" (Eircode after the town).
+        let ie = format!(
+            r"(?P<street>\d{{1,4}}(?:-\d{{1,4}})?[ ]+\p{{Lu}}[\p{{L}}'\-]*(?:[ ]\p{{Lu}}[\p{{L}}'\-]*)*[ ](?i:{types})\.?){sep}(?P<town>\p{{Lu}}\p{{Ll}}+(?:[ ]\d{{1,2}})?),?[ ]+(?P<postcode>[AC-FHKNPRTV-Y]\d{{2}}[ ]?[0-9AC-FHKNPRTV-Y]{{4}})(?-u:\b)",
+            types = alternatives(&self.uk.street_types),
+        );
+        // France, Belgium, Québec: "14 rue des Trois Frères Barthélemy, 13006 Marseille",
+        // "3 place de Fontenoy – TSA 80715 – 75334 Paris Cedex 07".
+        let fr_box = alternatives(
+            &self
+                .fr
+                .po_box
+                .iter()
+                .map(|b| b.to_uppercase())
+                .collect::<Vec<_>>(),
+        );
+        let fr_street = format!(
+            r"\d{{1,4}}(?:[ ]?(?:bis|ter|quater|[A-D]))?,?[ ]+(?i:{types})[ ]+[\p{{L}}'’\-. ]{{2,50}}?",
+            types = alternatives(&self.fr.street_types),
+        );
+        let fr = format!(
+            r"(?P<street>{fr_street}){sep}(?:(?:{fr_box})[ ]\d{{2,6}}(?:[ ]*(?:,|\n)[ ]*|[ ]+[–-][ ]+))?(?P<postcode>\d{{5}}|\d{{4}})[ ]+{town}(?P<cedex>(?:[ ]+(?i:cedex))?[ ]+\d{{1,2}}(?-u:\b))?"
+        );
+        // Netherlands, Flanders: "Keizersgracht 123\n1015 CJ Amsterdam", "Postbus 93374, 2509 AJ
+        // Den Haag".
+        let nl_box = alternatives(
+            &self
+                .nl
+                .po_box
+                .iter()
+                .map(|b| capitalise(b))
+                .collect::<Vec<_>>(),
+        );
+        let nl = format!(
+            r"(?P<street>(?:{nl_box})[ ]+\d{{1,6}}|\p{{Lu}}[\p{{L}}\-]*?(?i:{suffixes})[ ]+\d{{1,4}}(?:[ ]?[a-zA-Z]|-\d{{1,4}})?){sep}(?P<postcode>\d{{4}}[ ]?[A-Z]{{2}})[ ]+{town}",
+            suffixes = alternatives(&self.nl.suffixes),
+        );
+        // Canada: "468 Queen St W\nToronto, ON M5V 2A9", "1180 Rue Sainte-Catherine Ouest,
+        // Montréal (Québec) H3B 1A7".
+        let ca = format!(
+            r"(?P<street>\d{{1,6}},?[ ]+(?:(?i:{fr_types})[ ]+[\p{{L}}'’\-. ]{{2,50}}?|\p{{Lu}}[\p{{L}}'’\-]*(?:[ ]\p{{Lu}}[\p{{L}}'’\-]*)*[ ](?i:{us_types})\.?(?:[ ](?:[NSEW]|Ouest|Est|Nord|Sud|West|East))?)){sep}{town}(?:,?[ ]+|[ ]*\()(?i:{provinces})\)?[ \u{{a0}}]+(?P<postcode>[A-Z]\d[A-Z][ \u{{a0}}]?\d[A-Z]\d)(?-u:\b)",
+            fr_types = alternatives(&self.fr.street_types),
+            us_types = alternatives(&self.us.street_types),
+            provinces = alternatives(&self.ca.provinces),
+        );
         self.patterns = vec![
             ("dach", big(&dach)?),
             ("uk", big(&uk)?),
+            ("uk", big(&uk_lines)?),
+            ("ie", big(&ie)?),
             ("us", big(&us)?),
             ("es", big(&es)?),
+            ("ca", big(&ca)?),
+            ("fr", big(&fr)?),
+            ("nl", big(&nl)?),
         ];
         Ok(())
     }

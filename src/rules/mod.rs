@@ -391,6 +391,11 @@ impl Rules {
             ("street_types", &mut address.uk.street_types),
             ("street_types", &mut address.us.street_types),
             ("street_types", &mut address.es.street_types),
+            ("street_types", &mut address.fr.street_types),
+            ("po_box", &mut address.fr.po_box),
+            ("suffixes", &mut address.nl.suffixes),
+            ("po_box", &mut address.nl.po_box),
+            ("provinces", &mut address.ca.provinces),
         ] {
             normalize_words(&file, &text, key, list)?;
         }
