@@ -500,6 +500,10 @@ fixture!(versicherung_nordlicht, "versicherung-nordlicht");
 fixture!(tienda_sol, "tienda-sol");
 fixture!(reisebuero_sonnenschein, "reisebuero-sonnenschein");
 fixture!(schadcode_gmbh, "schadcode-gmbh");
+fixture!(optik_zuerich, "optik-zuerich");
+fixture!(autohaus_kfz_huber, "autohaus-kfz-huber");
+fixture!(harrow_solicitors, "harrow-solicitors");
+fixture!(devhub_api, "devhub-api");
 
 #[test]
 fn every_fixture_site_has_a_test() {

@@ -34,20 +34,41 @@ fn path_segments(url: &Url) -> Vec<String> {
 }
 
 fn path_matches(segments: &[String], tokens: &[String]) -> bool {
-    segments
-        .iter()
-        .any(|seg| tokens.iter().any(|t| starts_word(seg, t)))
+    path_matches_except(segments, tokens, &[])
 }
 
 fn text_matches(text_lower: &str, words: &[String]) -> bool {
-    !text_lower.is_empty() && words.iter().any(|w| starts_word(text_lower, w))
+    text_matches_except(text_lower, words, &[])
+}
+
+/// Whether a word of `words` starts a word of `text_lower` where no word of `except` starts
+/// ("kontakt" in "Kontakt", not in "Kontaktlinsen").
+fn text_matches_except(text_lower: &str, words: &[String], except: &[String]) -> bool {
+    !text_lower.is_empty()
+        && words.iter().any(|w| {
+            text_lower.match_indices(w.as_str()).any(|(i, _)| {
+                text_lower[..i]
+                    .chars()
+                    .next_back()
+                    .is_none_or(|c| !c.is_alphanumeric())
+                    && !except
+                        .iter()
+                        .any(|e| text_lower[i..].starts_with(e.as_str()))
+            })
+        })
+}
+
+fn path_matches_except(segments: &[String], tokens: &[String], except: &[String]) -> bool {
+    segments
+        .iter()
+        .any(|seg| text_matches_except(seg, tokens, except))
 }
 
 /// Whether a link (its target and text) leads to a page of the kind `cue` describes.
 #[must_use]
 pub fn leads_to(cue: &crate::rules::KindCue, target: &Url, text: &str) -> bool {
-    text_matches(&text.to_lowercase(), &cue.words)
-        || path_matches(&path_segments(target), &cue.paths)
+    text_matches_except(&text.to_lowercase(), &cue.words, &cue.except)
+        || path_matches_except(&path_segments(target), &cue.paths, &cue.except)
 }
 
 /// How early the frontier should fetch a link (higher = earlier; 0 = no cue).
@@ -58,7 +79,10 @@ pub fn link_priority(cues: &PageCues, target: &Url, text: &str) -> u32 {
     let kinds = cues
         .kinds
         .iter()
-        .filter(|c| text_matches(&text, &c.words) || path_matches(&segments, &c.paths))
+        .filter(|c| {
+            text_matches_except(&text, &c.words, &c.except)
+                || path_matches_except(&segments, &c.paths, &c.except)
+        })
         .map(|c| c.priority);
     let boosts = cues
         .boosts
@@ -88,9 +112,11 @@ pub fn page_kinds(
     for cue in &cues.kinds {
         // The home page's title names the company, not a kind; only its URL could.
         let by_text = !is_start
-            && (text_matches(&own_text, &cue.words)
-                || anchors.iter().any(|a| text_matches(a, &cue.words)));
-        if by_text || path_matches(&segments, &cue.paths) {
+            && (text_matches_except(&own_text, &cue.words, &cue.except)
+                || anchors
+                    .iter()
+                    .any(|a| text_matches_except(a, &cue.words, &cue.except)));
+        if by_text || path_matches_except(&segments, &cue.paths, &cue.except) {
             kinds.push(cue.kind);
         }
     }

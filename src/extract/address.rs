@@ -237,4 +237,86 @@ mod tests {
             )]
         );
     }
+
+    #[test]
+    fn addresses_of_france_benelux_ireland_canada_and_british_lines() {
+        let one = |t: &str, r: &str| {
+            found(t, Some(r))
+                .into_iter()
+                .map(|(v, c)| format!("{v} [{}]", c.unwrap_or_default()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            one(
+                "Siège : 14 rue des Trois Frères Barthélemy, 13006 Marseille",
+                "FR"
+            ),
+            ["14 rue des Trois Frères Barthélemy, 13006 Marseille [FR]"]
+        );
+        assert_eq!(
+            one(
+                "CNIL – 3 place de Fontenoy – TSA 80715 – 75334 Paris Cedex 07",
+                "FR"
+            ),
+            ["3 place de Fontenoy, 75334 Paris Cedex 07 [FR]"]
+        );
+        assert_eq!(
+            one(
+                "245 avenue de la Fleuride\nCS 80112\n13685 Aubagne Cedex",
+                "FR"
+            ),
+            ["245 avenue de la Fleuride, 13685 Aubagne Cedex [FR]"]
+        );
+        assert_eq!(
+            one("70 rue Saint-Lazare, 75009 Paris (Francia)", "IT"),
+            ["70 rue Saint-Lazare, 75009 Paris [FR]"]
+        );
+        assert_eq!(
+            one("Keizersgracht 123\n1015 CJ Amsterdam", "NL"),
+            ["Keizersgracht 123, 1015 CJ Amsterdam [NL]"]
+        );
+        assert_eq!(
+            one(
+                "de Autoriteit Persoonsgegevens, Postbus 93374, 2509 AJ Den Haag",
+                "NL"
+            ),
+            ["Postbus 93374, 2509 AJ Den Haag [NL]"]
+        );
+        assert_eq!(
+            one(
+                "2nd Floor, 1-2 Haddington Road, Dublin 4, D04 XN32, Ierland",
+                "NL"
+            ),
+            ["1-2 Haddington Road, D04 XN32 Dublin 4 [IE]"]
+        );
+        assert_eq!(
+            one(
+                "1180, rue Sainte-Catherine Ouest\nMontréal (Québec) H3B 1A7",
+                "CA"
+            ),
+            ["1180, rue Sainte-Catherine Ouest, H3B 1A7 Montréal [CA]"]
+        );
+        assert_eq!(
+            one("468 Queen St W\nToronto, ON M5V 2A9", "CA"),
+            ["468 Queen St W, M5V 2A9 Toronto [CA]"]
+        );
+        assert_eq!(
+            one(
+                "Wycliffe House\nWater Lane\nWilmslow\nCheshire\nSK9 5AF",
+                "GB"
+            ),
+            ["Water Lane, SK9 5AF Wilmslow [GB]"]
+        );
+        assert_eq!(
+            one(
+                "200 Independence Avenue, S.W., Washington, D.C. 20201",
+                "US"
+            ),
+            ["200 Independence Avenue, S.W., 20201 Washington [US]"]
+        );
+        assert_eq!(
+            one("Bayerisches Landesamt, Promenade 18, 91522 Ansbach", "DE"),
+            ["Promenade 18, 91522 Ansbach [DE]"]
+        );
+    }
 }

@@ -105,11 +105,14 @@ pub(super) fn observe(
     out
 }
 
-/// The text of the first link in `nav`, `header` or `footer` that leads to a page of `kind`.
+/// The text of the first link in `nav`, `header` or `footer` that leads to a page of `kind`; also
+/// in the `div`s older templates name so (`<div id="navigation">`, `class="site-footer"`).
 fn navigation_link(view: &PageView<'_>, rules: &Rules, kind: PageKind) -> Option<String> {
     thread_local! {
         static NAV_LINKS: Selector = Selector::parse(
-            "nav a[href], header a[href], footer a[href], [role=navigation] a[href], [role=contentinfo] a[href], [role=banner] a[href]",
+            "nav a[href], header a[href], footer a[href], [role=navigation] a[href], [role=contentinfo] a[href], [role=banner] a[href], \
+             [id*=navigation] a[href], [class*=navigation] a[href], [id=nav] a[href], [class~=nav] a[href], [class*=navbar] a[href], \
+             [id*=menu] a[href], [class*=menu] a[href], [id*=header] a[href], [class~=header] a[href], [id*=footer] a[href], [class*=footer] a[href]",
         )
         .expect("valid selector");
     }

@@ -109,6 +109,9 @@ pub struct KindCue {
     pub words: Vec<String>,
     /// Matched in URL path segments.
     pub paths: Vec<String>,
+    /// Words that begin like the kind's but name something else ("Kontaktlinsen").
+    #[serde(default)]
+    pub except: Vec<String>,
 }
 
 /// Words that make a link worth following early.
@@ -609,6 +612,7 @@ fn validate_pages(file: &Path, text: &str, pages: &mut PageCues) -> Result<(), R
         }
         normalize_words(file, text, "words", &mut cue.words)?;
         normalize_words(file, text, "paths", &mut cue.paths)?;
+        normalize_words(file, text, "except", &mut cue.except)?;
     }
     for cue in &mut pages.boosts {
         normalize_words(file, text, "words", &mut cue.words)?;
