@@ -1,5 +1,5 @@
-//! Opening and service hours written in a block of text: day-and-time ranges in German, English
-//! and Spanish, and round-the-clock words from `rules/cues/hours.toml`. The extract stage attaches
+//! Opening and service hours written in a block of text: day-and-time ranges in German, English,
+//! Spanish, French, Italian and Dutch, and round-the-clock words from `rules/cues/hours.toml`. The extract stage attaches
 //! them to the channels written in the same or a neighbouring block.
 
 use std::sync::LazyLock;
@@ -15,12 +15,21 @@ pub(super) fn in_text(text: &str, cues: &HoursCues) -> Vec<String> {
         let de_day = r"(?:mo(?:ntag)?|di(?:enstag)?|mi(?:ttwoch)?|do(?:nnerstag)?|fr(?:eitag)?|sa(?:mstag)?|so(?:nntag)?|werktags|täglich|feiertags?)";
         let en_day = r"(?:mon(?:day)?|tue(?:s|sday)?|wed(?:nesday)?|thu(?:rs|rsday)?|fri(?:day)?|sat(?:urday)?|sun(?:day)?|weekdays|daily|bank holidays)";
         let es_day = r"(?:lunes|martes|miércoles|jueves|viernes|sábados?|domingos?|festivos)";
-        let day = format!("(?:{de_day}|{en_day}|{es_day})");
+        let fr_day = r"(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|lun|mar|mer|jeu|ven|sam|dim|tous les jours|jours fériés)";
+        let it_day = r"(?:lunedì|lunedi|martedì|martedi|mercoledì|mercoledi|giovedì|giovedi|venerdì|venerdi|sabato|domenica|tutti i giorni|festivi)";
+        let nl_day = r"(?:maandag|dinsdag|woensdag|donderdag|vrijdag|zaterdag|zondag|ma|wo|vr|za|zo|dagelijks)";
+        let day = format!("(?:{de_day}|{en_day}|{es_day}|{fr_day}|{it_day}|{nl_day})");
         // Spanish one-letter ranges: "L-V 9-14 h" (lunes a viernes; X is miércoles).
         let es_letters = r"[LMXJVSD]\s*[-–]\s*[LMXJVSD]";
-        let time = r"\d{1,2}(?:[:.]\d{2})?\s*(?:uhr|h|am|pm|a\.m\.|p\.m\.)?";
+        // "8–20 Uhr", "9am", "6h30", "9 h", "9.00 uur".
+        let time = r"\d{1,2}(?:[:.h]\d{2})?\s*(?:uhr|h|uur|am|pm|a\.m\.|p\.m\.)?";
+        let to = r"(?:bis|to|a|à|au|al|alle|tot|–|-)";
+        // "tutti i giorni tranne il lunedì", "täglich außer Montag".
+        let except = format!(
+            r"(?:\s*,?\s*(?:tranne|except|außer|sauf|excepto)\s+(?:il\s+|le\s+|el\s+)?{day})?"
+        );
         Regex::new(&format!(
-            r"(?i)(?-u:\b)(?:{day}\.?(?:\s*(?:bis|to|a|–|-|und|&|,)\s*{day}\.?)*|{es_letters})\s*[,:]?\s*(?:von\s*|from\s*|de\s*)?{time}\s*(?:bis|to|a|–|-)\s*{time}(?:\s*(?:und|and|y|,|/)\s*{time}\s*(?:bis|to|a|–|-)\s*{time})?"
+            r"(?i)(?-u:\b)(?:{day}\.?(?:\s*(?:bis|to|a|au|al|t/m|tot en met|–|-|und|&|,)\s*{day}\.?)*{except}|{es_letters})\s*[,:]?\s*(?:von\s*|from\s*|de\s*|dalle\s*|van\s*)?{time}\s*{to}\s*{time}(?:\s*(?:und|and|y|et|e|en|,|/)\s*{time}\s*{to}\s*{time})?"
         ))
         .expect("valid regex")
     });
@@ -67,6 +76,22 @@ mod tests {
         assert_eq!(hours("Störungsdienst rund um die Uhr"), ["rund um die uhr"]);
         assert!(hours("Lieferung in 2–3 Werktagen").is_empty());
         assert_eq!(hours("900 123 456 · Horario: L-V 9-14 h"), ["L-V 9-14 h"]);
+        assert_eq!(
+            hours("04 42 84 31 60 poste 12 (du lundi au vendredi, de 8h à 16h)"),
+            ["lundi au vendredi, de 8h à 16h"]
+        );
+        assert_eq!(
+            hours("Du mardi au samedi 6h30–19h30, le dimanche 7h–13h"),
+            ["mardi au samedi 6h30–19h30", "dimanche 7h–13h"]
+        );
+        assert_eq!(
+            hours("bereikbaar ma t/m za 9.00 – 18.00 uur"),
+            ["ma t/m za 9.00 – 18.00 uur"]
+        );
+        assert_eq!(
+            hours("tutti i giorni tranne il lunedì dalle 11:00 alle 23:00"),
+            ["tutti i giorni tranne il lunedì dalle 11:00 alle 23:00"]
+        );
         assert!(
             hours("wir antworten in der Regel innerhalb von 24 Stunden").is_empty(),
             "a reply time is not opening hours"

@@ -95,7 +95,10 @@ fn after_last_number(text: &str) -> &str {
 pub(crate) fn window(before: &str, previous: Option<&str>) -> String {
     let own = after_last_number(before);
     let mut text = own.to_owned();
+    // The block above labels a detail that starts its block, not one that follows another
+    // number in it ("Tel. 901 100 099 / 912 663 517").
     if own.chars().filter(|c| c.is_alphabetic()).count() < 2
+        && own.len() == before.len()
         && let Some(previous) = previous
     {
         let previous = after_last_number(previous);

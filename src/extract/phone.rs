@@ -218,7 +218,7 @@ pub(crate) struct Candidate {
 pub(crate) fn candidates(text: &str) -> Vec<Candidate> {
     static RUN: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(
-            r"(?-u:\b)1[\s.\-]?\(?8[0-9]{2}\)?[\s.\-]?[A-Z0-9]{1,4}[\s.\-]?[A-Z0-9]{0,6}[A-Z][A-Z0-9]{0,6}(?-u:\b)|(?:\+\s?|(?-u:\b)00\s?)?\(?\d(?:[ \u{a0}./\-–‐‑‒−~()]{0,3}\d)+",
+            r"(?-u:\b)1[\s.\-]?\(?8[0-9]{2}\)?[\s.\-]?[A-Z0-9]{1,4}[\s.\-]?[A-Z0-9]{0,6}[A-Z][A-Z0-9]{0,6}(?-u:\b)|\([2-9][0-9]{2}\)[\s.\-]?[0-9]{0,3}[\s.\-]?[A-Z]{3,7}(?-u:\b)|(?:\+\s?|(?-u:\b)00\s?)?\(?\d(?:[ \u{a0}./\-–‐‑‒−~()]{0,3}\d)+",
         )
         .expect("valid regex")
     });
@@ -267,7 +267,11 @@ fn split_alternatives(text: &str, start: usize, end: usize) -> Vec<Candidate> {
             .next()
             .unwrap_or("");
         let first_group_ends = before.find(|c: char| !c.is_ascii_digit() && c != '+');
-        let new_number = spaced && after.starts_with(['0', '+']);
+        let digits = |t: &str| t.chars().filter(char::is_ascii_digit).count();
+        // "901 100 099 / 912 663 517": two whole numbers; "0 89 / 21 54 36-00": an area code
+        // and its number.
+        let new_number = spaced
+            && (after.starts_with(['0', '+']) || (digits(before) >= 6 && digits(after) >= 6));
         let same_length = first_group_ends.is_some()
             && !after.is_empty()
             && after.bytes().all(|b| b.is_ascii_digit())

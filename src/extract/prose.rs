@@ -248,7 +248,11 @@ fn abbreviated(
         // A tail about as long as the number is a number of its own; a two-digit tail must end
         // its sentence or list ("… 67 oder 68."), not count something ("oder 12 Monate").
         let followed_by_word = rest.trim_start().starts_with(char::is_alphabetic);
-        if k + 2 > digits.len() || (k <= 2 && followed_by_word) {
+        if k + 2 > digits.len()
+            || (k <= 2 && followed_by_word)
+            || (k > 4 && tail_digits.starts_with('0') && digits.starts_with('0'))
+            || rest.trim_start().starts_with(|c: char| c.is_ascii_digit())
+        {
             return None;
         }
         let prefix = if first.trim_start().starts_with('+') {
@@ -310,6 +314,29 @@ pub(super) fn emails(
             found.push((address, "text", snippet, Some((i, at))));
         }
     }
+    // An address shown as an image ("E-Mail: [picture]") is written in its alt text for screen
+    // readers: that is the address, hidden from copy and paste.
+    thread_local! {
+        static IMAGES: Selector = Selector::parse("img[alt]").expect("valid selector");
+    }
+    IMAGES.with(|images| {
+        for img in view.document.select(images) {
+            let alt = img.value().attr("alt").unwrap_or("");
+            if alt.len() > 200
+                || (!alt.contains('@') && !has_written_at(alt))
+                || is_hidden(img.value())
+            {
+                continue;
+            }
+            let mut addresses = email::in_text(alt);
+            if let Some(plain) = email::deobfuscate(alt) {
+                addresses.extend(email::in_text(&plain));
+            }
+            for address in addresses {
+                found.push((address, "image_alt", format!("<img alt=\"{alt}\">"), None));
+            }
+        }
+    });
     for element in view.document.tree.nodes() {
         let Node::Element(e) = element.value() else {
             continue;
@@ -358,7 +385,7 @@ pub(super) fn emails(
         .into_iter()
         .map(|(address, source, snippet, block)| {
             let no_reply = email::is_no_reply(&address, &rules.labels.no_reply);
-            let obfuscated = !plain.writes(&address);
+            let obfuscated = source == "image_alt" || !plain.writes(&address);
             let mut obs = Observation::new(ChannelKind::Email, &address, view, source, &snippet);
             obs.channel.mode = if no_reply { Mode::Unknown } else { Mode::Human };
             obs.channel.email = Some(EmailInfo {

@@ -129,6 +129,19 @@ pub fn is_hidden(element: &scraper::node::Element) -> bool {
     })
 }
 
+/// Whether an element shows its children in reverse order (`flex-direction: row-reverse`), a way
+/// to write "domain @ name" in the source and show "name@domain".
+fn reverses_children(element: &scraper::node::Element) -> bool {
+    element.attr("style").is_some_and(|style| {
+        style
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_ascii_lowercase()
+            .contains("flex-direction:row-reverse")
+    })
+}
+
 fn is_rtl_override(element: &scraper::node::Element) -> bool {
     let style: String = element
         .attr("style")
@@ -167,6 +180,8 @@ struct Builder {
     part: u32,
     /// The level of the heading being read, if inside one.
     in_heading: Option<u8>,
+    /// Open row-reverse elements: their depth and where each child's text starts in `current`.
+    reversed_rows: Vec<(usize, Vec<usize>)>,
 }
 
 impl Builder {
@@ -318,6 +333,14 @@ pub fn read(document: &Html, voice: &VoiceCues) -> PageText {
                     if is_rtl_override(element) {
                         builder.rtl.push(builder.current.len());
                     }
+                    if let Some((row, starts)) = builder.reversed_rows.last_mut()
+                        && *row + 1 == depth
+                    {
+                        starts.push(builder.current.len());
+                    }
+                    if reverses_children(element) {
+                        builder.reversed_rows.push((depth, Vec::new()));
+                    }
                 }
                 Node::Text(text) if skipping == 0 => {
                     // Source line breaks are layout, not meaning: only <br> makes a line.
@@ -347,6 +370,27 @@ pub fn read(document: &Html, voice: &VoiceCues) -> PageText {
                         builder.current.truncate(start);
                         builder.current.push_str(&reversed);
                         builder.reversed = true;
+                    }
+                    if reverses_children(element)
+                        && let Some((row, starts)) = builder.reversed_rows.pop()
+                        && row == depth + 1
+                        && starts
+                            .first()
+                            .is_some_and(|s| builder.current.is_char_boundary(*s))
+                    {
+                        // The children's texts in the order they are shown.
+                        let from = starts[0];
+                        let mut parts: Vec<String> = Vec::new();
+                        for (k, s) in starts.iter().enumerate() {
+                            let end = starts.get(k + 1).copied().unwrap_or(builder.current.len());
+                            if let Some(part) = builder.current.get(*s..end) {
+                                parts.push(part.to_owned());
+                            }
+                        }
+                        builder.current.truncate(from);
+                        for part in parts.iter().rev() {
+                            builder.current.push_str(part);
+                        }
                     }
                     let name = element.name();
                     if let Some(level) = heading_level(name) {
