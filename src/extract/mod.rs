@@ -473,7 +473,18 @@ fn attach_hours(observations: &mut [Observation], blocks: &[text::Block], rules:
         {
             continue;
         }
-        for j in [Some(i), i.checked_add(1), i.checked_sub(1)]
+        // "<dt>Telefon</dt><dd>…</dd><dt>Öffnungszeiten</dt><dd>Mo–Fr …</dd>": past a label.
+        let after_label = blocks.get(i + 1).is_some_and(|b| {
+            let lower = b.text.to_lowercase();
+            lower.chars().count() <= 40
+                && rules
+                    .hours
+                    .labels
+                    .iter()
+                    .any(|l| lower.contains(l.as_str()))
+        });
+        let beyond = after_label.then_some(i + 2);
+        for j in [Some(i), i.checked_add(1), i.checked_sub(1), beyond]
             .into_iter()
             .flatten()
         {

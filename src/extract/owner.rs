@@ -364,8 +364,18 @@ pub(crate) fn hint(blocks: &[Block], i: usize, at: Option<usize>, rules: &Rules)
         let to = folded[at..].find('\n').map_or(folded.len(), |i| at + i);
         folded[from..to].split_whitespace().count() <= LABEL_WORDS
     };
+    // "Gesellschaftsrecht, Handelsregister, Vereinsregister": a list of topics names no one.
+    let topic_list = |at: usize| {
+        let from = folded[..at].rfind('\n').map_or(0, |i| i + 1);
+        let to = folded[at..].find('\n').map_or(folded.len(), |i| at + i);
+        let items: Vec<&str> = folded[from..to].split(',').map(str::trim).collect();
+        items.len() >= 3
+            && items.iter().all(|item| {
+                item.split_whitespace().count() <= 2 && !item.bytes().any(|b| b.is_ascii_digit())
+            })
+    };
     found.retain(|(s, _, c)| match c {
-        Cue::Third(_) => *s >= cut,
+        Cue::Third(_) => *s >= cut && !topic_list(*s),
         Cue::Own => *s >= label_from && (*s >= own_start || label_line(*s)),
         _ => true,
     });

@@ -94,6 +94,8 @@ pub(super) fn phones(
     region: Option<&str>,
 ) -> Vec<Observation> {
     let mut out = Vec::new();
+    // (block, start, end) of every number read with its tails.
+    let mut taken_spans: Vec<(usize, usize, usize)> = Vec::new();
     for (i, block) in blocks.iter().enumerate() {
         let text = block.text.as_str();
         if !text.bytes().any(|b| b.is_ascii_digit()) {
@@ -173,6 +175,85 @@ pub(super) fn phones(
                 at += to;
                 taken = at;
             }
+            taken_spans.push((i, start, taken.max(end)));
+        }
+    }
+    out.extend(lone_extensions(view, blocks, &out, &taken_spans, region));
+    out
+}
+
+/// "Durchwahl -20" written on its own (in a staff table, a sentence), on a page whose switchboard
+/// number ends in "-0": the extension replaces that "0" ("0228 91452-0" → "0228 91452-20"), as
+/// German pages explain ("Die Durchwahlen erreichen Sie, indem Sie die 0 … ersetzen"). Only when
+/// the page shows exactly one such switchboard.
+fn lone_extensions(
+    view: &PageView<'_>,
+    blocks: &[Block],
+    found: &[Observation],
+    taken: &[(usize, usize, usize)],
+    region: Option<&str>,
+) -> Vec<Observation> {
+    static LONE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)(?-u:\b)(?:durchwahl|dw|apparat|nebenstelle)\.?:?[ \u{a0}]*-[ \u{a0}]?(\d{1,4})(?-u:\b)")
+            .expect("valid regex")
+    });
+    let mut switchboards: Vec<(&str, String)> = Vec::new();
+    for obs in found {
+        let (Some(i), Some(at)) = (obs.block, obs.at) else {
+            continue;
+        };
+        let Some(text) = blocks.get(i).map(|b| b.text.as_str()) else {
+            continue;
+        };
+        let Some(span) = taken.iter().find(|(b, s, _)| *b == i && *s == at) else {
+            continue;
+        };
+        let written = text.get(span.1..span.2).unwrap_or("");
+        // The first number as written: up to its own end, "0228 91452-0".
+        let number = written
+            .split(|c: char| !(c.is_ascii_digit() || " -/+().\u{a0}".contains(c)))
+            .next()
+            .unwrap_or("")
+            .trim_end();
+        let number = number.split(" / ").next().unwrap_or(number).trim_end();
+        if let Some(base) = number.strip_suffix("-0")
+            && !switchboards.iter().any(|(b, _)| *b == base)
+        {
+            switchboards.push((base, obs.channel.labels.join(",")));
+        }
+    }
+    let [(base, _)] = switchboards.as_slice() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (i, block) in blocks.iter().enumerate() {
+        for caps in LONE.captures_iter(&block.text) {
+            let (Some(whole), Some(digits)) = (caps.get(0), caps.get(1)) else {
+                continue;
+            };
+            // Read already as the tail of a number written before it.
+            if taken
+                .iter()
+                .any(|(b, s, e)| *b == i && *s <= whole.start() && whole.end() <= *e)
+            {
+                continue;
+            }
+            let Some(number) = phone::parse_text(&format!("{base}-{}", digits.as_str()), region)
+            else {
+                continue;
+            };
+            let mut obs = Observation::new(
+                ChannelKind::Phone,
+                number.display,
+                view,
+                "text",
+                &around(&block.text, whole.start(), whole.end()),
+            );
+            obs.channel.phone = Some(number.info);
+            obs.channel.mode = Mode::Human;
+            obs.block = Some(i);
+            obs.at = Some(whole.start());
+            out.push(obs);
         }
     }
     out
