@@ -267,12 +267,36 @@ fn exports_open_as_what_they_claim_and_defuse_formulas() {
     assert_eq!(all, reports, "the JSON array holds the same reports");
     let channel_bytes = std::fs::read(&channels).unwrap();
     let mut ch = csv::Reader::from_reader(&channel_bytes[3..]);
-    let channel_rows = ch.records().count();
-    let total: usize = reports
+    let owner_column = ch
+        .headers()
+        .unwrap()
         .iter()
-        .map(|r| r["channels"].as_array().unwrap().len())
-        .sum();
-    assert_eq!(channel_rows, total, "one row per channel");
+        .position(|h| h == "owner")
+        .expect("an owner column");
+    let owners: Vec<String> = ch
+        .records()
+        .map(|r| r.unwrap()[owner_column].to_owned())
+        .collect();
+    let count = |key: &str| -> usize {
+        reports
+            .iter()
+            .map(|r| r[key].as_array().map_or(0, Vec::len))
+            .sum()
+    };
+    assert_eq!(
+        owners.iter().filter(|o| *o == "company").count(),
+        count("channels"),
+        "one company row per channel"
+    );
+    assert_eq!(
+        owners.iter().filter(|o| *o != "company").count(),
+        count("third_parties"),
+        "one row per third party's detail, with its owner"
+    );
+    assert!(
+        count("third_parties") > 0,
+        "the fixtures name third parties"
+    );
     assert!(
         std::fs::read_dir(dir.path()).unwrap().all(|e| !e
             .unwrap()

@@ -252,6 +252,8 @@ pub fn write(
             "phone_type",
             "vendor",
             "evidence_url",
+            "owner",
+            "owner_name",
         ];
         out.write(&csv_line(&header.map(str::to_owned)))?;
     }
@@ -288,7 +290,9 @@ pub fn write(
             )))?;
         }
         if let (Some(out), Some(r)) = (&mut channels, &report) {
-            for c in &r.channels {
+            // The company's channels, then the other organisations' details the site shows,
+            // told apart by `owner` ("company" or the kind of organisation).
+            for c in r.channels.iter().chain(&r.third_parties) {
                 let cells = [
                     row.name.clone(),
                     row.url.clone(),
@@ -305,6 +309,8 @@ pub fn write(
                         .first()
                         .map(|e| e.url.clone())
                         .unwrap_or_default(),
+                    c.owner.kind.as_str().to_owned(),
+                    c.owner.name.clone().unwrap_or_default(),
                 ];
                 out.write(&csv_line(&cells))?;
             }

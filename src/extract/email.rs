@@ -93,31 +93,43 @@ fn is_file_name(address: &str) -> bool {
 }
 
 /// Undoes the written-out forms of `@` and `.`: `info [at] acme [dot] de`, `info(ät)acme(punkt)de`,
-/// `info{at}acme[.]de`, and the bare `info at acme dot de`. Returns `None` when nothing was
+/// `info{at}acme[.]de`, `info<at>acme.de`, `info-at-acme.de`, and the bare `info at acme dot de`
+/// in German, English, French, Spanish, Italian and Dutch (`contact chez acme point fr`,
+/// `info arroba acme punto es`, `info chiocciola acme punto it`, `info apenstaartje acme punt nl`). Returns `None` when nothing was
 /// undone, so callers can tell hidden addresses from plain ones.
 #[must_use]
 pub fn deobfuscate(text: &str) -> Option<String> {
     static BRACKETED_AT: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?i)\s*[\[\(\{<]\s*(?:at|ät|@|aet|a)\s*[\]\)\}>]\s*").expect("valid regex")
+        Regex::new(r"(?i)\s*[\[\(\{<]\s*(?:at|ät|@|aet|a|chez|arroba|chiocciola|bei|apenstaartje)\s*[\]\)\}>]\s*")
+            .expect("valid regex")
     });
     static BRACKETED_DOT: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?i)\s*[\[\(\{<]\s*(?:dot|punkt|\.|pkt|point|punto)\s*[\]\)\}>]\s*")
+        Regex::new(r"(?i)\s*[\[\(\{<]\s*(?:dot|punkt|\.|pkt|point|punto|punt|piste)\s*[\]\)\}>]\s*")
             .expect("valid regex")
     });
     // Bare words need an obfuscated dot as well ("info at acme dot de"): "write to us at
     // shop.acme.de" is English, not an address.
     static BARE: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(
-            r"(?i)(?-u:\b)([\p{L}\p{N}._%+\-]+)\s+(?:at|ät|bei)\s+([\p{L}\p{N}\-]+(?:(?:\s+(?:dot|punkt)\s+|\.)[\p{L}\p{N}\-]+)*\s+(?:dot|punkt)\s+\p{L}{2,})(?-u:\b)",
+            r"(?i)(?-u:\b)([\p{L}\p{N}._%+\-]+)\s+(?:at|ät|bei|chez|arroba|chiocciola|apenstaartje)\s+([\p{L}\p{N}\-]+(?:(?:\s+(?:dot|punkt|point|punto|punt)\s+|\.)[\p{L}\p{N}\-]+)*\s+(?:dot|punkt|point|punto|punt)\s+\p{L}{2,})(?-u:\b)",
         )
         .expect("valid regex")
     });
-    static BARE_DOT: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"(?i)\s+(?:dot|punkt)\s+").expect("valid regex"));
+    static BARE_DOT: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)\s+(?:dot|punkt|point|punto|punt)\s+").expect("valid regex")
+    });
+    // "info-at-acme.de": the at written between hyphens.
+    static DASHED_AT: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)([\p{L}\p{N}._%+]+)-(?:at|ät)-([\p{L}\p{N}\-]+\.\p{L}{2,})")
+            .expect("valid regex")
+    });
     let mut out: Cow<'_, str> = Cow::Borrowed(text);
     if BRACKETED_AT.is_match(&out) {
         out = Cow::Owned(BRACKETED_AT.replace_all(&out, "@").into_owned());
         out = Cow::Owned(BRACKETED_DOT.replace_all(&out, ".").into_owned());
+    }
+    if DASHED_AT.is_match(&out) {
+        out = Cow::Owned(DASHED_AT.replace_all(&out, "$1@$2").into_owned());
     }
     if BARE.is_match(&out) {
         out = Cow::Owned(
@@ -499,5 +511,27 @@ mod tests {
         let patterns = vec!["noreply".to_owned(), "no-reply".to_owned()];
         assert!(is_no_reply("noreply@cloudnote.io", &patterns));
         assert!(!is_no_reply("support@noreply-gmbh.de", &patterns));
+    }
+
+    #[test]
+    fn written_out_forms_in_six_languages() {
+        let undo = |t: &str| deobfuscate(t).map(|s| in_text(&s)).unwrap_or_default();
+        assert_eq!(undo("Mail: info<at>acme.de"), ["info@acme.de"]);
+        assert_eq!(undo("info-at-acme.de"), ["info@acme.de"]);
+        assert_eq!(
+            undo("contact chez boulangerie point fr"),
+            ["contact@boulangerie.fr"]
+        );
+        assert_eq!(undo("info arroba clinica punto es"), ["info@clinica.es"]);
+        assert_eq!(
+            undo("info chiocciola trattoria punto it"),
+            ["info@trattoria.it"]
+        );
+        assert_eq!(undo("info apenstaartje tulp punt nl"), ["info@tulp.nl"]);
+        assert_eq!(
+            undo("dpo at harrow-solicitors dot co dot uk"),
+            ["dpo@harrow-solicitors.co.uk"]
+        );
+        assert!(deobfuscate("We are at home in Leeds.").is_none());
     }
 }

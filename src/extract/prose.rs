@@ -484,8 +484,33 @@ pub(super) fn emails(
 /// Whether text may hold a written-out `@` (`[at]`, `(ät)`, ` at `).
 fn has_written_at(text: &str) -> bool {
     const FORMS: &[&str] = &[
-        "[at]", "(at)", "{at}", " at ", "[ at ]", "( at )", "[ät]", "(ät)", " ät ", "[@]", "(@)",
-        "[ @ ]", "( @ )", "(bei)", "[bei]", " bei ",
+        "[at]",
+        "(at)",
+        "{at}",
+        " at ",
+        "[ at ]",
+        "( at )",
+        "[ät]",
+        "(ät)",
+        " ät ",
+        "[@]",
+        "(@)",
+        "[ @ ]",
+        "( @ )",
+        "(bei)",
+        "[bei]",
+        " bei ",
+        "<at>",
+        "-at-",
+        " chez ",
+        "(chez)",
+        "[chez]",
+        " arroba ",
+        "(arroba)",
+        "[arroba]",
+        " chiocciola ",
+        "(chiocciola)",
+        " apenstaartje ",
     ];
     let lower = text.to_lowercase();
     FORMS.iter().any(|f| lower.contains(f))
