@@ -116,8 +116,8 @@ impl Identity {
 /// Merges observations into channels and splits them by owner. `clicks` gives each page's
 /// clicks from the start page (`None` for pages only the sitemap leads to).
 ///
-/// A channel is another organisation's when a known number or domain says so, or when at least
-/// more of its sightings stand next to a third party (a heading, a label, a foreign organisation's
+/// A channel is another organisation's when a known number or domain says so, or when more of
+/// its sightings stand next to a third party (a heading, a label, a foreign organisation's
 /// name) than stand alone: the hotline in fifty footers stays the company's even if one page
 /// prints it under the wrong heading. An e-mail address at a domain that spells the site's own
 /// name is the company's unless a known organisation's.
@@ -380,5 +380,68 @@ mod tests {
             .collect();
         assert_eq!(urls, ["https://e.de/", "https://e.de/kontakt/"]);
         assert_eq!(channels[1].clicks, None);
+    }
+
+    fn named(url: &str, e164: &str, org: &str) -> Observation {
+        let mut o = phone(url, e164);
+        o.org = Some(org.to_owned());
+        o
+    }
+
+    #[test]
+    fn owners_by_the_sightings_and_the_sites_own_names() {
+        let clicks = HashMap::from([
+            ("https://e.de/".to_owned(), Some(0)),
+            ("https://e.de/impressum/".to_owned(), Some(1)),
+        ]);
+        let identity = Identity::new("acme-shop.de", &["ACME Haushaltswaren GmbH".to_owned()]);
+        let mut chamber = phone("https://e.de/impressum/", "+49711769890");
+        chamber.channel.owner = Owner {
+            kind: OwnerKind::Chamber,
+            name: Some("Landesärztekammer".into()),
+            because: Some("named next to it".into()),
+        };
+        // The hotline in the footer of two pages, once under a wrong heading: still the company's.
+        let mut misread = phone("https://e.de/impressum/", "+498003301000");
+        misread.channel.owner = chamber.channel.owner.clone();
+        let obs = vec![
+            phone("https://e.de/", "+498003301000"),
+            phone("https://e.de/impressum/", "+498003301000"),
+            misread,
+            chamber,
+            named("https://e.de/impressum/", "+4952418900", "Miele & Cie. KG"),
+            named(
+                "https://e.de/impressum/",
+                "+498921543600",
+                "ACME Vertriebs GmbH",
+            ),
+        ];
+        let split = channels(obs, &clicks, &identity);
+        let ids = |list: &[Channel]| -> Vec<(String, &'static str)> {
+            list.iter()
+                .map(|c| {
+                    (
+                        c.phone.as_ref().unwrap().e164.clone(),
+                        c.owner.kind.as_str(),
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(
+            ids(&split.company),
+            [
+                ("+498003301000".to_owned(), "company"),
+                ("+498921543600".to_owned(), "company")
+            ]
+        );
+        assert_eq!(
+            ids(&split.third_parties),
+            [
+                ("+49711769890".to_owned(), "chamber"),
+                ("+4952418900".to_owned(), "other_company")
+            ]
+        );
+        assert!(identity.owns_domain("acme-shop.de"));
+        assert!(!identity.owns_domain("miele.de"));
     }
 }

@@ -41,6 +41,25 @@ fn text_matches(text_lower: &str, words: &[String]) -> bool {
     text_matches_except(text_lower, words, &[])
 }
 
+/// [`text_matches_except`] with the kind's automaton when it has one.
+fn cue_matches(text_lower: &str, cue: &crate::rules::KindCue) -> bool {
+    let Some(index) = &cue.word_index else {
+        return text_matches_except(text_lower, &cue.words, &cue.except);
+    };
+    !text_lower.is_empty()
+        && index.find_overlapping_iter(text_lower).any(|m| {
+            let i = m.start();
+            text_lower[..i]
+                .chars()
+                .next_back()
+                .is_none_or(|c| !c.is_alphanumeric())
+                && !cue
+                    .except
+                    .iter()
+                    .any(|e| text_lower[i..].starts_with(e.as_str()))
+        })
+}
+
 /// Whether a word of `words` starts a word of `text_lower` where no word of `except` starts
 /// ("kontakt" in "Kontakt", not in "Kontaktlinsen").
 fn text_matches_except(text_lower: &str, words: &[String], except: &[String]) -> bool {
@@ -67,7 +86,7 @@ fn path_matches_except(segments: &[String], tokens: &[String], except: &[String]
 /// Whether a link (its target and text) leads to a page of the kind `cue` describes.
 #[must_use]
 pub fn leads_to(cue: &crate::rules::KindCue, target: &Url, text: &str) -> bool {
-    text_matches_except(&text.to_lowercase(), &cue.words, &cue.except)
+    cue_matches(&text.to_lowercase(), cue)
         || path_matches_except(&path_segments(target), &cue.paths, &cue.except)
 }
 
@@ -79,10 +98,7 @@ pub fn link_priority(cues: &PageCues, target: &Url, text: &str) -> u32 {
     let kinds = cues
         .kinds
         .iter()
-        .filter(|c| {
-            text_matches_except(&text, &c.words, &c.except)
-                || path_matches_except(&segments, &c.paths, &c.except)
-        })
+        .filter(|c| cue_matches(&text, c) || path_matches_except(&segments, &c.paths, &c.except))
         .map(|c| c.priority);
     let boosts = cues
         .boosts
@@ -112,10 +128,7 @@ pub fn page_kinds(
     for cue in &cues.kinds {
         // The home page's title names the company, not a kind; only its URL could.
         let by_text = !is_start
-            && (text_matches_except(&own_text, &cue.words, &cue.except)
-                || anchors
-                    .iter()
-                    .any(|a| text_matches_except(a, &cue.words, &cue.except)));
+            && (cue_matches(&own_text, cue) || anchors.iter().any(|a| cue_matches(a, cue)));
         if by_text || path_matches_except(&segments, &cue.paths, &cue.except) {
             kinds.push(cue.kind);
         }

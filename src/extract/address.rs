@@ -18,9 +18,11 @@ pub(super) fn in_text(
     // Spans already read: the conventions overlap (a British street with and without its
     // house-number line), and one written address is one sighting.
     let mut taken: Vec<(usize, usize)> = Vec::new();
-    for (convention, pattern) in &rules.address.patterns {
-        // Capturing is far slower than matching; most blocks hold no address at all.
-        if !pattern.is_match(text) {
+    // Capturing is far slower than matching, and most blocks hold no address at all: one scan
+    // over the block with every convention at once tells which to capture.
+    let matching = rules.address.any.as_ref().map(|set| set.matches(text));
+    for (index, (convention, pattern)) in rules.address.patterns.iter().enumerate() {
+        if matching.as_ref().is_some_and(|m| !m.matched(index)) {
             continue;
         }
         for caps in pattern.captures_iter(text) {
@@ -35,7 +37,13 @@ pub(super) fn in_text(
             let get = |name: &str| caps.name(name).map(|m| crate::crawl::collapse(m.as_str()));
             let postcode = get("postcode").map(|p| p.replace('\u{a0}', " "));
             let country = match (*convention, postcode.as_deref().map(str::len)) {
-                ("dach", Some(5)) => Some("DE".to_owned()),
+                // "Via Roma 12, 00184 Roma": a five-digit postcode of the page's own country.
+                ("dach", Some(5)) => Some(
+                    region
+                        .filter(|r| matches!(*r, "IT" | "FR" | "ES" | "SM" | "MC"))
+                        .unwrap_or("DE")
+                        .to_owned(),
+                ),
                 ("dach" | "fr", Some(4)) => region
                     .filter(|r| matches!(*r, "AT" | "CH" | "LI" | "BE" | "LU"))
                     .map(str::to_owned),

@@ -338,7 +338,11 @@ fn messengers_beside_numbers(
         if !text.is_char_boundary(at) {
             continue;
         }
-        let before = labels::window(&text[..at], None);
+        let mut from = at.saturating_sub(4 * MESSENGER_NEAR);
+        while !text.is_char_boundary(from) {
+            from += 1;
+        }
+        let before = labels::window(&text[from..at], None);
         let before: String = before
             .chars()
             .rev()

@@ -46,6 +46,9 @@ pub(crate) enum Hint {
 /// Sets each observation's owner, and drops placeholders.
 pub(super) fn attribute(observations: &mut Vec<Observation>, blocks: &[Block], rules: &Rules) {
     observations.retain(|o| !placeholder(o, blocks, rules));
+    // A link and the same number read in the text share a place: read its words once.
+    let mut hints: std::collections::HashMap<(usize, Option<usize>), Hint> =
+        std::collections::HashMap::new();
     for obs in observations.iter_mut() {
         if let Some(owner) = known(obs, rules) {
             obs.channel.owner = owner;
@@ -55,7 +58,11 @@ pub(super) fn attribute(observations: &mut Vec<Observation>, blocks: &[Block], r
         let Some(i) = obs.block.filter(|i| *i < blocks.len()) else {
             continue;
         };
-        match hint(blocks, i, obs.at, rules) {
+        let said = hints
+            .entry((i, obs.at))
+            .or_insert_with(|| hint(blocks, i, obs.at, rules))
+            .clone();
+        match said {
             Hint::Own => {}
             Hint::Third(owner) => obs.channel.owner = owner,
             Hint::Named(name) => obs.org = Some(name),
@@ -128,7 +135,17 @@ fn placeholder(obs: &Observation, blocks: &[Block], rules: &Rules) -> bool {
     ) && let Some(block) = obs.block.and_then(|i| blocks.get(i))
         && let Some(names) = &index.placeholder_names
     {
-        let lower = block.text.to_lowercase();
+        // Around the detail only: a huge block is not lowercased for every detail in it.
+        let at = obs.at.unwrap_or(0).min(block.text.len());
+        let mut from = at.saturating_sub(4 * WINDOW);
+        while !block.text.is_char_boundary(from) {
+            from += 1;
+        }
+        let mut to = (at + 4 * WINDOW).min(block.text.len());
+        while !block.text.is_char_boundary(to) {
+            to -= 1;
+        }
+        let lower = block.text[from..to].to_lowercase();
         // Whole words only: "John Doe", not "John Doerr".
         if names.find_iter(&lower).any(|m| {
             !lower[m.start()..m.end()]
@@ -299,13 +316,25 @@ fn word_end(text: &str, from: usize) -> usize {
         .map_or(text.len(), |i| from + i)
 }
 
-/// The text read before a detail: its own block up to the detail, and blocks above it in the
-/// same part of the page, at most [`WINDOW`] chars.
-fn window(blocks: &[Block], i: usize, at: Option<usize>) -> String {
+/// The text of block `i` before the detail at `at` (the whole block when unknown), at most the
+/// last few hundred bytes: what is read for its owner lies close to it, and a page of one huge
+/// block with many numbers must not be read again for each of them.
+fn before_in_block(blocks: &[Block], i: usize, at: Option<usize>) -> &str {
     let own = &blocks[i].text;
     let before = at
         .filter(|a| own.is_char_boundary(*a))
         .map_or(own.as_str(), |a| &own[..a]);
+    let mut from = before.len().saturating_sub(4 * WINDOW);
+    while !before.is_char_boundary(from) {
+        from += 1;
+    }
+    &before[from..]
+}
+
+/// The text read before a detail: its own block up to the detail, and blocks above it in the
+/// same part of the page, at most [`WINDOW`] chars.
+fn window(blocks: &[Block], i: usize, at: Option<usize>) -> String {
+    let before = before_in_block(blocks, i, at);
     let mut parts: Vec<&str> = vec![before];
     let mut length = before.chars().count();
     let mut j = i;
@@ -348,13 +377,7 @@ pub(crate) fn hint(blocks: &[Block], i: usize, at: Option<usize>, rules: &Rules)
         )
         .map_or(0, |(b, _)| b);
     // …and in the detail's own block, or as a block of its own ("<dt>Kundenservice</dt>").
-    let own_chars = {
-        let own = &blocks[i].text;
-        at.filter(|a| own.is_char_boundary(*a))
-            .map_or(own.as_str(), |a| &own[..a])
-            .chars()
-            .count()
-    };
+    let own_chars = before_in_block(blocks, i, at).chars().count();
     let own_start = folded
         .char_indices()
         .nth(folded.chars().count().saturating_sub(own_chars))
@@ -429,12 +452,7 @@ pub(crate) fn hint(blocks: &[Block], i: usize, at: Option<usize>, rules: &Rules)
     }
     // A legal name counts only in the detail's own block ("Hersteller: Miele & Cie. KG,
     // Carl-Miele-Straße 29"): one further up is too loose a tie.
-    let own_block = &blocks[i].text;
-    let own_chars = at
-        .filter(|a| own_block.is_char_boundary(*a))
-        .map_or(own_block.as_str(), |a| &own_block[..a])
-        .chars()
-        .count();
+    let own_chars = before_in_block(blocks, i, at).chars().count();
     let skip = folded.chars().count().saturating_sub(own_chars);
     let own_start = folded
         .char_indices()
@@ -522,60 +540,112 @@ pub(super) fn names(
     blocks: &[Block],
     rules: &Rules,
 ) -> PageNames {
-    use scraper::Selector;
-    thread_local! {
-        static META: Selector = Selector::parse(
-            "meta[property='og:site_name'], meta[name='application-name'], meta[name='apple-mobile-web-app-title']",
-        ).expect("valid selector");
-        static TITLE: Selector = Selector::parse("title").expect("valid selector");
-        static LD: Selector = Selector::parse("script[type='application/ld+json']").expect("valid selector");
-    }
+    // One walk over the elements for the meta tags, the title and the JSON-LD scripts.
     let mut declared = Vec::new();
-    META.with(|meta| {
-        for m in view.document.select(meta).take(4) {
-            if let Some(content) = m.value().attr("content") {
-                declared.push(crate::crawl::collapse(content));
+    let mut title = None;
+    let mut scripts = 0;
+    for node in view.document.tree.nodes() {
+        let Some(element) = node.value().as_element() else {
+            continue;
+        };
+        match element.name() {
+            "meta" => {
+                let mut key = None;
+                let mut content = None;
+                for (name, value) in element.attrs() {
+                    match name {
+                        "property" | "name" => key = Some(value),
+                        "content" => content = Some(value),
+                        _ => {}
+                    }
+                }
+                if let (Some(key), Some(content)) = (key, content)
+                    && matches!(
+                        key,
+                        "og:site_name" | "application-name" | "apple-mobile-web-app-title"
+                    )
+                    && declared.len() < 4
+                {
+                    declared.push(crate::crawl::collapse(content));
+                }
             }
-        }
-    });
-    LD.with(|ld| {
-        for script in view.document.select(ld).take(8) {
-            let text: String = script.text().collect();
-            if let Ok(value) = serde_json::from_str::<serde_json::Value>(text.trim()) {
-                let items = match &value {
-                    serde_json::Value::Array(items) => items.iter().collect::<Vec<_>>(),
-                    v => match v.get("@graph").and_then(|g| g.as_array()) {
-                        Some(graph) => graph.iter().collect(),
-                        None => vec![v],
-                    },
+            "title" if title.is_none() => {
+                if let Some(t) = scraper::ElementRef::wrap(node) {
+                    title = Some(crate::crawl::collapse(&t.text().collect::<String>()));
+                }
+            }
+            "script"
+                if scripts < 8
+                    && element
+                        .attr("type")
+                        .is_some_and(|t| t.eq_ignore_ascii_case("application/ld+json")) =>
+            {
+                scripts += 1;
+                let Some(script) = scraper::ElementRef::wrap(node) else {
+                    continue;
                 };
-                for item in items.into_iter().take(50) {
-                    // The organisation the page is about: it has a name and a way to reach it.
-                    let about_org = ["telephone", "address", "email", "contactPoint", "logo"]
-                        .iter()
-                        .any(|k| item.get(k).is_some());
-                    if about_org && let Some(name) = item.get("name").and_then(|n| n.as_str()) {
-                        declared.push(crate::crawl::collapse(name));
+                let text: String = script.text().collect();
+                if let Ok(value) = serde_json::from_str::<serde_json::Value>(text.trim()) {
+                    let items = match &value {
+                        serde_json::Value::Array(items) => items.iter().collect::<Vec<_>>(),
+                        v => match v.get("@graph").and_then(|g| g.as_array()) {
+                            Some(graph) => graph.iter().collect(),
+                            None => vec![v],
+                        },
+                    };
+                    for item in items.into_iter().take(50) {
+                        // The organisation the page is about: it has a name and a way to reach it.
+                        let about_org = ["telephone", "address", "email", "contactPoint", "logo"]
+                            .iter()
+                            .any(|k| item.get(k).is_some());
+                        if about_org && let Some(name) = item.get("name").and_then(|n| n.as_str()) {
+                            declared.push(crate::crawl::collapse(name));
+                        }
                     }
                 }
             }
+            _ => {}
         }
-    });
-    let title = TITLE.with(|t| {
-        view.document
-            .select(t)
-            .next()
-            .map(|t| crate::crawl::collapse(&t.text().collect::<String>()))
-    });
-    let legal = blocks.iter().take(LEGAL_NAME_BLOCKS).find_map(|b| {
-        let folded = fold(&b.text);
-        let found = cues(&b.text, &folded, rules);
-        if found.iter().any(|(_, _, c)| matches!(c, Cue::Third(_))) {
-            return None;
-        }
-        let (start, end, _) = found.iter().find(|(_, _, c)| *c == Cue::LegalForm)?;
-        name_ending(&b.text, &folded, *start, *end)
-    });
+    }
+    // The legal name counts on the home page and the imprint only (see `own_names` in lib.rs):
+    // other pages need not be read for it.
+    let path = view.url.path().to_ascii_lowercase();
+    let imprint = rules
+        .pages
+        .kinds
+        .iter()
+        .filter(|k| k.kind == crate::model::PageKind::Imprint)
+        .any(|k| k.paths.iter().any(|p| path.contains(p.as_str())));
+    let wanted = path == "/"
+        || path.ends_with("/index.html")
+        || imprint
+        || title.as_deref().is_some_and(|t| {
+            let t = t.to_lowercase();
+            rules
+                .pages
+                .kinds
+                .iter()
+                .filter(|k| k.kind == crate::model::PageKind::Imprint)
+                .any(|k| k.words.iter().any(|w| t.contains(w.as_str())))
+        });
+    let legal = blocks
+        .iter()
+        .take(if wanted { LEGAL_NAME_BLOCKS } else { 0 })
+        .find_map(|b| {
+            // A name stands at the start of its block.
+            let mut end = b.text.len().min(2 * WINDOW);
+            while !b.text.is_char_boundary(end) {
+                end -= 1;
+            }
+            let head = &b.text[..end];
+            let folded = fold(head);
+            let found = cues(head, &folded, rules);
+            if found.iter().any(|(_, _, c)| matches!(c, Cue::Third(_))) {
+                return None;
+            }
+            let (start, end, _) = found.iter().find(|(_, _, c)| *c == Cue::LegalForm)?;
+            name_ending(head, &folded, *start, *end)
+        });
     declared.retain(|d| !d.is_empty());
     PageNames {
         declared,

@@ -16,6 +16,9 @@ pub struct Number {
     pub display: String,
     /// E.164, type and region.
     pub info: PhoneInfo,
+    /// Written as its numbering plan writes it: with the trunk prefix where one is required
+    /// (libphonenumber's VALID leniency for text).
+    pub(crate) prefix_ok: bool,
 }
 
 /// Parsed numbers by (text as written, region).
@@ -51,26 +54,26 @@ pub fn parse(raw: &str, region: Option<&str>) -> Option<Number> {
 /// writes ("020 7946 0018", not "20 7946 0018"; "01 23 45 67 89", not "1 23 45 67 89").
 #[must_use]
 pub fn parse_text(raw: &str, region: Option<&str>) -> Option<Number> {
-    let number = parse(raw, region)?;
-    national_prefix_present(raw, region).then_some(number)
+    parse(raw, region).filter(|n| n.prefix_ok)
 }
 
 /// libphonenumber's `isNationalPrefixPresentIfRequired`, on the `phonenumber` crate's metadata:
 /// for a number parsed from national form, the formatting rule of its pattern decides whether
 /// the national prefix must be written.
-fn national_prefix_present(raw: &str, region: Option<&str>) -> bool {
+fn national_prefix_present(number: &PhoneNumber, cleaned: &str) -> bool {
     use phonenumber::country::Source;
-    let cleaned = clean(&vanity_to_digits(raw));
-    let id = region.and_then(|r| r.to_ascii_uppercase().parse::<country::Id>().ok());
-    let Ok(number) = phonenumber::parse(id, &cleaned) else {
-        return true;
-    };
     if !matches!(number.code().source(), Source::Default) {
         return true;
     }
     let Some(meta) = number.metadata(&DATABASE) else {
         return true;
     };
+    let digits: String = cleaned.chars().filter(char::is_ascii_digit).collect();
+    // Written with its prefix, as nearly every national number is: nothing to look up (the
+    // formats' patterns are compiled lazily and are the costliest part of parsing).
+    if meta.national_prefix().is_none_or(|p| digits.starts_with(p)) {
+        return true;
+    }
     let national = number.national().to_string();
     let whole = |m: Option<regex::Match<'_>>| {
         m.is_some_and(|m| m.start() == 0 && m.end() == national.len())
@@ -94,11 +97,8 @@ fn national_prefix_present(raw: &str, region: Option<&str>) -> bool {
     if bare.is_empty() || format.is_national_prefix_optional() {
         return true;
     }
-    let Some(prefix) = meta.national_prefix() else {
-        return true;
-    };
-    let digits: String = cleaned.chars().filter(char::is_ascii_digit).collect();
-    digits.starts_with(prefix)
+    // The prefix is required and was not written.
+    false
 }
 
 fn parse_uncached(raw: &str, region: Option<&str>) -> Option<Number> {
@@ -108,6 +108,7 @@ fn parse_uncached(raw: &str, region: Option<&str>) -> Option<Number> {
     }
     let id = region.and_then(|r| r.to_ascii_uppercase().parse::<country::Id>().ok());
     let number: PhoneNumber = parse_dialled(id, &cleaned)?;
+    let prefix_ok = national_prefix_present(&number, &cleaned);
     let kind = map_type(number.number_type(&DATABASE));
     Some(Number {
         display: number.format().mode(Format::International).to_string(),
@@ -117,6 +118,7 @@ fn parse_uncached(raw: &str, region: Option<&str>) -> Option<Number> {
             kind,
             region: number.country().id().map(|id| id.as_ref().to_owned()),
         },
+        prefix_ok,
     })
 }
 

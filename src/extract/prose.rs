@@ -197,6 +197,8 @@ fn lone_extensions(
         Regex::new(r"(?i)(?-u:\b)(?:durchwahl|dw|apparat|nebenstelle)\.?:?[ \u{a0}]*-[ \u{a0}]?(\d{1,4})(?-u:\b)")
             .expect("valid regex")
     });
+    let spans: std::collections::HashMap<(usize, usize), usize> =
+        taken.iter().map(|(b, s, e)| ((*b, *s), *e)).collect();
     let mut switchboards: Vec<(&str, String)> = Vec::new();
     for obs in found {
         let (Some(i), Some(at)) = (obs.block, obs.at) else {
@@ -205,9 +207,10 @@ fn lone_extensions(
         let Some(text) = blocks.get(i).map(|b| b.text.as_str()) else {
             continue;
         };
-        let Some(span) = taken.iter().find(|(b, s, _)| *b == i && *s == at) else {
+        let Some(&end) = spans.get(&(i, at)) else {
             continue;
         };
+        let span = (i, at, end);
         let written = text.get(span.1..span.2).unwrap_or("");
         // The first number as written: up to its own end, "0228 91452-0".
         let number = written
@@ -225,6 +228,11 @@ fn lone_extensions(
     let [(base, _)] = switchboards.as_slice() else {
         return Vec::new();
     };
+    let mut by_block: std::collections::HashMap<usize, Vec<(usize, usize)>> =
+        std::collections::HashMap::new();
+    for (b, s, e) in taken {
+        by_block.entry(*b).or_default().push((*s, *e));
+    }
     let mut out = Vec::new();
     for (i, block) in blocks.iter().enumerate() {
         for caps in LONE.captures_iter(&block.text) {
@@ -232,10 +240,10 @@ fn lone_extensions(
                 continue;
             };
             // Read already as the tail of a number written before it.
-            if taken
-                .iter()
-                .any(|(b, s, e)| *b == i && *s <= whole.start() && whole.end() <= *e)
-            {
+            if by_block.get(&i).is_some_and(|list| {
+                list.iter()
+                    .any(|(s, e)| *s <= whole.start() && whole.end() <= *e)
+            }) {
                 continue;
             }
             let Some(number) = phone::parse_text(&format!("{base}-{}", digits.as_str()), region)
@@ -483,37 +491,43 @@ pub(super) fn emails(
 
 /// Whether text may hold a written-out `@` (`[at]`, `(ät)`, ` at `).
 fn has_written_at(text: &str) -> bool {
-    const FORMS: &[&str] = &[
-        "[at]",
-        "(at)",
-        "{at}",
-        " at ",
-        "[ at ]",
-        "( at )",
-        "[ät]",
-        "(ät)",
-        " ät ",
-        "[@]",
-        "(@)",
-        "[ @ ]",
-        "( @ )",
-        "(bei)",
-        "[bei]",
-        " bei ",
-        "<at>",
-        "-at-",
-        " chez ",
-        "(chez)",
-        "[chez]",
-        " arroba ",
-        "(arroba)",
-        "[arroba]",
-        " chiocciola ",
-        "(chiocciola)",
-        " apenstaartje ",
-    ];
-    let lower = text.to_lowercase();
-    FORMS.iter().any(|f| lower.contains(f))
+    static FORMS: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
+        aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build([
+                "[at]",
+                "(at)",
+                "{at}",
+                " at ",
+                "[ at ]",
+                "( at )",
+                "[ät]",
+                "(ät)",
+                " ät ",
+                "[Ät]",
+                "(Ät)",
+                "[@]",
+                "(@)",
+                "[ @ ]",
+                "( @ )",
+                "(bei)",
+                "[bei]",
+                " bei ",
+                "<at>",
+                "-at-",
+                " chez ",
+                "(chez)",
+                "[chez]",
+                " arroba ",
+                "(arroba)",
+                "[arroba]",
+                " chiocciola ",
+                "(chiocciola)",
+                " apenstaartje ",
+            ])
+            .expect("valid patterns")
+    });
+    FORMS.is_match(text)
 }
 
 #[cfg(test)]

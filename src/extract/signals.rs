@@ -86,11 +86,12 @@ pub(super) fn observe(
             });
         }
     }
+    let nav = navigation_links(view);
     for (kind, id) in [
         (PageKind::Contact, CONTACT_LINK_IN_NAVIGATION),
         (PageKind::Imprint, IMPRINT_LINK_IN_NAVIGATION),
     ] {
-        if let Some(link) = navigation_link(view, rules, kind) {
+        if let Some(link) = navigation_link(view, rules, &nav, kind) {
             out.push(PageSignal {
                 id: id.to_owned(),
                 deflection: false,
@@ -105,28 +106,91 @@ pub(super) fn observe(
     out
 }
 
-/// The text of the first link in `nav`, `header` or `footer` that leads to a page of `kind`; also
-/// in the `div`s older templates name so (`<div id="navigation">`, `class="site-footer"`).
-fn navigation_link(view: &PageView<'_>, rules: &Rules, kind: PageKind) -> Option<String> {
-    thread_local! {
-        static NAV_LINKS: Selector = Selector::parse(
-            "nav a[href], header a[href], footer a[href], [role=navigation] a[href], [role=contentinfo] a[href], [role=banner] a[href], \
-             [id*=navigation] a[href], [class*=navigation] a[href], [id=nav] a[href], [class~=nav] a[href], [class*=navbar] a[href], \
-             [id*=menu] a[href], [class*=menu] a[href], [id*=header] a[href], [class~=header] a[href], [id*=footer] a[href], [class*=footer] a[href]",
-        )
-        .expect("valid selector");
+/// Whether an element is a page's navigation, header or footer: by its element or role, or by
+/// the id or class older templates give such `div`s (`<div id="navigation">`, `class="site-footer"`).
+fn is_navigation(element: &scraper::node::Element) -> bool {
+    // A theme's class on the page itself ("menu-open") does not make the page a menu.
+    if matches!(element.name(), "html" | "body" | "main") {
+        return false;
     }
-    let cue = rules.pages.kinds.iter().find(|k| k.kind == kind)?;
-    NAV_LINKS.with(|links| {
-        view.document.select(links).find_map(|a| {
-            if is_hidden(a.value()) {
-                return None;
-            }
-            let href = a.value().attr("href")?;
-            let target = view.url.join(href).ok()?;
-            let text = crate::crawl::collapse(&a.text().collect::<String>());
-            crate::crawl::classify::leads_to(cue, &target, &text)
-                .then(|| format!("{text} → {}", target.path()))
+    if matches!(element.name(), "nav" | "header" | "footer")
+        || element
+            .attr("role")
+            .is_some_and(|r| matches!(r, "navigation" | "contentinfo" | "banner"))
+    {
+        return true;
+    }
+    let named = |value: &str| {
+        value.split_ascii_whitespace().any(|token| {
+            let token = token.to_ascii_lowercase();
+            token == "nav"
+                || token == "header"
+                || ["navigation", "navbar", "menu", "footer"]
+                    .iter()
+                    .any(|w| token.contains(w))
         })
+    };
+    element.attr("id").is_some_and(|id| {
+        let id = id.to_ascii_lowercase();
+        id == "nav"
+            || ["navigation", "menu", "header", "footer"]
+                .iter()
+                .any(|w| id.contains(w))
+    }) || element.attr("class").is_some_and(named)
+}
+
+/// Every visible link inside the page's navigation, header or footer, found in one walk of the
+/// tree.
+fn navigation_links(view: &PageView<'_>) -> Vec<ego_tree::NodeId> {
+    use ego_tree::iter::Edge;
+    let mut out = Vec::new();
+    // Depth inside navigation and inside hidden elements.
+    let (mut inside, mut hidden) = (0usize, 0usize);
+    for edge in view.document.tree.root().traverse() {
+        match edge {
+            Edge::Open(node) => {
+                let Some(element) = node.value().as_element() else {
+                    continue;
+                };
+                if hidden > 0 || is_hidden(element) {
+                    hidden += 1;
+                    continue;
+                }
+                if inside > 0 || is_navigation(element) {
+                    inside += 1;
+                }
+                if inside > 0 && element.name() == "a" && element.attr("href").is_some() {
+                    out.push(node.id());
+                }
+            }
+            Edge::Close(node) => {
+                if node.value().as_element().is_none() {
+                    continue;
+                }
+                if hidden > 0 {
+                    hidden -= 1;
+                } else {
+                    inside = inside.saturating_sub(1);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The text of the first navigation link that leads to a page of `kind`.
+fn navigation_link(
+    view: &PageView<'_>,
+    rules: &Rules,
+    links: &[ego_tree::NodeId],
+    kind: PageKind,
+) -> Option<String> {
+    let cue = rules.pages.kinds.iter().find(|k| k.kind == kind)?;
+    links.iter().find_map(|id| {
+        let a = scraper::ElementRef::wrap(view.document.tree.get(*id)?)?;
+        let target = view.url.join(a.value().attr("href")?).ok()?;
+        let text = crate::crawl::collapse(&a.text().collect::<String>());
+        crate::crawl::classify::leads_to(cue, &target, &text)
+            .then(|| format!("{text} → {}", target.path()))
     })
 }

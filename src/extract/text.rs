@@ -110,51 +110,73 @@ const BLOCKS: &[&str] = &[
 /// Whether an element is hidden from every visitor (and so a trap for scrapers, not a channel).
 #[must_use]
 pub fn is_hidden(element: &scraper::node::Element) -> bool {
-    if element.attr("hidden").is_some() {
-        return true;
-    }
-    if element
-        .attr("type")
-        .is_some_and(|t| t.eq_ignore_ascii_case("hidden"))
-    {
-        return true;
-    }
-    element.attr("style").is_some_and(|style| {
-        let style: String = style
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect::<String>()
-            .to_ascii_lowercase();
-        style.contains("display:none") || style.contains("visibility:hidden")
+    // One pass over the attributes (most elements have none): `attr()` looks each name up anew.
+    element.attrs().any(|(name, value)| match name {
+        "hidden" => true,
+        "type" => value.eq_ignore_ascii_case("hidden"),
+        "style" => {
+            let style: String = value
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect::<String>()
+                .to_ascii_lowercase();
+            style.contains("display:none") || style.contains("visibility:hidden")
+        }
+        _ => false,
     })
+}
+
+/// The short label of an icon (an image's alt text, an icon element's `aria-label` or `title`):
+/// one or two words, no address or figure, which is how icons stand for "Tel." or "Fax".
+fn icon_label(element: &scraper::node::Element) -> Option<&str> {
+    let label = match element.name() {
+        "img" => element.attr("alt"),
+        "i" | "span" | "svg" | "em" => element.attr("aria-label").or_else(|| element.attr("title")),
+        _ => None,
+    }?
+    .trim();
+    (!label.is_empty()
+        && label.chars().count() <= 20
+        && label.split_whitespace().count() <= 2
+        && !label.contains('@')
+        && !label.chars().any(|c| c.is_ascii_digit()))
+    .then_some(label)
 }
 
 /// Whether an element shows its children in reverse order (`flex-direction: row-reverse`), a way
 /// to write "domain @ name" in the source and show "name@domain".
 fn reverses_children(element: &scraper::node::Element) -> bool {
-    element.attr("style").is_some_and(|style| {
-        style
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect::<String>()
-            .to_ascii_lowercase()
-            .contains("flex-direction:row-reverse")
+    element.attrs().any(|(name, style)| {
+        name == "style"
+            && style.contains("row-reverse")
+            && style
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect::<String>()
+                .to_ascii_lowercase()
+                .contains("flex-direction:row-reverse")
     })
 }
 
 fn is_rtl_override(element: &scraper::node::Element) -> bool {
-    let style: String = element
-        .attr("style")
-        .unwrap_or("")
+    let mut style = None;
+    let mut dir_rtl = false;
+    for (name, value) in element.attrs() {
+        match name {
+            "style" => style = Some(value),
+            "dir" => dir_rtl = value.eq_ignore_ascii_case("rtl"),
+            _ => {}
+        }
+    }
+    let Some(style) = style.filter(|s| s.to_ascii_lowercase().contains("bidi")) else {
+        return false;
+    };
+    let style: String = style
         .chars()
         .filter(|c| !c.is_whitespace())
         .collect::<String>()
         .to_ascii_lowercase();
-    let dir_rtl = style.contains("direction:rtl")
-        || element
-            .attr("dir")
-            .is_some_and(|d| d.eq_ignore_ascii_case("rtl"));
-    dir_rtl && style.contains("unicode-bidi:bidi-override")
+    (dir_rtl || style.contains("direction:rtl")) && style.contains("unicode-bidi:bidi-override")
 }
 
 /// A heading in scope: the depth of the sectioning element around it, its level and block.
@@ -297,7 +319,19 @@ pub fn read(document: &Html, voice: &VoiceCues) -> PageText {
                         }
                         continue;
                     }
-                    if SKIPPED.contains(&name) || is_hidden(element) {
+                    if is_hidden(element) {
+                        skipping = 1;
+                        continue;
+                    }
+                    // An icon that says what follows ("<img alt='Fax'>", "<i class='icon-fax'
+                    // aria-label='Telefax'>", "<svg aria-label='Telefon'>") reads as its word, as a
+                    // screen reader says it.
+                    if let Some(word) = icon_label(element) {
+                        builder.current.push(' ');
+                        builder.current.push_str(word);
+                        builder.current.push(' ');
+                    }
+                    if SKIPPED.contains(&name) {
                         skipping = 1;
                         continue;
                     }
@@ -534,6 +568,26 @@ mod scope_tests {
         let part = |t: &str| text.blocks.iter().find(|b| b.text == t).unwrap().part;
         assert_ne!(part("Strato AG"), part("Tel. 0711 1"));
         assert_eq!(part("ACME GmbH"), part("Strato AG"));
+    }
+
+    #[test]
+    fn icons_read_as_their_word() {
+        let text = page(
+            "<p><img src='fax.svg' alt='Fax'> 089 1234569</p>\
+             <p><i class='icon-phone' aria-label='Telefon'></i>089 1234560</p>\
+             <p><svg aria-label='Telefax'><path d='M0'/></svg> 089 1234568</p>\
+             <p><img alt='Unser Team beim Sommerfest 2024'> <img alt='info@acme.de'></p>",
+        );
+        let texts: Vec<&str> = text.blocks.iter().map(|b| b.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            [
+                "Fax 089 1234569",
+                "Telefon 089 1234560",
+                "Telefax 089 1234568"
+            ],
+            "long captions and addresses are not icon words"
+        );
     }
 
     #[test]

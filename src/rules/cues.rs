@@ -110,6 +110,9 @@ pub struct AddressCues {
     /// groups `street`, `postcode`, `town`).
     #[serde(skip)]
     pub patterns: Vec<(&'static str, Regex)>,
+    /// All patterns in one set, so a block is scanned once to learn which conventions match.
+    #[serde(skip)]
+    pub any: Option<regex::RegexSet>,
 }
 
 /// Street words of German-speaking countries.
@@ -316,6 +319,12 @@ impl AddressCues {
             ("fr", big(&fr)?),
             ("nl", big(&nl)?),
         ];
+        self.any = Some(
+            regex::RegexSetBuilder::new(self.patterns.iter().map(|(_, r)| r.as_str()))
+                .dfa_size_limit(128 << 20)
+                .size_limit(128 << 20)
+                .build()?,
+        );
         Ok(())
     }
 }

@@ -112,6 +112,9 @@ pub struct KindCue {
     /// Words that begin like the kind's but name something else ("Kontaktlinsen").
     #[serde(default)]
     pub except: Vec<String>,
+    /// `words` in one automaton, built at load time: every link of every page is read with them.
+    #[serde(skip)]
+    pub word_index: Option<aho_corasick::AhoCorasick>,
 }
 
 /// Words that make a link worth following early.
@@ -613,6 +616,7 @@ fn validate_pages(file: &Path, text: &str, pages: &mut PageCues) -> Result<(), R
         normalize_words(file, text, "words", &mut cue.words)?;
         normalize_words(file, text, "paths", &mut cue.paths)?;
         normalize_words(file, text, "except", &mut cue.except)?;
+        cue.word_index = aho_corasick::AhoCorasick::new(&cue.words).ok();
     }
     for cue in &mut pages.boosts {
         normalize_words(file, text, "words", &mut cue.words)?;

@@ -221,7 +221,11 @@ impl OwnerRules {
                 reason: format!("the words cannot be indexed: {e}"),
             })
         };
-        let words = compile(&patterns)?;
+        // Read around every detail of every page: a DFA is worth its memory here.
+        let words = AhoCorasick::builder()
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+            .build(&patterns)
+            .or_else(|_| compile(&patterns))?;
         let mut numbers = HashMap::new();
         let mut domains = HashMap::new();
         for (i, known) in self.known.iter_mut().enumerate() {
@@ -490,18 +494,21 @@ impl Markup {
         }
         let named = |value: &str| {
             value.split_ascii_whitespace().any(|token| {
-                let token = token.to_ascii_lowercase();
-                self.classes.iter().any(|c| token.starts_with(c.as_str()))
+                self.classes.iter().any(|c| {
+                    token
+                        .get(..c.len())
+                        .is_some_and(|head| head.eq_ignore_ascii_case(c))
+                })
             })
         };
-        if element.attr("class").is_some_and(named) || element.attr("id").is_some_and(named) {
-            return true;
-        }
-        element.attr("itemtype").is_some_and(|t| {
-            t.split_ascii_whitespace().any(|t| {
+        // One pass over the attributes (most elements have none).
+        element.attrs().any(|(name, value)| match name {
+            "class" | "id" => named(value),
+            "itemtype" => value.split_ascii_whitespace().any(|t| {
                 let last = t.trim_end_matches('/').rsplit('/').next().unwrap_or("");
                 self.itemtypes.iter().any(|i| last.eq_ignore_ascii_case(i))
-            })
+            }),
+            _ => false,
         })
     }
 }

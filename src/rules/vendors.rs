@@ -289,7 +289,7 @@ impl Vendors {
                 let text_patterns = v
                     .text
                     .iter()
-                    .map(|p| case_insensitive(p))
+                    .map(|p| case_insensitive(&ascii_boundaries(p)))
                     .collect::<Result<Vec<_>, _>>()
                     .map_err(|e| at(e.to_string()))?;
                 if let Some(p) = text_patterns
