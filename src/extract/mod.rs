@@ -599,4 +599,52 @@ mod tests {
         assert_eq!(region_of_site("globex-insurance.com"), None);
         assert_eq!(region_of_site("127.0.0.1:8080"), None);
     }
+
+    #[test]
+    fn messengers_and_older_profile_links() {
+        let page = TestPage::new(
+            "<footer><p>Skype: acme.service · <a href='skype:acme.sales?call'>Skype</a> · \
+             <a href='https://signal.me/#p/+4915112345678'>Signal</a> · <a href='weixin://dl/chat?acme'>WeChat</a></p>\
+             <p>Handy oder WhatsApp: <a href='tel:+4915112345679'>0151 12345679</a></p>\
+             <p><a href='http://twitter.com/#!/acmeshop'>Twitter</a> \
+             <a href='https://www.facebook.com/p/ACME-Haushaltswaren-100063123456789/'>Facebook</a></p></footer>",
+            "https://acme.de/",
+        );
+        let rules = &page.rules;
+        let found = super::page(
+            &page.view(),
+            &Context {
+                rules,
+                country: Some("DE"),
+                site_region: None,
+                site_lang: None,
+            },
+        );
+        let mut got: Vec<String> = found
+            .observations
+            .iter()
+            .filter(|o| matches!(o.channel.kind, ChannelKind::Messenger | ChannelKind::Social))
+            .map(|o| {
+                format!(
+                    "{} {}",
+                    o.channel.vendor.as_deref().unwrap_or(""),
+                    o.channel.url.as_deref().unwrap_or("")
+                )
+            })
+            .collect();
+        got.sort();
+        got.dedup();
+        assert_eq!(
+            got,
+            [
+                "facebook https://www.facebook.com/p/ACME-Haushaltswaren-100063123456789/",
+                "signal https://signal.me/#p/+4915112345678",
+                "skype skype:acme.sales?call",
+                "skype skype:acme.service",
+                "wechat weixin://dl/chat?acme",
+                "whatsapp https://wa.me/4915112345679",
+                "x-twitter http://twitter.com/#!/acmeshop",
+            ]
+        );
+    }
 }

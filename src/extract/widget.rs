@@ -243,18 +243,24 @@ pub(super) fn normalize_link(href: &str) -> String {
     let Ok(mut url) = Url::parse(href) else {
         return href.to_owned();
     };
-    let kept: Vec<(String, String)> = url
-        .query_pairs()
-        .filter(|(k, _)| !k.starts_with("utm_") && k != "fbclid" && k != "gclid")
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
-    if kept.is_empty() {
-        url.set_query(None);
-    } else {
-        url.query_pairs_mut().clear().extend_pairs(kept);
+    let tracking = |k: &str| k.starts_with("utm_") || k == "fbclid" || k == "gclid";
+    // Rewritten only when there is something to drop: re-serialising would turn "?call" into
+    // "?call=".
+    if url.query_pairs().any(|(k, _)| tracking(&k)) {
+        let kept: Vec<(String, String)> = url
+            .query_pairs()
+            .filter(|(k, _)| !tracking(k))
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        if kept.is_empty() {
+            url.set_query(None);
+        } else {
+            url.query_pairs_mut().clear().extend_pairs(kept);
+        }
     }
-    // "twitter.com/#!/name": a hashbang fragment is the page's path on the sites that used them.
-    if !url.fragment().is_some_and(|f| f.starts_with('!')) {
+    // A fragment on a bare host is the address itself ("twitter.com/#!/name",
+    // "signal.me/#p/+49…"); elsewhere it is a place on the page.
+    if !matches!(url.path(), "" | "/") {
         url.set_fragment(None);
     }
     url.to_string()
