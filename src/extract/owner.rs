@@ -897,35 +897,3 @@ mod tests {
         }
     }
 }
-#[cfg(test)]
-mod probe_tests {
-    /// Development aid: `OWNER_PAGE=file OWNER_DETAIL=text cargo test --lib owner_probe -- --nocapture`.
-    #[test]
-    fn owner_probe() {
-        let (Ok(file), Ok(detail)) = (std::env::var("OWNER_PAGE"), std::env::var("OWNER_DETAIL"))
-        else {
-            return;
-        };
-        let html = std::fs::read_to_string(file).unwrap();
-        let page = crate::extract::TestPage::new(&html, "https://site.invalid/x/");
-        let blocks = page.blocks();
-        for (i, b) in blocks.iter().enumerate() {
-            if let Some(at) = b.text.find(&detail) {
-                eprintln!(
-                    "block {i} part {} heading {:?}: {:?}",
-                    b.part,
-                    b.heading.map(|h| &blocks[h].text),
-                    b.text
-                );
-                eprintln!("window {:?}", super::window(&blocks, i, Some(at)));
-                let w = super::window(&blocks, i, Some(at));
-                let f = super::fold(&w);
-                for (s, e, c) in super::cues(&w, &f, &page.rules) {
-                    eprintln!("cue {:?} {:?}", &f[s..e], c);
-                }
-                eprintln!("cut {}", super::sentence_start(&w, &f));
-                eprintln!("hint {:?}", super::hint(&blocks, i, Some(at), &page.rules));
-            }
-        }
-    }
-}
