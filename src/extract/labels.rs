@@ -47,11 +47,7 @@ fn scan(window: &str, cues: &LabelCues) -> Matches {
             LabelList::Phone => keep(&mut m.phone),
             LabelList::NotPhone => keep(&mut m.not_phone),
             LabelList::NotPhoneWhole => {
-                if window[hit.end()..]
-                    .chars()
-                    .next()
-                    .is_none_or(|c| !c.is_alphanumeric())
-                {
+                if word_ends_at(window, hit.end()) {
                     keep(&mut m.not_phone);
                 }
             }
@@ -122,10 +118,19 @@ fn last_match(text: &str, words: &[String]) -> Option<(usize, usize)> {
         .max()
 }
 
-fn word_starts_at(text: &str, i: usize) -> bool {
+/// Whether a word starts at byte `i` of `text` (no letter or digit right before it).
+pub(crate) fn word_starts_at(text: &str, i: usize) -> bool {
     text[..i]
         .chars()
         .next_back()
+        .is_none_or(|c| !c.is_alphanumeric())
+}
+
+/// Whether a word ends at byte `i` of `text` (no letter or digit right after it).
+pub(crate) fn word_ends_at(text: &str, i: usize) -> bool {
+    text[i..]
+        .chars()
+        .next()
         .is_none_or(|c| !c.is_alphanumeric())
 }
 

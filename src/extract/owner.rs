@@ -16,6 +16,7 @@
 //! and are dropped.
 
 use super::Observation;
+use super::labels::{word_ends_at as ends_word, word_starts_at as starts_word};
 use super::text::Block;
 use crate::model::{ChannelKind, Owner, OwnerKind};
 use crate::rules::Rules;
@@ -294,20 +295,6 @@ fn written_as_legal_form(text: &str, folded: &str, start: usize, end: usize) -> 
     let ends_sentence = previous.ends_with(['!', '?', ':'])
         || (previous.ends_with('.') && previous.chars().filter(|c| c.is_alphabetic()).count() >= 4);
     previous.chars().next().is_some_and(char::is_uppercase) && !ends_sentence
-}
-
-fn starts_word(text: &str, at: usize) -> bool {
-    text[..at]
-        .chars()
-        .next_back()
-        .is_none_or(|c| !c.is_alphanumeric())
-}
-
-fn ends_word(text: &str, at: usize) -> bool {
-    text[at..]
-        .chars()
-        .next()
-        .is_none_or(|c| !c.is_alphanumeric())
 }
 
 fn word_end(text: &str, from: usize) -> usize {
