@@ -20,7 +20,7 @@ use crate::model::{
 pub struct Assertions {
     /// Lowest acceptable total score (0–100); `--fail-under` overrides it.
     pub min_score: Option<u32>,
-    /// Lowest acceptable score per category id (`human_channels`, `findability`, …).
+    /// Lowest acceptable score per category id (`person`, `path`, …).
     #[serde(default)]
     pub categories: BTreeMap<String, u32>,
     /// Level per rule id, or per id prefix ending in `*` (`"fr.*" = "off"`). The longest match

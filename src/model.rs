@@ -222,6 +222,13 @@ pub struct Page {
     pub redirected_from: Vec<String>,
     /// The body was cut at the size limit.
     pub truncated: bool,
+    /// The page whose link first reached this one on a shortest click path from the start page,
+    /// so a report can show the way a visitor takes ("home → Hilfe → Kontakt").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reached_from: Option<String>,
+    /// The text of that link.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link_text: Option<String>,
 }
 
 /// What a page is about.
@@ -418,6 +425,10 @@ pub struct Channel {
     /// Whose channel it is: the company's own, or another organisation's that the site names.
     #[serde(default)]
     pub owner: Owner,
+    /// For a chat: the page offers a way from the bot to a person ("Mit einem Menschen
+    /// sprechen"). A bot-first chat counts as reaching people only with this evidence.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub handoff: bool,
 }
 
 /// Whose contact detail a channel is, and what decided it.
@@ -589,6 +600,7 @@ impl Channel {
             form: None,
             address: None,
             owner: Owner::default(),
+            handoff: false,
         }
     }
 
@@ -817,6 +829,10 @@ pub struct Signal {
     pub pages: u32,
     /// Where it was seen, fewest clicks first.
     pub evidence: Vec<Evidence>,
+    /// Every crawled page that shows it (evidence keeps only the best few), so the score can
+    /// tell whether it stands on a customer's path.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub seen_on: Vec<String>,
 }
 
 /// One compliance finding.
@@ -881,6 +897,99 @@ pub struct Score {
     pub categories: Vec<CategoryScore>,
     /// Why the score is missing or partial.
     pub note: Option<String>,
+    /// The customer's way from the start page to a person, at once and in writing: the pages,
+    /// the clicks and every gate on the way.
+    #[serde(default)]
+    pub paths: Vec<CustomerPath>,
+    /// Legal duties about reaching people that failed and held the grade down.
+    #[serde(default)]
+    pub caps: Vec<GradeCap>,
+}
+
+/// How a customer with a problem reaches a person: the best channel of one kind of contact and
+/// the way there from the start page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct CustomerPath {
+    /// `at_once` (telephone, a chat with people, callback, video) or `in_writing` (e-mail, form).
+    pub contact: Contact,
+    /// The channel at the end of the way; `null` when the company offers none for customers.
+    pub channel: Option<PathChannel>,
+    /// The pages from the start page to the channel, the start page first.
+    #[serde(default)]
+    pub steps: Vec<PathStep>,
+    /// Link clicks from the start page; `null` when only the sitemap leads there.
+    pub clicks: Option<u32>,
+    /// What stands in the way: topic pickers, FAQ first, logins, CAPTCHAs, a bot first.
+    #[serde(default)]
+    pub gates: Vec<PathGate>,
+    /// Clicks plus gates: the steps a customer takes; `null` when there is no way.
+    pub effort: Option<u32>,
+    /// The way in one line: "home → Hilfe → Vertrag → Kontakt → phone 01806 …: 3 clicks, 1 gate".
+    pub summary: String,
+}
+
+/// The two kinds of contact a customer needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Contact {
+    /// A person answers now: telephone, a chat with people, a callback, a video call.
+    AtOnce,
+    /// A person answers later: e-mail, a contact form, a messenger.
+    InWriting,
+}
+
+impl Contact {
+    /// The id used in JSON and CSV.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AtOnce => "at_once",
+            Self::InWriting => "in_writing",
+        }
+    }
+}
+
+/// The channel a customer path ends at.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PathChannel {
+    /// Its kind.
+    pub kind: ChannelKind,
+    /// Its value as in `channels`.
+    pub value: String,
+    /// Why it counts as the customers' channel: its role labels, or `general`, or
+    /// `legal_minimum` when it is shown only in the imprint or privacy policy.
+    pub role: String,
+}
+
+/// One page on a customer path.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PathStep {
+    /// The page.
+    pub url: String,
+    /// What the visitor clicked to get here (the link text), or the page title.
+    pub label: String,
+}
+
+/// Something a customer must get past on the way to a person.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PathGate {
+    /// `topic_picker`, `faq_first`, `login`, `captcha`, `bot_first`, `form_only` …
+    pub id: String,
+    /// Where it stands.
+    pub url: String,
+}
+
+/// A grade held down because a legal duty about reaching people failed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct GradeCap {
+    /// The failing compliance rule (`de.bgb.312a.5.basic_rate`), or the score's own condition.
+    pub rule: String,
+    /// The best grade the site can have while it fails.
+    pub grade: String,
+    /// The legal reference.
+    pub law: String,
+    /// Why, in one line.
+    pub reason: String,
 }
 
 impl Score {
@@ -892,6 +1001,8 @@ impl Score {
             grade: None,
             categories: Vec::new(),
             note: Some("not computed yet: the score stage has not run".to_owned()),
+            paths: Vec::new(),
+            caps: Vec::new(),
         }
     }
 }
@@ -899,7 +1010,7 @@ impl Score {
 /// One scored category.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct CategoryScore {
-    /// Category id, e.g. `human_channels`.
+    /// Category id, e.g. `person`.
     pub id: String,
     /// Title for readers.
     #[serde(default)]
@@ -911,12 +1022,15 @@ pub struct CategoryScore {
     /// What the score is made of, with reasons.
     #[serde(default)]
     pub items: Vec<ItemScore>,
+    /// What cost the most points here, in one line; `null` at full marks or when not measured.
+    #[serde(default)]
+    pub why_not_higher: Option<String>,
 }
 
 /// One scored item of a category.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ItemScore {
-    /// Item id, e.g. `sync_human`.
+    /// Item id, e.g. `at_once`.
     pub id: String,
     /// Title for readers.
     pub title: String,

@@ -1,19 +1,28 @@
-//! The score stage: channels, signals and crawl facts in, a transparent reachability score out.
-//! Pure; the method and every weight live in `rules/scoring.toml`, each with its reasoning.
+//! The score stage: channels, signals, findings and crawl facts in, a transparent reachability
+//! score out. Pure; the method and every weight live in `rules/scoring.toml`, each with its
+//! reasoning.
 //!
-//! Every item scores 0.0–1.0 with a reason a reader can check, or `None` when it does not apply
-//! (no phone → no premium-rate question). A category is the weighted mean of its applicable items,
-//! `None` when none applies; the total is the weighted mean of the categories that have a score.
-//! So "unknown" is never averaged in as zero — Lighthouse's `arithmeticMean` falls back to 0 when
-//! every weight is 0, which is exactly what an audit of reachability must not do.
+//! The score follows a customer with a problem from the start page to a person (`path`): only
+//! the company's channels that serve customers count, and the way there is measured in clicks
+//! plus every gate on it. Every item scores 0.0–1.0 with a reason a reader can check, or `None`
+//! when it does not apply (no phone → no cost question). A category is the weighted mean of its
+//! applicable items, `None` when none applies; the total is the weighted mean of the categories
+//! that have a score. So "unknown" is never averaged in as zero — Lighthouse's `arithmeticMean`
+//! falls back to 0 when every weight is 0, which is exactly what an audit of reachability must
+//! not do. Last, failed legal duties about reaching people cap the grade.
+
+mod path;
+
+use std::fmt::Write as _;
 
 use crate::model::{
-    CategoryScore, Channel, ChannelKind, ItemScore, Mode, PhoneType, ProbeResult, Report, Score,
-    Signal,
+    CategoryScore, Channel, ChannelKind, Contact, FindingStatus, GradeCap, ItemScore, Mode,
+    PhoneType, ProbeResult, Report, Score,
 };
-use crate::rules::scoring::{Item, Scoring};
+use crate::rules::scoring::{Item, Scoring, Week};
+use path::{Customer, Role, Served, describe};
 
-/// Everything the score reads: the report's channels, signals and pages.
+/// Everything the score reads: the report's channels, signals, findings and pages.
 #[must_use]
 pub fn score(report: &Report, scoring: &Scoring) -> Score {
     if !report.evaluated {
@@ -25,13 +34,17 @@ pub fn score(report: &Report, scoring: &Scoring) -> Score {
                 "not computed: the site could not be evaluated, so nothing is known about it"
                     .to_owned(),
             ),
+            paths: Vec::new(),
+            caps: Vec::new(),
         };
     }
+    let customer = Customer::read(report, scoring);
     let facts = Facts {
-        channels: &report.channels,
-        signals: &report.signals,
+        report,
+        scoring,
+        customer: &customer,
         pages: u32::try_from(report.crawl.pages.len()).unwrap_or(u32::MAX),
-        probes: &report.probes,
+        week: &scoring.week,
     };
     let mut categories = Vec::new();
     let mut weighted = 0.0;
@@ -70,41 +83,122 @@ pub fn score(report: &Report, scoring: &Scoring) -> Score {
             title: category.title.clone(),
             score,
             weight: category.weight,
+            why_not_higher: why_not_higher(score, &items),
             items,
         });
     }
-    let total = (weights > 0.0).then(|| to_percent(weighted / weights / 100.0));
-    let grade = total.map(|t| scoring.grade(t));
-    let note = (!unmeasured.is_empty()).then(|| {
-        format!(
+    let points = (weights > 0.0).then(|| to_percent(weighted / weights / 100.0));
+    let (total, grade, caps) = match points {
+        Some(points) => {
+            let (total, grade, caps) = capped(points, report, &customer, scoring);
+            (Some(total), Some(grade), caps)
+        }
+        None => (None, None, Vec::new()),
+    };
+    let mut notes = Vec::new();
+    if !unmeasured.is_empty() {
+        notes.push(format!(
             "not measured, left out of the total: {}",
             unmeasured.join(", ")
-        )
-    });
+        ));
+    }
+    if let (Some(points), Some(total)) = (points, total)
+        && points != total
+    {
+        notes.push(format!(
+            "held at {total} from {points} points by a cap on the grade"
+        ));
+    }
     Score {
         total,
         grade,
         categories,
-        note,
+        note: (!notes.is_empty()).then(|| notes.join("; ")),
+        paths: customer.paths(),
+        caps,
     }
+}
+
+/// The items that cost the most here, in one line: what a reader would fix first.
+fn why_not_higher(score: Option<u32>, items: &[ItemScore]) -> Option<String> {
+    if score.is_none_or(|s| s >= 100) {
+        return None;
+    }
+    let mut lost: Vec<(f64, &ItemScore)> = items
+        .iter()
+        .filter_map(|i| i.score.map(|s| ((1.0 - s) * i.weight, i)))
+        .filter(|(l, _)| *l > 0.0)
+        .collect();
+    lost.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let parts: Vec<String> = lost
+        .iter()
+        .take(2)
+        .map(|(_, i)| format!("{}: {}", i.title, i.reason))
+        .collect();
+    (!parts.is_empty()).then(|| parts.join("; "))
+}
+
+/// The grade for the points, then every cap that holds and is stricter. A capped total is held
+/// just below the next better grade, so a ranking by total agrees with the grades.
+fn capped(
+    points: u32,
+    report: &Report,
+    customer: &Customer<'_>,
+    scoring: &Scoring,
+) -> (u32, String, Vec<GradeCap>) {
+    let bands = scoring.grade_bands();
+    let rank = |grade: &str| {
+        bands
+            .iter()
+            .position(|(g, _)| g == grade)
+            .unwrap_or(bands.len())
+    };
+    let mut grade = scoring.grade(points);
+    let mut total = points;
+    let mut caps = Vec::new();
+    for cap in &scoring.caps {
+        let finding = report.findings.iter().find(|f| {
+            f.rule == cap.when && matches!(f.status, FindingStatus::Fail | FindingStatus::Warn)
+        });
+        let holds = match cap.when.as_str() {
+            "no_person" => customer.at_once.is_none() && customer.in_writing.is_none(),
+            "no_person_at_once_and_deflection" => {
+                customer.at_once.is_none() && report.signals.iter().any(|s| s.deflection)
+            }
+            "paid_customer_lines_only" => {
+                let lines = customer.customer_lines();
+                !lines.is_empty() && lines.iter().all(|c| is_paid(c))
+            }
+            _ => finding.is_some(),
+        };
+        if !holds || rank(&cap.grade) <= rank(&scoring.grade(points)) {
+            continue;
+        }
+        caps.push(GradeCap {
+            rule: cap.when.clone(),
+            grade: cap.grade.clone(),
+            law: finding.map(|f| f.law.clone()).unwrap_or_default(),
+            reason: cap.why.clone(),
+        });
+        if rank(&cap.grade) > rank(&grade) {
+            grade.clone_from(&cap.grade);
+            // The best total of this grade: one below the next better grade's threshold.
+            let ceiling = rank(&grade)
+                .checked_sub(1)
+                .and_then(|better| bands.get(better))
+                .map_or(100, |(_, min)| min.saturating_sub(1));
+            total = total.min(ceiling);
+        }
+    }
+    (total, grade, caps)
 }
 
 struct Facts<'a> {
-    channels: &'a [Channel],
-    signals: &'a [Signal],
+    report: &'a Report,
+    scoring: &'a Scoring,
+    customer: &'a Customer<'a>,
     pages: u32,
-    probes: &'a [ProbeResult],
-}
-
-impl Facts<'_> {
-    fn of(&self, kind: ChannelKind) -> impl Iterator<Item = &Channel> {
-        self.channels.iter().filter(move |c| c.kind == kind)
-    }
-
-    /// Channels a person answers, for findability.
-    fn human(&self) -> impl Iterator<Item = &Channel> {
-        self.channels.iter().filter(|c| c.reaches_person())
-    }
+    week: &'a Week,
 }
 
 fn round2(x: f64) -> f64 {
@@ -116,133 +210,197 @@ fn to_percent(x: f64) -> u32 {
     (x.clamp(0.0, 1.0) * 100.0).round() as u32
 }
 
-fn where_(c: &Channel) -> String {
-    match c.clicks {
+/// "(customer_service, 1 click, no gate)"
+fn way_words(s: &Served<'_>, path: &crate::model::CustomerPath) -> String {
+    let role = match &s.role {
+        Role::Labelled(l) => l.clone(),
+        Role::General => "no role given".to_owned(),
+        Role::LegalMinimum => "only in the imprint or privacy policy".to_owned(),
+    };
+    let clicks = match path.clicks {
         Some(0) => "on the start page".to_owned(),
-        Some(1) => "1 click away".to_owned(),
-        Some(n) => format!("{n} clicks away"),
+        Some(1) => "1 click".to_owned(),
+        Some(n) => format!("{n} clicks"),
         None => "only via the sitemap".to_owned(),
+    };
+    let gates = match path.gates.len() {
+        0 => String::new(),
+        1 => ", 1 gate".to_owned(),
+        n => format!(", {n} gates"),
+    };
+    format!("{role}, {clicks}{gates}")
+}
+
+/// What the company offers that does not count for customers, for a reason that explains a 0.
+fn left_out(f: &Facts<'_>, contact: Contact) -> String {
+    let others: Vec<String> = f
+        .customer
+        .not_for_customers
+        .iter()
+        .filter(|c| {
+            matches!(
+                (contact, c.kind),
+                (
+                    Contact::AtOnce,
+                    ChannelKind::Phone | ChannelKind::Chat | ChannelKind::Callback
+                ) | (
+                    Contact::InWriting,
+                    ChannelKind::Email | ChannelKind::ContactForm
+                )
+            )
+        })
+        .take(2)
+        .map(|c| format!("{} ({})", describe(c), c.labels.join(", ")))
+        .collect();
+    if others.is_empty() {
+        String::new()
+    } else {
+        format!("; not for customers: {}", others.join(", "))
     }
 }
 
+/// A line that costs more than a normal call: premium, shared cost, personal numbers.
+fn is_paid(c: &Channel) -> bool {
+    matches!(
+        c.phone.as_ref().map(|p| p.kind),
+        Some(
+            PhoneType::PremiumRate
+                | PhoneType::SharedCost
+                | PhoneType::PersonalNumber
+                | PhoneType::Uan
+        )
+    )
+}
+
+/// Hours a week that hours notes cover: `None` without notes, `Some(None)` round the clock.
+fn weekly_hours(notes: &[String], week: &Week) -> Option<Option<f64>> {
+    if notes.is_empty() {
+        return None;
+    }
+    // Notes are ranges ("Mo–Fr 8–20 Uhr") or round-the-clock words ("24/7", "rund um die Uhr");
+    // a note without a time range is such a word.
+    let mut total = 0.0;
+    for note in notes {
+        let ranges = ranges_in(note);
+        if ranges.is_empty() {
+            return Some(None);
+        }
+        let per_day: f64 = ranges
+            .iter()
+            .map(|(from, to)| (to - from).rem_euclid(24.0))
+            .sum();
+        total += per_day * week.days(note);
+    }
+    Some(Some(total.min(168.0)))
+}
+
+/// The time ranges of a note, in hours of the day ("8–20 Uhr" → 8–20, "9am–5pm" → 9–17).
+fn ranges_in(note: &str) -> Vec<(f64, f64)> {
+    static RANGE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        let time = r"(\d{1,2})(?:[:.h](\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)?";
+        regex::Regex::new(&format!(
+            r"(?i){time}\s*(?:uhr|h|uur)?\s*(?:–|-|bis|to|a|à|au|al|alle|tot)\s*{time}"
+        ))
+        .expect("valid regex")
+    });
+    let hour = |c: &regex::Captures<'_>, at: usize| -> Option<f64> {
+        let h: f64 = c.get(at)?.as_str().parse().ok()?;
+        let m: f64 = c
+            .get(at + 1)
+            .map_or(Some(0.0), |m| m.as_str().parse().ok())?;
+        let pm = c
+            .get(at + 2)
+            .is_some_and(|s| s.as_str().to_ascii_lowercase().starts_with('p'));
+        let h = if pm && h < 12.0 { h + 12.0 } else { h };
+        (h <= 24.0 && m < 60.0).then_some(h + m / 60.0)
+    };
+    RANGE
+        .captures_iter(note)
+        .filter_map(|c| Some((hour(&c, 1)?, hour(&c, 4)?)))
+        .collect()
+}
+
 /// One item: its score (None = not applicable) and the reason.
+#[allow(clippy::too_many_lines)]
 fn evaluate(item: &Item, f: &Facts<'_>) -> (Option<f64>, String) {
     let p = |key: &str| item.param(key);
+    let customer = f.customer;
     match item.id.as_str() {
-        "sync_human" => {
-            let mut best: Option<(f64, String)> = None;
-            let mut consider = |value: f64, what: String| {
-                if best.as_ref().is_none_or(|(b, _)| value > *b) {
-                    best = Some((value, what));
-                }
-            };
-            if let Some(c) = f.of(ChannelKind::Phone).next() {
-                consider(p("phone"), format!("phone {} ({})", c.value, where_(c)));
-            }
-            for c in f.of(ChannelKind::Chat) {
-                let vendor = c.vendor.as_deref().unwrap_or("chat");
-                match c.mode {
-                    Mode::Human => consider(p("chat_human"), format!("human chat ({vendor})")),
-                    Mode::Hybrid => consider(
-                        p("chat_hybrid"),
-                        format!("chat with a bot first, people on request ({vendor})"),
-                    ),
-                    _ => {}
-                }
-            }
-            if f.of(ChannelKind::Video).next().is_some() {
-                consider(p("video"), "video consultation".to_owned());
-            }
-            if f.of(ChannelKind::Callback).next().is_some() {
-                consider(p("callback"), "callback on request".to_owned());
-            }
-            match best {
-                Some((v, what)) => (Some(v), format!("best: {what}")),
-                None => (
-                    Some(0.0),
-                    "no phone number, no human chat, no callback or video found".to_owned(),
-                ),
-            }
-        }
-        "async_human" => {
-            let email = f
-                .of(ChannelKind::Email)
-                .find(|c| c.email.as_ref().is_none_or(|e| !e.no_reply));
-            let form = f.of(ChannelKind::ContactForm).next();
-            let messenger = f.of(ChannelKind::Messenger).next();
-            if let Some(c) = email {
-                (
-                    Some(p("email")),
-                    format!("e-mail {} ({})", c.value, where_(c)),
-                )
-            } else if let Some(c) = form {
-                (
-                    Some(p("contact_form")),
-                    format!("contact form ({})", where_(c)),
-                )
-            } else if let Some(c) = messenger {
-                (
-                    Some(p("messenger")),
-                    format!("only a messenger: {} (may be a bot)", c.value),
-                )
+        "at_once" | "in_writing" => {
+            let (way, contact) = if item.id == "at_once" {
+                (&customer.at_once, Contact::AtOnce)
             } else {
-                let no_reply = f.of(ChannelKind::Email).count();
-                (
-                    Some(0.0),
-                    if no_reply > 0 {
-                        "only no-reply e-mail addresses, no contact form".to_owned()
-                    } else {
-                        "no e-mail address and no contact form found".to_owned()
-                    },
-                )
-            }
-        }
-        "choice" => {
-            let mut kinds: Vec<ChannelKind> = f.human().map(|c| c.kind).collect();
-            kinds.extend(
-                f.channels
-                    .iter()
-                    .filter(|c| {
-                        matches!(
-                            c.kind,
-                            ChannelKind::Messenger
-                                | ChannelKind::Appointment
-                                | ChannelKind::PostalAddress
-                        )
-                    })
-                    .map(|c| c.kind),
-            );
-            kinds.sort();
-            kinds.dedup();
-            let full = p("full_at").max(1.0);
-            let names: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
-            (
-                Some((kinds.len() as f64 / full).min(1.0)),
-                format!("{} kinds: {}", kinds.len(), names.join(", ")),
-            )
-        }
-        "clicks_to_human" => {
-            let best = f
-                .human()
-                .filter_map(|c| c.clicks.map(|k| (k, c)))
-                .min_by_key(|(k, _)| *k);
-            let table = item.param_list("by_clicks");
-            match best {
-                Some((clicks, c)) => {
-                    let value = table.get(clicks as usize).copied().unwrap_or(0.0);
-                    (
-                        Some(value),
-                        format!("{} {} {}", c.kind.as_str(), c.value, where_(c)),
-                    )
+                (&customer.in_writing, Contact::InWriting)
+            };
+            match way {
+                Some(w) => {
+                    let mut reason = format!(
+                        "{} ({})",
+                        describe(w.served.channel),
+                        way_words(&w.served, &w.path)
+                    );
+                    if w.served.channel.kind == ChannelKind::Chat {
+                        reason.push_str(match (w.served.channel.mode, w.served.channel.handoff) {
+                            (Mode::Hybrid, true) => "; a bot first, with a way to a person",
+                            (Mode::Hybrid, false) => "; a bot first, no way to a person shown",
+                            (Mode::Unknown, _) => "; not known who answers",
+                            _ => "",
+                        });
+                    }
+                    // A person at the end of a long way is still a person, but less of one
+                    // for a customer: the value times the way's nearness, never below `far`.
+                    let near = f
+                        .scoring
+                        .item("effort")
+                        .zip(w.path.effort)
+                        .and_then(|(e, steps)| {
+                            e.param_list("by_steps").get(steps as usize).copied()
+                        })
+                        .unwrap_or(0.0)
+                        .max(p("far"));
+                    if near < 1.0 {
+                        let _ = write!(reason, "; far from the start page: ×{near:.2}");
+                    }
+                    (Some((w.served.value * near).min(1.0)), reason)
                 }
                 None => (
                     Some(0.0),
-                    "no human channel reachable by clicks from the start page".to_owned(),
+                    format!(
+                        "{}{}",
+                        match contact {
+                            Contact::AtOnce =>
+                                "no telephone, chat with people, callback or video call for customers",
+                            Contact::InWriting =>
+                                "no e-mail address people read and no contact form for customers",
+                        },
+                        left_out(f, contact)
+                    ),
                 ),
             }
         }
+        "effort" => match customer.nearest() {
+            Some(w) => match w.path.effort {
+                Some(steps) => (
+                    Some(
+                        item.param_list("by_steps")
+                            .get(steps as usize)
+                            .copied()
+                            .unwrap_or(0.0),
+                    ),
+                    format!(
+                        "{} step{}: {}",
+                        steps,
+                        if steps == 1 { "" } else { "s" },
+                        w.path.summary
+                    ),
+                ),
+                None => (Some(0.0), w.path.summary.clone()),
+            },
+            None => (Some(0.0), "no way to a person for customers".to_owned()),
+        },
         "contact_link" => {
             let with = f
+                .report
                 .signals
                 .iter()
                 .find(|s| s.id == crate::rules::cues::CONTACT_LINK_IN_NAVIGATION)
@@ -261,74 +419,172 @@ fn evaluate(item: &Item, f: &Facts<'_>) -> (Option<f64>, String) {
         }
         "no_deflection" => {
             let found: Vec<&str> = f
+                .report
                 .signals
                 .iter()
                 .filter(|s| s.deflection)
                 .map(|s| s.id.as_str())
                 .collect();
             if found.is_empty() {
-                (Some(1.0), "no deflection wording found".to_owned())
+                return (Some(1.0), "no deflection wording found".to_owned());
+            }
+            let cost: f64 = found
+                .iter()
+                .map(|id| {
+                    if item.params.contains_key(*id) {
+                        p(id)
+                    } else {
+                        p("per_signal")
+                    }
+                })
+                .sum();
+            (
+                Some((1.0 - cost).max(0.0)),
+                format!("deflection wording: {}", found.join(", ")),
+            )
+        }
+        "no_bot_in_front" => {
+            let Some(bot) = customer
+                .bots
+                .iter()
+                .find(|b| b.seen_on.iter().any(|u| customer.is_front(u)) || b.clicks == Some(0))
+            else {
+                return (
+                    None,
+                    "no chatbot without a way to people up front".to_owned(),
+                );
+            };
+            let vendor = bot.vendor.as_deref().unwrap_or("chatbot");
+            match customer.at_once.as_ref().and_then(|w| w.path.effort) {
+                Some(0) => (
+                    Some(p("as_near")),
+                    format!("a chatbot ({vendor}) answers first up front; people are as near"),
+                ),
+                Some(steps) => (
+                    Some(0.0),
+                    format!(
+                        "a chatbot ({vendor}) is the first help offer; a person is {steps} step{} further",
+                        if steps == 1 { "" } else { "s" }
+                    ),
+                ),
+                None => (
+                    Some(0.0),
+                    format!("a chatbot ({vendor}) is the only help offered at once"),
+                ),
+            }
+        }
+        "line_cost" => {
+            let offered = customer.customer_lines();
+            if offered.is_empty() {
+                return (
+                    None,
+                    "no customer telephone line, so no cost question".to_owned(),
+                );
+            }
+            let price = |c: &Channel| match c.phone.as_ref().map(|p| p.kind) {
+                Some(PhoneType::PremiumRate) => p("premium_rate"),
+                Some(PhoneType::PersonalNumber | PhoneType::Uan) => p("personal_number"),
+                Some(PhoneType::SharedCost) => p("shared_cost"),
+                _ => 1.0,
+            };
+            let best = offered
+                .iter()
+                .max_by(|a, b| price(a).total_cmp(&price(b)))
+                .expect("not empty");
+            let dearest = offered
+                .iter()
+                .min_by(|a, b| price(a).total_cmp(&price(b)))
+                .expect("not empty");
+            let kind = |c: &Channel| {
+                c.phone
+                    .as_ref()
+                    .map_or("unknown", |p| p.kind.as_str())
+                    .replace('_', " ")
+            };
+            let best_price = price(best);
+            if best_price < 1.0 {
+                (
+                    Some(best_price),
+                    format!(
+                        "the cheapest customer line is {} ({})",
+                        best.value,
+                        kind(best)
+                    ),
+                )
+            } else if price(dearest) < 1.0 {
+                (
+                    Some((1.0 - p("paid_beside")).max(0.0)),
+                    format!(
+                        "{} costs a normal call, but customers are also offered {} ({})",
+                        best.value,
+                        dearest.value,
+                        kind(dearest)
+                    ),
+                )
             } else {
                 (
-                    Some((1.0 - p("per_signal") * found.len() as f64).max(0.0)),
-                    format!("deflection: {}", found.join(", ")),
+                    Some(1.0),
+                    format!(
+                        "{} ({}) costs no more than a normal call",
+                        best.value,
+                        kind(best)
+                    ),
                 )
             }
         }
-        "no_premium" => {
-            let phones: Vec<&Channel> = f.of(ChannelKind::Phone).collect();
-            if phones.is_empty() {
-                return (None, "no phone number, so no cost question".to_owned());
-            }
-            let kind = |c: &&Channel| c.phone.as_ref().map(|p| p.kind);
-            if let Some(c) = phones
+        "hours" => {
+            let sync: Vec<&Served<'_>> = customer
+                .served
                 .iter()
-                .find(|c| kind(c) == Some(PhoneType::PremiumRate))
-            {
-                return (
-                    Some(p("premium_rate")),
-                    format!("premium-rate number {}", c.value),
-                );
-            }
-            let shared: Vec<&&Channel> = phones
-                .iter()
-                .filter(|c| kind(c) == Some(PhoneType::SharedCost))
-                .collect();
-            if !shared.is_empty() && shared.len() == phones.len() {
-                return (
-                    Some(p("shared_cost_only")),
-                    format!("only shared-cost numbers ({})", shared[0].value),
-                );
-            }
-            (
-                Some(1.0),
-                "a free or basic-rate number is offered".to_owned(),
-            )
-        }
-        "hours_published" => {
-            let sync: Vec<&Channel> = f
-                .channels
-                .iter()
-                .filter(|c| {
+                .filter(|s| {
                     matches!(
-                        c.kind,
+                        s.channel.kind,
                         ChannelKind::Phone | ChannelKind::Chat | ChannelKind::Callback
                     )
                 })
                 .collect();
             if sync.is_empty() {
-                return (None, "no phone or chat".to_owned());
+                return (None, "no customer telephone or chat".to_owned());
             }
-            match sync.iter().find(|c| !c.hours.is_empty()) {
-                Some(c) => (Some(1.0), format!("{}: {}", c.value, c.hours.join("; "))),
-                None => (
+            // The path's channel first: its hours are the ones a customer needs.
+            let first = customer
+                .at_once
+                .as_ref()
+                .filter(|w| !w.served.channel.hours.is_empty())
+                .map(|w| w.served.channel);
+            let Some(c) =
+                first.or_else(|| sync.iter().map(|s| s.channel).find(|c| !c.hours.is_empty()))
+            else {
+                return (
                     Some(0.0),
-                    "no hours written next to phone or chat".to_owned(),
+                    "no hours written next to a customer telephone line or chat".to_owned(),
+                );
+            };
+            let published = p("published").min(1.0);
+            let full = p("full_at_hours").max(1.0);
+            match weekly_hours(&c.hours, f.week) {
+                Some(None) => (
+                    Some(1.0),
+                    format!("{}: round the clock ({})", c.value, c.hours.join("; ")),
                 ),
+                Some(Some(h)) => (
+                    Some(published + (1.0 - published) * (h / full).min(1.0)),
+                    format!(
+                        "{}: {} (about {h:.0} hours a week)",
+                        c.value,
+                        c.hours.join("; ")
+                    ),
+                ),
+                None => (Some(0.0), "no hours".to_owned()),
             }
         }
         "no_walls" => {
-            let forms: Vec<&Channel> = f.of(ChannelKind::ContactForm).collect();
+            let forms: Vec<&Channel> = customer
+                .served
+                .iter()
+                .map(|s| s.channel)
+                .filter(|c| c.kind == ChannelKind::ContactForm)
+                .collect();
             if forms.is_empty() {
                 return (None, "no contact form".to_owned());
             }
@@ -351,8 +607,10 @@ fn evaluate(item: &Item, f: &Facts<'_>) -> (Option<f64>, String) {
                 .sum();
             walls.sort();
             walls.dedup();
+            #[allow(clippy::cast_precision_loss)]
+            let mean = sum / forms.len() as f64;
             (
-                Some(sum / forms.len() as f64),
+                Some(mean),
                 if walls.is_empty() {
                     format!("{} form(s), none behind a login or CAPTCHA", forms.len())
                 } else {
@@ -367,6 +625,7 @@ fn evaluate(item: &Item, f: &Facts<'_>) -> (Option<f64>, String) {
             let window = p("window_days") * 86_400.0;
             let floor = p("at_window").min(1.0);
             let known: Vec<(f64, &ProbeResult)> = f
+                .report
                 .probes
                 .iter()
                 .filter_map(|r| {
@@ -388,15 +647,20 @@ fn evaluate(item: &Item, f: &Facts<'_>) -> (Option<f64>, String) {
                     Some((value, r))
                 })
                 .collect();
-            if f.probes.is_empty() {
+            if f.report.probes.is_empty() {
                 (None, "not measured: no test contacts were sent".to_owned())
             } else if known.is_empty() {
-                let pending = f.probes.iter().filter(|r| r.outcome == "pending").count();
+                let pending = f
+                    .report
+                    .probes
+                    .iter()
+                    .filter(|r| r.outcome == "pending")
+                    .count();
                 (
                     None,
                     format!(
                         "not measured yet: {pending} test contact(s) still within the window, {} not (or not surely) sent",
-                        f.probes.len() - pending
+                        f.report.probes.len() - pending
                     ),
                 )
             } else {
@@ -441,14 +705,14 @@ fn evaluate(item: &Item, f: &Facts<'_>) -> (Option<f64>, String) {
 
 /// The item ids this version knows how to score; the rules loader refuses others.
 pub const ITEMS: &[&str] = &[
-    "sync_human",
-    "async_human",
-    "choice",
-    "clicks_to_human",
+    "at_once",
+    "in_writing",
+    "effort",
     "contact_link",
     "no_deflection",
-    "no_premium",
-    "hours_published",
+    "no_bot_in_front",
+    "line_cost",
+    "hours",
     "no_walls",
     "probes",
 ];
@@ -457,10 +721,33 @@ pub const ITEMS: &[&str] = &[
 mod tests {
     use super::*;
     use crate::model::{
-        Crawl, EmailInfo, FormInfo, Limits, Page, PageKind, PhoneInfo, RobotsStatus, SourceKind,
-        Target, Tool,
+        Crawl, EmailInfo, Evidence, Finding, FormInfo, Limits, Page, PageKind, PhoneInfo,
+        RobotsStatus, Severity, Signal, SourceKind, Target, Tool,
     };
     use crate::rules::Rules;
+
+    /// The test site: start page, a contact page and a help page one click away, the imprint one
+    /// click away, a topic page two and a deep contact page three clicks away.
+    const PAGES: u32 = 6;
+
+    fn page(path: &str, clicks: u32, kind: PageKind, from: Option<&str>, link: &str) -> Page {
+        Page {
+            url: url(path),
+            status: 200,
+            clicks: Some(clicks),
+            kinds: vec![kind],
+            title: Some(link.to_owned()),
+            content_type: Some("text/html".into()),
+            redirected_from: vec![],
+            truncated: false,
+            reached_from: from.map(url),
+            link_text: Some(link.to_owned()),
+        }
+    }
+
+    fn url(path: &str) -> String {
+        format!("https://e.de{path}")
+    }
 
     fn report(channels: Vec<Channel>, signals: Vec<Signal>) -> Report {
         Report {
@@ -468,26 +755,34 @@ mod tests {
             tool: Tool::current(),
             target: Target {
                 input: "x".into(),
-                start_url: "https://e.de/".into(),
+                start_url: url("/"),
                 site: "e.de".into(),
                 source: SourceKind::Http,
             },
             evaluated: true,
             reason: None,
             crawl: Crawl {
-                pages: (0..10)
-                    .map(|i| Page {
-                        url: format!("https://e.de/{i}"),
-                        status: 200,
-                        clicks: Some(1),
-                        kinds: vec![PageKind::Other],
-                        title: None,
-                        content_type: None,
-                        redirected_from: vec![],
-                        truncated: false,
-                    })
-                    .collect(),
-                requests: 10,
+                pages: vec![
+                    page("/", 0, PageKind::Home, None, "Start"),
+                    page("/kontakt", 1, PageKind::Contact, Some("/"), "Kontakt"),
+                    page("/hilfe", 1, PageKind::Help, Some("/"), "Hilfe"),
+                    page("/impressum", 1, PageKind::Imprint, Some("/"), "Impressum"),
+                    page(
+                        "/hilfe/vertrag",
+                        2,
+                        PageKind::Help,
+                        Some("/hilfe"),
+                        "Vertrag",
+                    ),
+                    page(
+                        "/hilfe/vertrag/kontakt",
+                        3,
+                        PageKind::Contact,
+                        Some("/hilfe/vertrag"),
+                        "Nein, ich benötige weitere Hilfe",
+                    ),
+                ],
+                requests: PAGES,
                 robots: RobotsStatus::Missing,
                 errors: vec![],
                 skipped: vec![],
@@ -513,6 +808,18 @@ mod tests {
         }
     }
 
+    /// Where a channel with so many clicks is shown on the test site.
+    fn shown(c: &mut Channel, clicks: u32) {
+        let path = match clicks {
+            0 => "/",
+            1 => "/kontakt",
+            2 => "/hilfe/vertrag",
+            _ => "/hilfe/vertrag/kontakt",
+        };
+        c.clicks = Some(clicks);
+        c.seen_on = vec![url(path)];
+    }
+
     fn phone(kind: PhoneType, clicks: u32) -> Channel {
         let mut c = Channel::new(ChannelKind::Phone, "+49 800 1");
         c.phone = Some(PhoneInfo {
@@ -522,7 +829,12 @@ mod tests {
             region: None,
         });
         c.mode = Mode::Human;
-        c.clicks = Some(clicks);
+        shown(&mut c, clicks);
+        c
+    }
+
+    fn labelled(mut c: Channel, label: &str) -> Channel {
+        c.labels = vec![label.to_owned()];
         c
     }
 
@@ -534,8 +846,41 @@ mod tests {
             no_reply,
         });
         c.mode = Mode::Human;
+        shown(&mut c, 1);
+        c
+    }
+
+    fn in_imprint(mut c: Channel) -> Channel {
+        c.seen_on = vec![url("/impressum")];
         c.clicks = Some(1);
         c
+    }
+
+    fn bot(on: &[&str]) -> Channel {
+        let mut c = Channel::new(ChannelKind::Chat, "Dialogflow Messenger");
+        c.vendor = Some("dialogflow-messenger".into());
+        c.mode = Mode::Bot;
+        c.clicks = Some(0);
+        c.seen_on = on.iter().map(|p| url(p)).collect();
+        c
+    }
+
+    fn signal(id: &str, deflection: bool, on: &[&str]) -> Signal {
+        Signal {
+            id: id.into(),
+            deflection,
+            pages: u32::try_from(on.len()).unwrap(),
+            evidence: on
+                .iter()
+                .take(1)
+                .map(|p| Evidence {
+                    url: url(p),
+                    source: "text".into(),
+                    snippet: id.into(),
+                })
+                .collect(),
+            seen_on: on.iter().map(|p| url(p)).collect(),
+        }
     }
 
     fn nav(pages: u32) -> Signal {
@@ -544,6 +889,7 @@ mod tests {
             deflection: false,
             pages,
             evidence: vec![],
+            seen_on: vec![],
         }
     }
 
@@ -552,13 +898,20 @@ mod tests {
     }
 
     fn item(score: &Score, id: &str) -> Option<f64> {
+        item_score(score, id).score
+    }
+
+    fn item_score<'a>(score: &'a Score, id: &str) -> &'a ItemScore {
         score
             .categories
             .iter()
             .flat_map(|c| &c.items)
             .find(|i| i.id == id)
             .unwrap()
-            .score
+    }
+
+    fn path(score: &Score, contact: Contact) -> &crate::model::CustomerPath {
+        score.paths.iter().find(|p| p.contact == contact).unwrap()
     }
 
     #[test]
@@ -567,19 +920,37 @@ mod tests {
         let mut hours = phone(PhoneType::TollFree, 0);
         hours.hours = vec!["Mo–Fr 8–20 Uhr".into()];
         let s = score(
-            &report(vec![hours, email(false)], vec![nav(10)]),
+            &report(vec![hours, email(false)], vec![nav(PAGES)]),
             &rules.scoring,
         );
         assert_eq!(category(&s, "responsiveness"), None);
-        assert_eq!(category(&s, "cost_and_access"), Some(100), "{s:#?}");
+        assert_eq!(category(&s, "cost_and_hours"), Some(100), "{s:#?}");
+        assert!(
+            item_score(&s, "hours")
+                .reason
+                .contains("about 60 hours a week"),
+            "{s:#?}"
+        );
         assert_eq!(
             item(&s, "no_walls"),
             None,
             "no form: not applicable, not zero"
         );
-        assert!(s.total.unwrap() >= 85, "{s:#?}");
+        assert_eq!(item(&s, "no_bot_in_front"), None, "no bot: not applicable");
+        assert!(s.total.unwrap() >= 88, "{s:#?}");
         assert_eq!(s.grade.as_deref(), Some("A"));
         assert!(s.note.as_deref().unwrap().contains("Responsiveness"));
+        assert!(s.caps.is_empty());
+        assert_eq!(
+            path(&s, Contact::AtOnce).summary,
+            "home → phone +49 800 1: 0 clicks, no gate"
+        );
+        assert!(
+            s.categories
+                .iter()
+                .filter(|c| c.score == Some(100))
+                .all(|c| c.why_not_higher.is_none())
+        );
     }
 
     fn probe(outcome: &str, human: Option<i64>, bounced: bool) -> ProbeResult {
@@ -602,7 +973,7 @@ mod tests {
     #[test]
     fn test_contacts_answered_by_people_score_and_open_ones_wait() {
         let rules = Rules::embedded().unwrap();
-        let mut r = report(vec![phone(PhoneType::FixedLine, 0)], vec![nav(10)]);
+        let mut r = report(vec![phone(PhoneType::FixedLine, 0)], vec![nav(PAGES)]);
         r.probes = vec![probe("pending", None, false)];
         let s = score(&r, &rules.scoring);
         assert_eq!(category(&s, "responsiveness"), None, "nothing known yet");
@@ -635,54 +1006,215 @@ mod tests {
     }
 
     #[test]
-    fn premium_lines_deflection_walls_and_no_reply_cost_points() {
+    fn the_path_counts_clicks_and_gates_and_a_bot_in_front_costs_points() {
+        let rules = Rules::embedded().unwrap();
+        // The hotline is three clicks deep behind a topic picker, with a bot on the way; the
+        // imprint has the legal minimum.
+        let hotline = labelled(phone(PhoneType::FixedLine, 3), "customer_service");
+        let r = report(
+            vec![
+                hotline,
+                in_imprint(email(false)),
+                bot(&["/", "/hilfe", "/hilfe/vertrag"]),
+            ],
+            vec![
+                nav(PAGES),
+                signal("topic_picker", true, &["/hilfe/vertrag"]),
+            ],
+        );
+        let s = score(&r, &rules.scoring);
+        let way = path(&s, Contact::AtOnce);
+        assert_eq!(
+            way.summary,
+            "home → Hilfe → Vertrag → Nein, ich benötige weitere Hilfe → phone +49 800 1: 3 clicks, \
+             2 gates (topic picker, bot first (dialogflow-messenger))"
+        );
+        assert_eq!((way.clicks, way.effort), (Some(3), Some(5)));
+        assert_eq!(way.channel.as_ref().unwrap().role, "customer_service");
+        // Far from the start page: the person counts half.
+        assert_eq!(item(&s, "at_once"), Some(0.5));
+        // The imprint e-mail is the nearest way, as the legal minimum: half an address.
+        let writing = path(&s, Contact::InWriting);
+        assert_eq!(writing.channel.as_ref().unwrap().role, "legal_minimum");
+        assert_eq!(item(&s, "in_writing"), Some(0.5));
+        assert_eq!(
+            item(&s, "effort"),
+            Some(1.0),
+            "the imprint is one click away"
+        );
+        assert_eq!(item(&s, "no_bot_in_front"), Some(0.0), "{s:#?}");
+        assert!(
+            item_score(&s, "no_bot_in_front")
+                .reason
+                .contains("5 steps further"),
+            "{s:#?}"
+        );
+        assert!(
+            s.categories
+                .iter()
+                .find(|c| c.id == "person")
+                .unwrap()
+                .why_not_higher
+                .as_deref()
+                .is_some_and(|w| w.contains("at once")),
+            "{s:#?}"
+        );
+        assert!(s.total.unwrap() < 75, "{s:#?}");
+    }
+
+    #[test]
+    fn only_customer_lines_count_and_paid_ones_cap_the_grade() {
+        let rules = Rules::embedded().unwrap();
+        // A free line for new customers, a press line and a shared-cost service line.
+        let sales = labelled(phone(PhoneType::TollFree, 0), "sales");
+        let mut press = labelled(phone(PhoneType::FixedLine, 0), "press");
+        press.value = "+49 89 2".into();
+        let mut service = labelled(phone(PhoneType::SharedCost, 1), "customer_service");
+        service.value = "+49 180 6 1".into();
+        service.hours = vec!["Mo–Sa 8–20 Uhr".into()];
+        let r = report(vec![sales, press, service, email(false)], vec![nav(PAGES)]);
+        let s = score(&r, &rules.scoring);
+        assert_eq!(
+            path(&s, Contact::AtOnce).channel.as_ref().unwrap().value,
+            "+49 180 6 1"
+        );
+        assert_eq!(item(&s, "line_cost"), Some(0.1), "{s:#?}");
+        assert_eq!(s.caps.len(), 1, "{s:#?}");
+        assert_eq!(s.caps[0].rule, "paid_customer_lines_only");
+        assert_eq!(s.grade.as_deref(), Some("C"));
+        assert!(s.total.unwrap() < 75, "held below B: {s:#?}");
+        assert!(s.note.as_deref().unwrap().contains("held at"), "{s:#?}");
+
+        // A basic-rate customer line beside it lifts the cap, not the paid line's cost.
+        let mut basic = labelled(phone(PhoneType::FixedLine, 0), "customer_service");
+        basic.value = "+49 89 1".into();
+        let mut r = r;
+        r.channels.push(basic);
+        let s = score(&r, &rules.scoring);
+        assert_eq!(item(&s, "line_cost"), Some(0.7), "{s:#?}");
+        assert!(s.caps.is_empty(), "{s:#?}");
+
+        // The imprint's basic-rate switchboard does not excuse a paid customer line.
+        let switchboard = r.channels.pop().unwrap();
+        r.channels
+            .push(in_imprint(labelled(switchboard, "switchboard")));
+        let s = score(&r, &rules.scoring);
+        assert_eq!(item(&s, "line_cost"), Some(0.1), "{s:#?}");
+    }
+
+    #[test]
+    fn a_failed_legal_duty_caps_the_grade_and_says_which() {
+        let rules = Rules::embedded().unwrap();
+        let mut r = report(
+            vec![phone(PhoneType::FixedLine, 0), email(false)],
+            vec![nav(PAGES)],
+        );
+        r.findings.push(Finding {
+            rule: "eu.dsa.12.not_solely_automated".into(),
+            jurisdiction: "eu".into(),
+            status: FindingStatus::Warn,
+            severity: Severity::Warning,
+            title: String::new(),
+            law: "Art. 12(1) DSA".into(),
+            message: String::new(),
+            evidence: vec![],
+            source: String::new(),
+            why: String::new(),
+        });
+        let s = score(&r, &rules.scoring);
+        assert_eq!(s.grade.as_deref(), Some("D"), "{s:#?}");
+        assert_eq!(s.caps[0].rule, "eu.dsa.12.not_solely_automated");
+        assert_eq!(s.caps[0].law, "Art. 12(1) DSA");
+        // Held just below the next better grade, so a ranking by total agrees.
+        assert_eq!(s.total, Some(59));
+    }
+
+    #[test]
+    fn pushed_away_without_a_phone_is_never_an_a() {
         let rules = Rules::embedded().unwrap();
         let mut form = Channel::new(ChannelKind::ContactForm, "Kontakt");
-        form.clicks = Some(3);
+        shown(&mut form, 1);
+        form.form = Some(FormInfo {
+            fields: vec![],
+            captcha: None,
+            login_required: false,
+            method: "POST".into(),
+        });
+        let s = score(
+            &report(
+                vec![form, email(false)],
+                vec![nav(PAGES), signal("no_phone_support", true, &["/kontakt"])],
+            ),
+            &rules.scoring,
+        );
+        assert_eq!(item(&s, "at_once"), Some(0.0));
+        assert_eq!(item(&s, "no_deflection"), Some(0.0));
+        assert_eq!(item(&s, "line_cost"), None, "no line, no cost question");
+        assert!(
+            ["C", "D", "E", "F"].contains(&s.grade.as_deref().unwrap()),
+            "{s:#?}"
+        );
+    }
+
+    #[test]
+    fn no_human_channel_at_all_scores_f_and_bots_do_not_count() {
+        let rules = Rules::embedded().unwrap();
+        let s = score(
+            &report(vec![bot(&["/"]), email(true)], vec![]),
+            &rules.scoring,
+        );
+        assert_eq!(item(&s, "at_once"), Some(0.0));
+        assert_eq!(item(&s, "in_writing"), Some(0.0));
+        assert_eq!(item(&s, "effort"), Some(0.0));
+        assert_eq!(s.grade.as_deref(), Some("F"), "{s:#?}");
+        assert!(path(&s, Contact::AtOnce).channel.is_none());
+    }
+
+    #[test]
+    fn walls_in_front_of_forms_cost_points() {
+        let rules = Rules::embedded().unwrap();
+        let mut form = Channel::new(ChannelKind::ContactForm, "Kontakt");
+        shown(&mut form, 1);
         form.form = Some(FormInfo {
             fields: vec![],
             captcha: Some("recaptcha".into()),
             login_required: true,
             method: "POST".into(),
         });
-        let deflect = Signal {
-            id: "faq_first".into(),
-            deflection: true,
-            pages: 1,
-            evidence: vec![],
-        };
-        let s = score(
-            &report(
-                vec![phone(PhoneType::PremiumRate, 3), email(true), form],
-                vec![deflect, nav(2)],
-            ),
-            &rules.scoring,
-        );
-        assert_eq!(item(&s, "no_premium"), Some(0.0));
+        let s = score(&report(vec![form], vec![nav(PAGES)]), &rules.scoring);
         assert_eq!(item(&s, "no_walls"), Some(0.0));
-        assert_eq!(item(&s, "no_deflection"), Some(0.75));
-        assert_eq!(item(&s, "clicks_to_human"), Some(0.5));
-        assert_eq!(item(&s, "contact_link"), Some(0.25));
-        assert_eq!(item(&s, "hours_published"), Some(0.0));
+        let writing = path(&s, Contact::InWriting);
+        let gates: Vec<&str> = writing.gates.iter().map(|g| g.id.as_str()).collect();
+        assert_eq!(gates, ["captcha (recaptcha)", "login"]);
         assert_eq!(
-            item(&s, "async_human"),
-            Some(1.0),
-            "the form still reaches people"
+            item(&s, "in_writing"),
+            Some(0.25),
+            "half a form, three steps away: half of that"
         );
-        assert!(s.total.unwrap() < 70, "{s:#?}");
     }
 
     #[test]
-    fn no_human_channel_at_all_scores_zero_there_and_bots_do_not_count() {
+    fn weekly_hours_are_read_from_day_and_time_ranges() {
         let rules = Rules::embedded().unwrap();
-        let mut bot = Channel::new(ChannelKind::Chat, "Botpress");
-        bot.mode = Mode::Bot;
-        bot.clicks = Some(0);
-        let s = score(&report(vec![bot, email(true)], vec![]), &rules.scoring);
-        assert_eq!(item(&s, "sync_human"), Some(0.0));
-        assert_eq!(item(&s, "async_human"), Some(0.0));
-        assert_eq!(item(&s, "clicks_to_human"), Some(0.0));
-        assert_eq!(s.grade.as_deref(), Some("F"), "{s:#?}");
+        let week = &rules.scoring.week;
+        let h = |notes: &[&str]| {
+            weekly_hours(
+                &notes.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>(),
+                week,
+            )
+        };
+        assert_eq!(h(&["Mo–Fr 8–20 Uhr"]), Some(Some(60.0)));
+        assert_eq!(
+            h(&["Mo. – Fr. 9:00–17:30", "Sa 9–13 Uhr"]),
+            Some(Some(46.5))
+        );
+        assert_eq!(h(&["Mon–Fri 9am–5pm"]), Some(Some(40.0)));
+        assert_eq!(
+            h(&["de lunes a viernes de 9:00 a 18:00 h"]),
+            Some(Some(45.0))
+        );
+        assert_eq!(h(&["24/7"]), Some(None), "round the clock");
+        assert_eq!(h(&[]), None);
     }
 
     #[test]
@@ -692,5 +1224,6 @@ mod tests {
         r.evaluated = false;
         let s = score(&r, &rules.scoring);
         assert_eq!((s.total, s.grade), (None, None));
+        assert!(s.paths.is_empty());
     }
 }

@@ -251,6 +251,7 @@ pub fn signals(seen: Vec<PageSignal>, clicks: &HashMap<String, Option<u32>>) -> 
         match merged.iter_mut().find(|(m, _)| m.id == s.id) {
             Some((signal, evidence)) => {
                 signal.pages += 1;
+                signal.seen_on.push(s.evidence.url.clone());
                 evidence.push((here, s.evidence));
             }
             None => merged.push((
@@ -259,6 +260,7 @@ pub fn signals(seen: Vec<PageSignal>, clicks: &HashMap<String, Option<u32>>) -> 
                     deflection: s.deflection,
                     pages: 1,
                     evidence: Vec::new(),
+                    seen_on: vec![s.evidence.url.clone()],
                 },
                 vec![(here, s.evidence)],
             )),
@@ -282,6 +284,7 @@ pub fn signals(seen: Vec<PageSignal>, clicks: &HashMap<String, Option<u32>>) -> 
 /// the first price note, and "obfuscated" only if every page hides the address.
 fn merge(channel: &mut Channel, seen: Channel) {
     channel.mode = stronger(channel.mode, seen.mode);
+    channel.handoff |= seen.handoff;
     if let (Some(info), Some(new)) = (&mut channel.email, &seen.email) {
         info.obfuscated &= new.obfuscated;
     }

@@ -223,7 +223,7 @@ fn exports_open_as_what_they_claim_and_defuse_formulas() {
         "premium_hotline",
         "clicks_to_first_human",
         "failed_rules",
-        "score_human_channels",
+        "score_person",
         "sector",
     ] {
         assert!(headers.iter().any(|x| x == h), "{h} in {headers:?}");

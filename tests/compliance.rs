@@ -95,6 +95,8 @@ fn report(case: &Case) -> Report {
             content_type: Some("text/html".into()),
             redirected_from: vec![],
             truncated: false,
+            reached_from: None,
+            link_text: None,
         })
         .collect();
     if pages.is_empty() {
@@ -107,6 +109,8 @@ fn report(case: &Case) -> Report {
             content_type: Some("text/html".into()),
             redirected_from: vec![],
             truncated: false,
+            reached_from: None,
+            link_text: None,
         });
     }
     let clicks_of = |path: &str| {
@@ -182,6 +186,7 @@ fn report(case: &Case) -> Report {
                 source: "case".into(),
                 snippet: s.id.clone(),
             }],
+            seen_on: vec![url("/")],
         })
         .collect();
     Report {

@@ -515,6 +515,18 @@ fixture!(optik_zuerich, "optik-zuerich");
 fixture!(autohaus_kfz_huber, "autohaus-kfz-huber");
 fixture!(harrow_solicitors, "harrow-solicitors");
 fixture!(devhub_api, "devhub-api");
+fixture!(modehaus_lumen, "modehaus-lumen");
+fixture!(stromfix_energie, "stromfix-energie");
+fixture!(schreinerei_holzmann, "schreinerei-holzmann");
+fixture!(paketblitz, "paketblitz");
+fixture!(viajes_costa_azul, "viajes-costa-azul");
+fixture!(fastfibre_broadband, "fastfibre-broadband");
+fixture!(achat_malin_fr, "achat-malin-fr");
+fixture!(ashford_building_society, "ashford-building-society");
+fixture!(versandapotheke_alpin, "versandapotheke-alpin");
+fixture!(fitnessclub_pulse, "fitnessclub-pulse");
+fixture!(vakantiepark_zeewind, "vakantiepark-zeewind");
+fixture!(energia_lombarda, "energia-lombarda");
 
 #[test]
 fn every_fixture_site_has_a_test() {

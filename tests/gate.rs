@@ -89,9 +89,9 @@ fn score_thresholds_decide_between_exit_0_and_1() {
     scan_json(&[&acme, "--config", &path, "--fail-under", "50"], 0);
 
     let (_dir, path) =
-        config("[assert.categories]\ncost_and_access = 90\n[assert.rules]\n\"*\" = \"off\"\n");
+        config("[assert.categories]\ncost_and_hours = 90\n[assert.rules]\n\"*\" = \"off\"\n");
     let (r, _) = scan_json(&[&acme, "--config", &path], 1);
-    let category = assertion(&r, "category.cost_and_access");
+    let category = assertion(&r, "category.cost_and_hours");
     assert_eq!(category["passed"], false, "{category}");
     let (_dir, path) = config("[assert.categories]\nresponsiveness = 10\n");
     let (r, _) = scan_json(&[&moebel, "--config", &path], 1);

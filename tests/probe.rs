@@ -165,7 +165,7 @@ fn plan_shows_what_would_be_sent_from_a_scan_or_a_saved_report() {
             .unwrap_or_default()
             .to_owned()
     };
-    assert!(reason("presse@nordlicht-versicherung.de").contains("desk"));
+    assert!(reason("presse@nordlicht-versicherung.de").contains("not for customers"));
     assert!(reason("Unfallmeldung Kfz").contains("CAPTCHA"));
 
     // The same plan from a saved report, in text, saying that nothing was sent.

@@ -225,7 +225,7 @@ fn the_html_report_renders_in_chromium_and_no_site_text_becomes_markup() {
     // Sorted by a score column: the company without scores stays last, whichever way.
     for dir in ["desc", "asc"] {
         let (dom, _) = chromium(
-            &file_url(&html, &format!("?sort=human_channels&dir={dir}")),
+            &file_url(&html, &format!("?sort=person&dir={dir}")),
             &["--dump-dom"],
         );
         let rows = ranking_rows(&dom);

@@ -306,8 +306,8 @@ struct State {
     page_index: HashMap<String, usize>,
     /// Requested URL → where it redirected.
     redirects: HashMap<String, String>,
-    /// Page (final URL) → link targets (as written, resolved).
-    links: HashMap<String, Vec<String>>,
+    /// Page (final URL) → link targets (as written, resolved) with the link's text.
+    links: HashMap<String, Vec<(String, String)>>,
     /// Target → texts of links to it.
     anchors: HashMap<String, Vec<String>>,
     /// Page → (title, h1) for classification at the end.
@@ -767,6 +767,8 @@ impl Crawler<'_> {
             content_type: media_type.clone(),
             redirected_from: chain.iter().map(Url::to_string).collect(),
             truncated: hop.truncated,
+            reached_from: None,
+            link_text: None,
         };
         if hop.status >= 400 {
             state.error(
@@ -825,7 +827,7 @@ impl Crawler<'_> {
                 if !text.is_empty() && texts.len() < MAX_ANCHOR_TEXTS && !texts.contains(&text) {
                     texts.push(text.clone());
                 }
-                targets.push(key.clone());
+                targets.push((key.clone(), text.clone()));
                 if is_non_html_path(&target) {
                     continue;
                 }
@@ -858,7 +860,9 @@ impl Crawler<'_> {
             }
             current
         };
+        // The first link found to a page on a shortest path is the one a report shows as the way.
         let mut clicks: HashMap<String, u32> = HashMap::new();
+        let mut reached: HashMap<String, (String, String)> = HashMap::new();
         let mut queue = VecDeque::new();
         if let Some(home) = &state.start_final {
             clicks.insert(home.clone(), 0);
@@ -866,10 +870,11 @@ impl Crawler<'_> {
         }
         while let Some(page) = queue.pop_front() {
             let here = clicks[&page];
-            for target in state.links.get(&page).into_iter().flatten() {
+            for (target, text) in state.links.get(&page).into_iter().flatten() {
                 let target = resolve(target);
                 if state.page_index.contains_key(&target) && !clicks.contains_key(&target) {
                     clicks.insert(target.clone(), here + 1);
+                    reached.insert(target.clone(), (page.clone(), text.clone()));
                     queue.push_back(target);
                 }
             }
@@ -882,6 +887,10 @@ impl Crawler<'_> {
         let start_final = state.start_final.clone();
         for page in &mut state.pages {
             page.clicks = clicks.get(&page.url).copied();
+            if let Some((from, text)) = reached.remove(&page.url) {
+                page.reached_from = Some(from);
+                page.link_text = (!text.is_empty()).then_some(text);
+            }
             if page.status < 300 && is_html_media(page.content_type.as_deref()) {
                 let url = Url::parse(&page.url).expect("came from a Url");
                 let (title, heading) = state.headings.get(&page.url).cloned().unwrap_or_default();
@@ -1072,8 +1081,12 @@ impl PageFacts {
 }
 
 /// A link's text as a reader sees it: its text, else an image's alt, else its title or label.
+/// Cut at a sentence's length: a hostile page may wrap a whole book in one link.
 fn link_text(a: ElementRef<'_>) -> String {
-    let text = collapse(&a.text().collect::<String>());
+    let mut text = collapse(&a.text().collect::<String>());
+    if let Some((cut, _)) = text.char_indices().nth(MAX_LINK_TEXT_CHARS) {
+        text.truncate(cut);
+    }
     if !text.is_empty() {
         return text;
     }
@@ -1090,6 +1103,9 @@ fn link_text(a: ElementRef<'_>) -> String {
             .unwrap_or_default()
     })
 }
+
+/// Longest link text kept, in characters.
+const MAX_LINK_TEXT_CHARS: usize = 120;
 
 /// Collapses whitespace runs to one space.
 #[must_use]

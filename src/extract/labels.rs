@@ -22,7 +22,8 @@ struct Matches {
     fax: Option<(usize, usize)>,
     phone: Option<(usize, usize)>,
     not_phone: Option<(usize, usize)>,
-    roles: Vec<(usize, usize)>,
+    /// (role, start, length) of each role's last match.
+    roles: Vec<(usize, usize, usize)>,
 }
 
 fn scan(window: &str, cues: &LabelCues) -> Matches {
@@ -30,6 +31,7 @@ fn scan(window: &str, cues: &LabelCues) -> Matches {
     let Some(automaton) = &cues.index.automaton else {
         return m;
     };
+    let mut role_hits: Vec<(usize, usize, usize)> = Vec::new();
     for hit in automaton.find_overlapping_iter(window) {
         let at = hit.start();
         if !word_starts_at(window, at) {
@@ -52,10 +54,25 @@ fn scan(window: &str, cues: &LabelCues) -> Matches {
                 }
             }
             LabelList::Free => {}
-            LabelList::Role(i) => match m.roles.iter_mut().find(|(r, _)| *r == i) {
-                Some((_, pos)) => *pos = (*pos).max(at),
-                None => m.roles.push((i, at)),
-            },
+            LabelList::Role(i) => role_hits.push((i, at, len)),
+        }
+    }
+    // A role word inside a longer one is the longer one's: "Zentrale Kontaktstelle" (the DSA
+    // point of contact) is not "Zentrale" (the switchboard).
+    for &(i, at, len) in &role_hits {
+        if role_hits
+            .iter()
+            .any(|&(_, a, l)| a <= at && at + len <= a + l && l > len)
+        {
+            continue;
+        }
+        match m.roles.iter_mut().find(|(r, _, _)| *r == i) {
+            Some((_, pos, l)) => {
+                if at >= *pos {
+                    (*pos, *l) = (at, len);
+                }
+            }
+            None => m.roles.push((i, at, len)),
         }
     }
     m
@@ -76,14 +93,50 @@ pub(crate) struct Label {
     pub roles: Vec<String>,
 }
 
+static NUMBER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\d(?:[ \u{a0}./\-–()]{0,3}\d){5,}").expect("valid regex"));
+
 /// The start of the text after the last phone-like figure: labels of an earlier number end there.
 fn after_last_number(text: &str) -> &str {
-    static NUMBER: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"\d(?:[ \u{a0}./\-–()]{0,3}\d){5,}").expect("valid regex"));
     NUMBER
         .find_iter(text)
         .last()
         .map_or(text, |m| &text[m.end()..])
+}
+
+/// A sentence without its numbers and the label words written right before each
+/// ("Telefon (Zentrale): 0341 …"): what is left may label an address later in the sentence, but
+/// a number's own label is the number's.
+pub(crate) fn without_number_labels(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut from = 0;
+    for m in NUMBER.find_iter(text) {
+        let head = &text[from..m.start()];
+        let mut cut = head.len();
+        let mut words = 0;
+        let mut chars = head.char_indices().rev().peekable();
+        while let Some(&(i, c)) = chars.peek() {
+            if c.is_alphanumeric() {
+                while chars.peek().is_some_and(|(_, c)| c.is_alphanumeric()) {
+                    cut = chars.next().map_or(cut, |(i, _)| i);
+                }
+                words += 1;
+                if words == 2 {
+                    break;
+                }
+            } else if c.is_whitespace() || matches!(c, ':' | '(' | ')' | '-' | '.' | '/' | '+') {
+                cut = i;
+                chars.next();
+            } else {
+                break;
+            }
+        }
+        out.push_str(&head[..cut]);
+        out.push(' ');
+        from = m.end();
+    }
+    out.push_str(&text[from..]);
+    out
 }
 
 /// The label text before a detail: `before` is the text in its own block before it, `previous`
@@ -146,6 +199,8 @@ pub(crate) fn read(window: &str, cues: &LabelCues) -> Label {
         .take_while(|(_, c)| c.is_alphanumeric())
         .last()
         .map(|(i, _)| i);
+    // "C.F. 0284…" (codice fiscale): a letter of a dotted abbreviation is no label of its own.
+    let word_start = word_start.filter(|&s| !trimmed[..s].ends_with('.'));
     if let Some(start) = word_start {
         let word = &trimmed[start..];
         let here = Some((start, word.len()));
@@ -174,7 +229,7 @@ pub(crate) fn read(window: &str, cues: &LabelCues) -> Label {
     };
     let both = joined(m.phone, m.fax) || joined(m.fax, m.phone);
     let mut roles = m.roles;
-    roles.sort_by_key(|(_, at)| std::cmp::Reverse(*at));
+    roles.sort_by_key(|(_, at, _)| std::cmp::Reverse(*at));
     Label {
         both,
         fax: nearest == Some(0),
@@ -182,7 +237,7 @@ pub(crate) fn read(window: &str, cues: &LabelCues) -> Label {
         not_phone: nearest == Some(2),
         roles: roles
             .into_iter()
-            .map(|(i, _)| cues.roles[i].role.clone())
+            .map(|(i, _, _)| cues.roles[i].role.clone())
             .collect(),
     }
 }

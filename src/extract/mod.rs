@@ -207,6 +207,7 @@ pub fn page(view: &PageView<'_>, context: &Context<'_>) -> PageFindings {
     out.extend(beside);
     label_emails(&mut out, &blocks, rules);
     label_from_headings(&mut out, &blocks, rules);
+    label_from_mailbox(&mut out, rules);
     owner::attribute(&mut out, &blocks, rules);
     if rules.voice.user_content.page(view.url) {
         for obs in &mut out {
@@ -420,7 +421,8 @@ fn label_emails(observations: &mut [Observation], blocks: &[text::Block], rules:
         let window = labels::window(&before[start..], previous);
         let mut roles = labels::read(&window, &rules.labels).roles;
         if roles.is_empty() {
-            roles = labels::read(&before[start..].to_lowercase(), &rules.labels).roles;
+            let sentence = labels::without_number_labels(&before[start..]);
+            roles = labels::read(&sentence.to_lowercase(), &rules.labels).roles;
         }
         obs.channel.labels = roles;
     }
@@ -429,12 +431,14 @@ fn label_emails(observations: &mut [Observation], blocks: &[text::Block], rules:
 /// Characters before an address read for its label.
 const EMAIL_LABEL_WINDOW: usize = 120;
 
-/// What an address without a label of its own is for, from the heading it stands under
-/// ("<h2>Sales</h2> … sales@…"). Numbers keep to their own labels: a section heading often names
-/// several lines at once.
+/// What an address or number without a label of its own is for, from the heading it stands
+/// under ("<h2>Sales</h2> … sales@…", "<h2>Kundenservice</h2><p>Telefon: 0512 …"). A label of
+/// its own wins: a section heading often names several lines at once.
 fn label_from_headings(observations: &mut [Observation], blocks: &[text::Block], rules: &Rules) {
     for obs in observations.iter_mut() {
-        if !obs.channel.labels.is_empty() || obs.channel.kind != ChannelKind::Email {
+        if !obs.channel.labels.is_empty()
+            || !matches!(obs.channel.kind, ChannelKind::Email | ChannelKind::Phone)
+        {
             continue;
         }
         let Some(heading) = obs
@@ -446,6 +450,30 @@ fn label_from_headings(observations: &mut [Observation], blocks: &[text::Block],
             continue;
         };
         obs.channel.labels = labels::read(&heading.text.to_lowercase(), &rules.labels).roles;
+    }
+}
+
+/// What an address with no label at all is for, from its mailbox name ("privacy@", "presse@",
+/// "jobs@"): the role mailboxes RFC 2142 describes, as `rules/cues/labels.toml` lists them.
+fn label_from_mailbox(observations: &mut [Observation], rules: &Rules) {
+    for obs in observations.iter_mut() {
+        if !obs.channel.labels.is_empty() || obs.channel.kind != ChannelKind::Email {
+            continue;
+        }
+        let Some(info) = &obs.channel.email else {
+            continue;
+        };
+        let local = info.address.split('@').next().unwrap_or("").to_lowercase();
+        let parts: Vec<&str> = std::iter::once(local.as_str())
+            .chain(local.split(['.', '-', '_']))
+            .collect();
+        obs.channel.labels = rules
+            .labels
+            .roles
+            .iter()
+            .filter(|r| r.mailboxes.iter().any(|m| parts.contains(&m.as_str())))
+            .map(|r| r.role.clone())
+            .collect();
     }
 }
 

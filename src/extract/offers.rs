@@ -68,10 +68,11 @@ pub(super) fn observe(
             else {
                 continue;
             };
-            let mode = if offer.kind == ChannelKind::Chat {
-                refine(offer.mode, cues_in(page_text_lower, &rules.chat))
+            let said = cues_in(page_text_lower, &rules.chat);
+            let (mode, handoff) = if offer.kind == ChannelKind::Chat {
+                (refine(offer.mode, said), said.handoff)
             } else {
-                offer.mode
+                (offer.mode, false)
             };
             let href = element
                 .value()
@@ -82,6 +83,7 @@ pub(super) fn observe(
                 .filter(|u| matches!(u.scheme(), "http" | "https"));
             let mut obs = Observation::new(offer.kind, &label, view, "offer", &label);
             obs.channel.mode = mode;
+            obs.channel.handoff = handoff;
             // A button or heading offers it on this page: the page is where to go for it, so a
             // "Rückruf anfordern" link elsewhere and the heading of the page it leads to are one offer.
             obs.channel.url = Some(href.map_or_else(

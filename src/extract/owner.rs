@@ -723,9 +723,25 @@ fn name_around(text: &str, folded: &str, at: usize, rules: &Rules) -> Option<Str
     let mut end = rest
         .find(|c: char| STOPS.contains(&c) || c.is_ascii_digit())
         .unwrap_or(rest.len());
-    // "Fotos: Fotostudio Lichtblick, Landshut": the cue is a label; the name follows it.
+    // "Fotos: Fotostudio Lichtblick, Landshut": the cue is a label; the name follows it. But a
+    // name of several words before one word is the organisation and its division ("Ombudsman
+    // Services: Communications"): both stay.
+    let division = |after: &str| {
+        let word_end = after
+            .find(|c: char| STOPS.contains(&c) || c.is_ascii_digit() || c == ',')
+            .unwrap_or(after.len());
+        rest[..end].split_whitespace().count() >= 2
+            && after[..word_end].split_whitespace().count() == 1
+    };
     if rest[end..].starts_with(':') && rest[..end].split_whitespace().count() <= 3 {
         let after = rest[end + 1..].trim_start();
+        if after.chars().next().is_some_and(char::is_uppercase) && division(after) {
+            let word_end = after
+                .find(|c: char| STOPS.contains(&c) || c.is_ascii_digit() || c == ',')
+                .unwrap_or(after.len());
+            let name = format!("{}: {}", rest[..end].trim(), after[..word_end].trim());
+            return Some(crate::crawl::collapse(&name).chars().take(80).collect());
+        }
         if after.chars().next().is_some_and(char::is_uppercase) {
             front.clear();
             rest = after;

@@ -380,8 +380,17 @@ pub(crate) fn looks_like_other_figure(text: &str, c: &Candidate) -> bool {
             }
             _ => false,
         };
-    let glued_after =
-        extension(&text[c.end..]).is_none() && text[c.end..].chars().next().is_some_and(glued);
+    // A written-out number ("0 899 23 41 76") followed by a capitalised word ("Service 0,80 €")
+    // is two inline elements whose text meets without a space, not a code with letters.
+    let word_follows = {
+        let mut next = text[c.end..].chars();
+        next.next().is_some_and(char::is_uppercase)
+            && next.next().is_some_and(char::is_lowercase)
+            && run.contains([' ', '\u{a0}', '-', '/', '.'])
+    };
+    let glued_after = extension(&text[c.end..]).is_none()
+        && !word_follows
+        && text[c.end..].chars().next().is_some_and(glued);
     if glued_before || glued_after {
         return true;
     }

@@ -14,6 +14,7 @@
 //! One pass over the tree, so the work grows with the page, not with its depth.
 
 use std::collections::HashSet;
+use std::sync::LazyLock;
 
 use ego_tree::NodeId;
 use ego_tree::iter::Edge;
@@ -158,7 +159,57 @@ fn reverses_children(element: &scraper::node::Element) -> bool {
     })
 }
 
-fn is_rtl_override(element: &scraper::node::Element) -> bool {
+/// Classes a page's own stylesheets turn right-to-left with `unicode-bidi: bidi-override`
+/// (`.rev{unicode-bidi:bidi-override;direction:rtl}`): the same trick as an inline style, moved
+/// into a `<style>` block. Only simple class selectors are read, and only so much CSS: a hostile
+/// page may carry megabytes of it.
+fn rtl_classes(document: &Html) -> HashSet<String> {
+    const MAX_CSS: usize = 256 * 1024;
+    static RULE: LazyLock<regex::Regex> = LazyLock::new(|| {
+        regex::Regex::new(r"([^{}]{1,200})\{([^{}]{0,2000})\}").expect("valid regex")
+    });
+    static STYLE: LazyLock<scraper::Selector> =
+        LazyLock::new(|| scraper::Selector::parse("style").expect("valid selector"));
+    let mut classes = HashSet::new();
+    let mut read = 0;
+    for style in document.select(&STYLE) {
+        let css: String = style.text().collect();
+        if read + css.len() > MAX_CSS {
+            break;
+        }
+        read += css.len();
+        if !css.contains("bidi") {
+            continue;
+        }
+        for rule in RULE.captures_iter(&css) {
+            let body: String = rule[2]
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect::<String>()
+                .to_ascii_lowercase();
+            if !(body.contains("unicode-bidi:bidi-override") && body.contains("direction:rtl")) {
+                continue;
+            }
+            for selector in rule[1].split(',') {
+                let selector = selector.trim();
+                if let Some((_, class)) = selector.rsplit_once('.')
+                    && !class.is_empty()
+                    && selector
+                        .chars()
+                        .all(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '_'))
+                {
+                    classes.insert(class.to_owned());
+                }
+            }
+        }
+    }
+    classes
+}
+
+fn is_rtl_override(element: &scraper::node::Element, rtl: &HashSet<String>) -> bool {
+    if !rtl.is_empty() && element.classes().any(|c| rtl.contains(c)) {
+        return true;
+    }
     let mut style = None;
     let mut dir_rtl = false;
     for (name, value) in element.attrs() {
@@ -298,6 +349,7 @@ fn tidy(raw: &str) -> String {
 pub fn read(document: &Html, voice: &VoiceCues) -> PageText {
     let mut builder = Builder::default();
     let mut silenced = HashSet::new();
+    let rtl = rtl_classes(document);
     // Depth inside skipped or hidden elements; text there is not shown.
     let mut skipping = 0usize;
     // Depth inside code samples and visitors' posts (counted within `skipping`).
@@ -364,7 +416,7 @@ pub fn read(document: &Html, voice: &VoiceCues) -> PageText {
                     } else if name == "a" {
                         builder.anchors.push(node.id());
                     }
-                    if is_rtl_override(element) {
+                    if is_rtl_override(element, &rtl) {
                         builder.rtl.push(builder.current.len());
                     }
                     if let Some((row, starts)) = builder.reversed_rows.last_mut()
@@ -396,7 +448,7 @@ pub fn read(document: &Html, voice: &VoiceCues) -> PageText {
                         muted = muted.saturating_sub(1);
                         continue;
                     }
-                    if is_rtl_override(element)
+                    if is_rtl_override(element, &rtl)
                         && let Some(start) = builder.rtl.pop()
                         && builder.current.is_char_boundary(start)
                     {
@@ -526,6 +578,20 @@ mod tests {
         ));
         assert_eq!(blocks[0].text, "Mail: info@acme.de");
         assert!(blocks[0].reversed);
+    }
+
+    #[test]
+    fn right_to_left_classes_of_the_page_stylesheet_are_turned_back_too() {
+        let blocks = blocks(&Html::parse_document(
+            "<style>body{margin:0} footer a, .rev { unicode-bidi: bidi-override; direction: rtl }\
+             .ltr{direction:rtl}</style>\
+             <p>Mail: <span class='x rev'>ed.emca@ofni</span></p><p>Not: <span class=ltr>cba</span></p>",
+        ));
+        assert_eq!(blocks[0].text, "Mail: info@acme.de");
+        assert_eq!(
+            blocks[1].text, "Not: cba",
+            "direction alone does not reorder letters"
+        );
     }
 }
 

@@ -191,10 +191,11 @@ pub(super) fn observe(
         let Some(kind) = vendor.kind.channel() else {
             continue;
         };
-        let mode = if kind == ChannelKind::Chat {
-            refine(vendor.mode, cues_in(page_text_lower, &rules.chat))
+        let said = cues_in(page_text_lower, &rules.chat);
+        let (mode, handoff) = if kind == ChannelKind::Chat {
+            (refine(vendor.mode, said), said.handoff)
         } else {
-            vendor.mode
+            (vendor.mode, false)
         };
         let per_link = matches!(
             vendor.kind,
@@ -217,6 +218,7 @@ pub(super) fn observe(
                     obs.channel.vendor = Some(vendor.id.clone());
                     obs.channel.url = Some(normalize_link(href));
                     obs.channel.mode = mode;
+                    obs.channel.handoff = handoff;
                     obs.block = *block;
                     out.observations.push(obs);
                 }
@@ -231,6 +233,7 @@ pub(super) fn observe(
                 );
                 obs.channel.vendor = Some(vendor.id.clone());
                 obs.channel.mode = mode;
+                obs.channel.handoff = handoff;
                 out.observations.push(obs);
             }
         }

@@ -171,6 +171,8 @@ pub(crate) mod sample {
                         content_type: Some("text/html".into()),
                         redirected_from: vec![],
                         truncated: false,
+                        reached_from: None,
+                        link_text: None,
                     },
                     Page {
                         url: "https://www.acme-shop.de/kontakt/".into(),
@@ -181,6 +183,8 @@ pub(crate) mod sample {
                         content_type: Some("text/html".into()),
                         redirected_from: vec!["https://www.acme-shop.de/kontakt.html".into()],
                         truncated: false,
+                        reached_from: None,
+                        link_text: None,
                     },
                 ],
                 requests: 4,

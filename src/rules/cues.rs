@@ -161,6 +161,10 @@ pub struct Provinces {
 pub struct StreetTypes {
     /// "Street", "Road", "Calle" …
     pub street_types: Vec<String>,
+    /// Counties written between the post town and the postcode ("Ashford, Kent TN23 1PD"): the
+    /// town is the word before them.
+    #[serde(default)]
+    pub counties: Vec<String>,
 }
 
 /// The address patterns are large (word lists, Unicode letter classes); a roomier lazy-DFA cache
@@ -227,12 +231,20 @@ impl AddressCues {
                 .collect::<Vec<_>>(),
         );
         let dach = format!(
-            r"(?P<street>(?:{dach_box})[ ]+\d{{1,6}}|(?:(?:{prefixes})(?:[ ]+{joiner}){{1,3}}|\p{{Lu}}[\p{{L}}\-]*(?:[ \-]\p{{Lu}}[\p{{L}}\-]*)*?[ \-]?(?i:{suffixes}))[ ]*\d{{1,4}}[ ]?[a-z]?(?:[ ]?[-–/][ ]?\d{{1,4}}[a-z]?)?){sep}(?:(?:D|A|CH|DE|AT)[ \-])?(?P<postcode>\d{{4,5}})[ ]+{town}(?:[ ](?P<canton>[A-Z]{{2}})(?-u:\b))?",
+            r"(?P<street>(?:{dach_box})[ ]+\d{{1,6}}(?:[ ]\d{{2,4}})?|(?:(?:{prefixes})(?:[ ]+{joiner}){{1,3}}|\p{{Lu}}[\p{{L}}\-]*(?:[ \-]\p{{Lu}}[\p{{L}}\-]*)*?[ \-]?(?i:{suffixes}))[ ]*\d{{1,4}}[ ]?[a-z]?(?:[ ]?[-–/][ ]?\d{{1,4}}[a-z]?){{0,3}}){sep}(?:(?:D|A|CH|DE|AT)[ \-])?(?P<postcode>\d{{4,5}})[ ]+{town}(?:[ ](?P<canton>[A-Z]{{2}})(?-u:\b))?",
             suffixes = alternatives(&self.dach.suffixes),
         );
         let po_box = r"(?i:P\.?[ ]?O\.?[ ]?Box)[ ]+\d{1,6}";
+        let county = if self.uk.counties.is_empty() {
+            String::new()
+        } else {
+            format!(
+                r"(?:(?:,[ ]*|\n|[ ]+)(?:{}))?",
+                alternatives(&self.uk.counties)
+            )
+        };
         let uk = format!(
-            r"(?P<street>\d{{1,4}}[A-Za-z]?,?[ ]+\p{{Lu}}[\p{{L}}'\-]*(?:[ ]\p{{Lu}}[\p{{L}}'\-]*)*[ ](?i:{types})\.?|{po_box}){sep}{town}[ ]*(?:,|\n)?[ ]*(?P<postcode>[A-Z]{{1,2}}\d[A-Z\d]?[ ]?\d[A-Z]{{2}})(?-u:\b)",
+            r"(?P<street>\d{{1,4}}[A-Za-z]?,?[ ]+\p{{Lu}}[\p{{L}}'\-]*(?:[ ]\p{{Lu}}[\p{{L}}'\-]*)*[ ](?i:{types})\.?|{po_box}){sep}{town}{county}[ ]*(?:,|\n)?[ ]*(?P<postcode>[A-Z]{{1,2}}\d[A-Z\d]?[ ]?\d[A-Z]{{2}})(?-u:\b)",
             types = alternatives(&self.uk.street_types),
         );
         let us = format!(
@@ -259,9 +271,10 @@ impl AddressCues {
             1,
         );
         // UK streets without a house number, one per line as Royal Mail writes them
-        // ("Wycliffe House\nWater Lane\nWilmslow\nCheshire\nSK9 5AF").
+        // ("Wycliffe House\nWater Lane\nWilmslow\nCheshire\nSK9 5AF"), or the same lines joined
+        // by commas ("Wycliffe House, Water Lane, Wilmslow, Cheshire SK9 5AF").
         let uk_lines = format!(
-            r"(?P<street>\p{{Lu}}[\p{{L}}'\-]*(?:[ ]\p{{Lu}}[\p{{L}}'\-]*)*[ ](?i:{types}))\n{town}(?:\n\p{{Lu}}[\p{{L}}\-]+)?[ ]*(?:,|\n)?[ ]*(?P<postcode>[A-Z]{{1,2}}\d[A-Z\d]?[ ]?\d[A-Z]{{2}})(?-u:\b)",
+            r"(?P<street>\p{{Lu}}[\p{{L}}'\-]*(?:[ ]\p{{Lu}}[\p{{L}}'\-]*)*[ ](?i:{types}))(?:\n|,[ ]*){town}(?:(?:\n|,[ ]*)\p{{Lu}}[\p{{L}}\-]+)?[ ]*(?:,|\n)?[ ]*(?P<postcode>[A-Z]{{1,2}}\d[A-Z\d]?[ ]?\d[A-Z]{{2}})(?-u:\b)",
             types = alternatives(&self.uk.street_types),
         );
         // Ireland: "1-2 Haddington Road, Dublin 4, D04 XN32" (Eircode after the town).

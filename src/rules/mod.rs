@@ -242,6 +242,9 @@ pub struct RoleCue {
     pub role: String,
     /// Label words.
     pub words: Vec<String>,
+    /// Mailbox names that say the same of an address without a label ("privacy@", "presse@").
+    #[serde(default)]
+    pub mailboxes: Vec<String>,
 }
 
 /// A rule file that cannot be used.
@@ -467,6 +470,11 @@ impl Rules {
             .map(str::to_owned),
         );
         let compliance = compliance::load(&group(dir, "compliance/")?, &signal_ids)?;
+        {
+            let (file, text) = source("scoring.toml")?;
+            let ids: Vec<&str> = compliance.iter().map(|r| r.id.as_str()).collect();
+            scoring.validate_references(&file, &text, &ids, &signal_ids)?;
+        }
         Ok(Self {
             compliance,
             scoring,
@@ -714,7 +722,7 @@ mod tests {
             .1;
         std::fs::write(
             dir.path().join("scoring.toml"),
-            embedded.replace("id = \"choice\"", "id = \"vibes\""),
+            embedded.replace("id = \"hours\"", "id = \"vibes\""),
         )
         .unwrap();
         let err = Rules::load(Some(dir.path())).unwrap_err().to_string();
@@ -729,6 +737,29 @@ mod tests {
         .unwrap();
         let err = Rules::load(Some(dir.path())).unwrap_err().to_string();
         assert!(err.contains("weight must be greater than 0"), "{err}");
+
+        for (from, to, says) in [
+            (
+                "when = \"no_person\"",
+                "when = \"no.such.rule\"",
+                "cap \"no.such.rule\" is neither a compliance rule id",
+            ),
+            (
+                "grade = \"E\"\nwhy",
+                "grade = \"Z\"\nwhy",
+                "grade \"Z\" is not one of [grades]",
+            ),
+            (
+                "gates = [\"topic_picker\"",
+                "gates = [\"coin_slot\"",
+                "gate \"coin_slot\" is not a signal",
+            ),
+        ] {
+            assert!(embedded.contains(from), "{from}");
+            std::fs::write(dir.path().join("scoring.toml"), embedded.replace(from, to)).unwrap();
+            let err = Rules::load(Some(dir.path())).unwrap_err().to_string();
+            assert!(err.contains("scoring.toml:") && err.contains(says), "{err}");
+        }
     }
 
     #[test]

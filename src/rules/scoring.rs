@@ -18,7 +18,98 @@ pub struct Scoring {
     /// The categories.
     #[serde(rename = "category")]
     pub categories: Vec<Category>,
+    /// Which role labels mean a channel serves customers.
+    pub roles: Roles,
+    /// What stands in a customer's way on a path.
+    pub path: PathRules,
+    /// How to read the days of an hours note.
+    pub week: Week,
+    /// Grades held down while a duty fails, whatever the points.
+    #[serde(rename = "cap", default)]
+    pub caps: Vec<Cap>,
 }
+
+/// Role labels (`rules/cues/labels.toml` `[[role]]`) sorted by whom they serve.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Roles {
+    /// A customer with a problem is served here (customer service, complaints, switchboard …).
+    pub customer: Vec<String>,
+    /// Someone else is (press, jobs, sales to new customers, business customers …).
+    pub not_customer: Vec<String>,
+    /// Page kinds where a detail shown nowhere else is only the legal minimum.
+    pub legal_pages: Vec<String>,
+}
+
+/// Gates on the way to a person.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PathRules {
+    /// Signals (`rules/cues/signals.toml`) that stand in the way where they are shown.
+    pub gates: Vec<String>,
+}
+
+/// Day ranges of hours notes, by how many days a week they cover; a note with none of them
+/// covers one day ("Sa 9–13").
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Week {
+    /// "täglich", "Mo–So", "daily".
+    pub seven_days: Vec<String>,
+    /// "Mo–Sa", "werktags", "lunes a sábado".
+    pub six_days: Vec<String>,
+    /// "Mo–Fr", "Mon–Fri", "L-V", "du lundi au vendredi".
+    pub five_days: Vec<String>,
+}
+
+impl Week {
+    /// Days a week a note covers. Dashes, dots and spacing are evened out first, so "Mo. – Fr."
+    /// is "mo-fr".
+    #[must_use]
+    pub fn days(&self, note: &str) -> f64 {
+        let even = |s: &str| {
+            s.to_lowercase()
+                .replace(['–', '—', '‑'], "-")
+                .replace('.', "")
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .replace(" - ", "-")
+                .replace(" -", "-")
+                .replace("- ", "-")
+        };
+        let note = even(note);
+        let any = |list: &[String]| list.iter().any(|w| note.contains(&even(w)));
+        if any(&self.seven_days) {
+            7.0
+        } else if any(&self.six_days) {
+            6.0
+        } else if any(&self.five_days) {
+            5.0
+        } else {
+            1.0
+        }
+    }
+}
+
+/// A grade cap.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cap {
+    /// A compliance rule id whose failure caps, or one of [`CONDITIONS`].
+    pub when: String,
+    /// The best grade while it holds.
+    pub grade: String,
+    /// Why, for the report.
+    pub why: String,
+}
+
+/// Conditions of the score's own that can cap a grade.
+pub const CONDITIONS: &[&str] = &[
+    "no_person",
+    "no_person_at_once_and_deflection",
+    "paid_customer_lines_only",
+];
 
 /// One category.
 #[derive(Debug, Clone, Deserialize)]
@@ -81,6 +172,15 @@ impl Item {
 }
 
 impl Scoring {
+    /// An item by id, wherever it stands.
+    #[must_use]
+    pub fn item(&self, id: &str) -> Option<&Item> {
+        self.categories
+            .iter()
+            .flat_map(|c| &c.items)
+            .find(|i| i.id == id)
+    }
+
     /// The grade for a total: the best letter whose threshold it reaches, else F.
     #[must_use]
     pub fn grade(&self, total: u32) -> String {
@@ -97,6 +197,47 @@ impl Scoring {
             self.grades.iter().map(|(g, m)| (g.clone(), *m)).collect();
         bands.sort_by_key(|b| std::cmp::Reverse(b.1));
         bands
+    }
+
+    /// Checks what the method names elsewhere: caps against the grades and the compliance rules,
+    /// gates against the page signals.
+    ///
+    /// # Errors
+    /// The first unknown grade, condition or signal.
+    pub fn validate_references(
+        &self,
+        file: &Path,
+        text: &str,
+        rule_ids: &[&str],
+        signal_ids: &[String],
+    ) -> Result<(), RulesError> {
+        for gate in &self.path.gates {
+            if !signal_ids.contains(gate) {
+                return Err(invalid_at(
+                    file,
+                    text,
+                    &format!("\"{gate}\""),
+                    format!("[path] gate \"{gate}\" is not a signal of rules/cues/signals.toml"),
+                ));
+            }
+        }
+        for cap in &self.caps {
+            let at = |reason: String| invalid_at(file, text, &format!("\"{}\"", cap.when), reason);
+            if cap.grade != "F" && !self.grades.contains_key(&cap.grade) {
+                return Err(at(format!(
+                    "cap \"{}\": grade \"{}\" is not one of [grades] (or F)",
+                    cap.when, cap.grade
+                )));
+            }
+            if !CONDITIONS.contains(&cap.when.as_str()) && !rule_ids.contains(&cap.when.as_str()) {
+                return Err(at(format!(
+                    "cap \"{}\" is neither a compliance rule id nor one of: {}",
+                    cap.when,
+                    CONDITIONS.join(", ")
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// Checks ids, weights and parameter shapes.
