@@ -898,7 +898,8 @@ pub struct Score {
     /// Why the score is missing or partial.
     pub note: Option<String>,
     /// The customer's way from the start page to a person, at once and in writing: the pages,
-    /// the clicks and every gate on the way.
+    /// the clicks and every gate on the way. When the line the company announces for customers
+    /// is not the best way at once (an imprint number is nearer), its way follows as a third.
     #[serde(default)]
     pub paths: Vec<CustomerPath>,
     /// Legal duties about reaching people that failed and held the grade down.

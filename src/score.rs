@@ -1026,8 +1026,8 @@ mod tests {
         let way = path(&s, Contact::AtOnce);
         assert_eq!(
             way.summary,
-            "home → Hilfe → Vertrag → Nein, ich benötige weitere Hilfe → phone +49 800 1: 3 clicks, \
-             2 gates (topic picker, bot first (dialogflow-messenger))"
+            "home → Hilfe → Vertrag → Nein, ich benötige weitere Hilfe → phone +49 800 1 \
+             (customer service): 3 clicks, 2 gates (topic picker, bot first (dialogflow-messenger))"
         );
         assert_eq!((way.clicks, way.effort), (Some(3), Some(5)));
         assert_eq!(way.channel.as_ref().unwrap().role, "customer_service");
@@ -1060,6 +1060,25 @@ mod tests {
             "{s:#?}"
         );
         assert!(s.total.unwrap() < 75, "{s:#?}");
+    }
+
+    #[test]
+    fn the_announced_customer_line_is_shown_beside_a_nearer_imprint_number() {
+        let rules = Rules::embedded().unwrap();
+        let mut switchboard = in_imprint(phone(PhoneType::FixedLine, 1));
+        switchboard.value = "+49 341 1".into();
+        let hotline = labelled(phone(PhoneType::SharedCost, 3), "customer_service");
+        let s = score(&report(vec![switchboard, hotline], vec![]), &rules.scoring);
+        let ways: Vec<&str> = s.paths.iter().map(|p| p.summary.as_str()).collect();
+        assert_eq!(
+            ways,
+            [
+                "home → Impressum → phone +49 341 1 (only in the imprint): 1 click, no gate",
+                "no e-mail address or contact form for customers",
+                "home → Hilfe → Vertrag → Nein, ich benötige weitere Hilfe → phone +49 800 1 \
+                 (customer service): 3 clicks, no gate",
+            ]
+        );
     }
 
     #[test]

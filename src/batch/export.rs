@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use std::collections::BTreeMap;
 
-use crate::model::{Company, Report, json_name};
+use crate::model::{Company, Contact, Report, json_name};
 use crate::report::{HtmlReport, SiteSummary};
 use crate::rules::Rules;
 use crate::store::{Run, SiteRow, Store, StoreError};
@@ -124,6 +124,10 @@ const SITE_COLUMNS: &[&str] = &[
     "bot_only_chat",
     "premium_hotline",
     "clicks_to_first_human",
+    "steps_to_person",
+    "path_at_once",
+    "path_in_writing",
+    "grade_caps",
     "failed_rules",
     "pages",
 ];
@@ -345,6 +349,15 @@ pub fn write(
     Ok(count)
 }
 
+/// The summary line of one of a site's customer paths.
+fn path_of(s: &SiteSummary, contact: Contact) -> String {
+    s.paths
+        .iter()
+        .find(|p| p.contact == contact)
+        .map(|p| p.summary.clone())
+        .unwrap_or_default()
+}
+
 fn site_cells(
     row: &SiteRow,
     report: Option<&Report>,
@@ -370,6 +383,10 @@ fn site_cells(
                 yes(s.bot_only_chat),
                 yes(s.premium_hotline),
                 opt(s.clicks_to_human),
+                opt(s.steps_to_person),
+                path_of(&s, Contact::AtOnce),
+                path_of(&s, Contact::InWriting),
+                s.caps.join(" "),
                 s.failed_rules.len().to_string(),
                 row.pages.to_string(),
             ]);

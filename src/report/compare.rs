@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use super::summary::{SiteSummary, median};
-use crate::model::ChannelKind;
+use crate::model::{ChannelKind, Contact, CustomerPath};
 
 /// How one site moved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -70,6 +70,9 @@ pub struct Change {
     pub rules_now_failing: Vec<String>,
     /// Rules failing before and not now.
     pub rules_fixed: Vec<String>,
+    /// How the customer's ways to a person changed ("at once: phone 089 … moved from 1 to 3
+    /// clicks", "in writing: new gate topic picker").
+    pub paths_changed: Vec<String>,
     /// Why the site could not be evaluated now.
     pub reason: Option<String>,
 }
@@ -128,6 +131,7 @@ fn diff(name: &str, a: Option<&SiteSummary>, b: Option<&SiteSummary>) -> Change 
         modes_changed: Vec::new(),
         rules_now_failing: Vec::new(),
         rules_fixed: Vec::new(),
+        paths_changed: Vec::new(),
         reason: b.filter(|s| !s.evaluated).and_then(|s| s.reason.clone()),
     };
     if let (Some(a), Some(b)) = (a, b)
@@ -152,8 +156,77 @@ fn diff(name: &str, a: Option<&SiteSummary>, b: Option<&SiteSummary>) -> Change 
         let (ra, rb) = (rules(a), rules(b));
         change.rules_now_failing = rb.difference(&ra).cloned().collect();
         change.rules_fixed = ra.difference(&rb).cloned().collect();
+        change.paths_changed = path_changes(a, b);
     }
     change
+}
+
+/// What changed on the customer's ways, in words a reader checks against the two reports.
+fn path_changes(a: &SiteSummary, b: &SiteSummary) -> Vec<String> {
+    let mut out = Vec::new();
+    for contact in [Contact::AtOnce, Contact::InWriting] {
+        let find = |s: &SiteSummary| s.paths.iter().find(|p| p.contact == contact).cloned();
+        let (Some(pa), Some(pb)) = (find(a), find(b)) else {
+            continue;
+        };
+        let how = match contact {
+            Contact::AtOnce => "at once",
+            Contact::InWriting => "in writing",
+        };
+        let name = |p: &CustomerPath| {
+            p.channel
+                .as_ref()
+                .map(|c| format!("{} {}", c.kind.as_str().replace('_', " "), c.value))
+        };
+        let clicks = |c: Option<u32>| c.map_or_else(|| "the sitemap".to_owned(), |n| n.to_string());
+        match (name(&pa), name(&pb)) {
+            (Some(x), None) => out.push(format!("{how}: {x} gone, no way left")),
+            (None, Some(y)) => out.push(format!("{how}: now {y} ({} clicks)", clicks(pb.clicks))),
+            (Some(x), Some(y)) if x != y => {
+                out.push(format!(
+                    "{how}: {x} replaced by {y} ({} clicks)",
+                    clicks(pb.clicks)
+                ));
+            }
+            (Some(x), Some(_)) => {
+                if pa.clicks != pb.clicks {
+                    out.push(format!(
+                        "{how}: {x} moved from {} to {} clicks",
+                        clicks(pa.clicks),
+                        clicks(pb.clicks)
+                    ));
+                }
+                let gates = |p: &CustomerPath| {
+                    p.gates
+                        .iter()
+                        .map(|g| g.id.clone())
+                        .collect::<BTreeSet<_>>()
+                };
+                let (ga, gb) = (gates(&pa), gates(&pb));
+                for g in gb.difference(&ga) {
+                    out.push(format!(
+                        "{how}: new gate {} before {x}",
+                        g.replace('_', " ")
+                    ));
+                }
+                for g in ga.difference(&gb) {
+                    out.push(format!(
+                        "{how}: gate {} gone before {x}",
+                        g.replace('_', " ")
+                    ));
+                }
+            }
+            (None, None) => {}
+        }
+    }
+    let caps = |s: &SiteSummary| s.caps.iter().cloned().collect::<BTreeSet<_>>();
+    for cap in caps(b).difference(&caps(a)) {
+        out.push(format!("grade now capped by {cap}"));
+    }
+    for cap in caps(a).difference(&caps(b)) {
+        out.push(format!("no longer capped by {cap}"));
+    }
+    out
 }
 
 impl Comparison {
@@ -270,6 +343,7 @@ impl Comparison {
                 for m in &c.modes_changed {
                     what.push(format!("{}: {} → {}", m.kind, m.before, m.after));
                 }
+                what.extend(c.paths_changed.iter().map(|p| clean(p)));
                 if !c.rules_now_failing.is_empty() {
                     what.push(format!("now failing {}", c.rules_now_failing.join(", ")));
                 }
@@ -312,6 +386,7 @@ impl Comparison {
             "modes_changed",
             "rules_now_failing",
             "rules_fixed",
+            "paths_changed",
             "reason",
         ]);
         let opt = |v: Option<u32>| v.map(|n| n.to_string()).unwrap_or_default();
@@ -334,6 +409,7 @@ impl Comparison {
                     .join(" "),
                 c.rules_now_failing.join(" "),
                 c.rules_fixed.join(" "),
+                c.paths_changed.join("; "),
                 c.reason.clone().unwrap_or_default(),
             ];
             let _ = w.write_record(row.iter().map(|c| super::defuse(c)));
@@ -421,5 +497,49 @@ mod tests {
         let csv = c.csv();
         assert_eq!(csv.lines().count(), 5, "{csv}");
         assert!(csv.contains(",worse,70,55,-15,"), "{csv}");
+    }
+
+    #[test]
+    fn grade_changes_are_explained_by_the_customer_path() {
+        use crate::model::{CustomerPath, PathChannel, PathGate};
+        let path = |clicks: u32, gates: &[&str]| CustomerPath {
+            contact: Contact::AtOnce,
+            channel: Some(PathChannel {
+                kind: ChannelKind::Phone,
+                value: "089 1".into(),
+                role: "customer_service".into(),
+            }),
+            steps: vec![],
+            clicks: Some(clicks),
+            gates: gates
+                .iter()
+                .map(|g| PathGate {
+                    id: (*g).into(),
+                    url: "https://a.example/hilfe".into(),
+                })
+                .collect(),
+            effort: Some(clicks + u32::try_from(gates.len()).unwrap()),
+            summary: String::new(),
+        };
+        let mut before = site("https://a.example", 90, Mode::Human, &[]);
+        before.paths = vec![path(1, &[])];
+        let mut after = site("https://a.example", 60, Mode::Human, &[]);
+        after.paths = vec![path(3, &["topic_picker"])];
+        after.caps = vec!["de.bgb.312a.5.basic_rate".into()];
+        let c = Comparison::new("1", &[before], "2", &[after]);
+        assert_eq!(
+            c.changes[0].paths_changed,
+            [
+                "at once: phone 089 1 moved from 1 to 3 clicks",
+                "at once: new gate topic picker before phone 089 1",
+                "grade now capped by de.bgb.312a.5.basic_rate",
+            ]
+        );
+        assert!(
+            c.text().contains("moved from 1 to 3 clicks"),
+            "{}",
+            c.text()
+        );
+        assert!(c.csv().contains("moved from 1 to 3 clicks"));
     }
 }

@@ -667,7 +667,7 @@ impl HtmlReport {
             );
         }
         if !self.categories.is_empty() {
-            out.push_str("<p>The total score (0–100) is the weighted mean of these categories; a category nothing in could be judged is left out and the others are reweighted:</p><table class=\"method\"><thead><tr><th>Category</th><th>Weight</th><th>Made of</th></tr></thead><tbody>");
+            out.push_str("<p>The score follows a customer with a problem (an order, a bill, a contract) from the start page to a person, at once (telephone, a chat with people, a callback) and in writing (e-mail, a form). Only the company's own channels for customers count: not the press office, jobs, sales to new customers, business desks, emergency lines, or any other organisation's number. The way there is counted in clicks plus gates (a forced topic picker, a login, a CAPTCHA, a chatbot on the help pages); a number shown only in the imprint is the legal minimum and counts for less. The total (0–100) is the weighted mean of these categories; a category nothing in could be judged is left out and the others are reweighted. A failed legal duty about reaching people (a paid customer line, only automated contact) caps the grade, whatever the points, and the site's total is held below the next better grade:</p><table class=\"method\"><thead><tr><th>Category</th><th>Weight</th><th>Made of</th></tr></thead><tbody>");
             for (id, title, weight) in &self.categories {
                 let items = self.items.get(id).map_or_else(String::new, |items| {
                     items
@@ -734,18 +734,50 @@ fn site_details(out: &mut String, index: usize, s: &SiteSummary, r: Option<&Repo
             );
         }
         if let Some(r) = r {
+            for cap in &r.score.caps {
+                let _ = write!(
+                    out,
+                    "<p class=\"reason\">Grade capped at {}: {}{}</p>",
+                    esc(&cap.grade),
+                    esc(&cap.reason),
+                    if cap.law.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" <small>({})</small>", esc(&cap.law))
+                    }
+                );
+            }
+            if r.evaluated && !r.score.paths.is_empty() {
+                out.push_str("<h4>The customer's way to a person</h4><ul class=\"paths\">");
+                for path in &r.score.paths {
+                    let _ = write!(
+                        out,
+                        "<li><b>{}</b>: {}</li>",
+                        match path.contact {
+                            crate::model::Contact::AtOnce => "at once",
+                            crate::model::Contact::InWriting => "in writing",
+                        },
+                        esc(&path.summary)
+                    );
+                }
+                out.push_str("</ul>");
+            }
             if r.evaluated && !r.score.categories.is_empty() {
                 out.push_str("<table class=\"scores\"><tbody>");
                 for c in &r.score.categories {
                     let _ = write!(
                         out,
-                        "<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td></tr>",
+                        "<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td><td><small>{}</small></td></tr>",
                         esc(&c.title),
                         c.score.map_or_else(String::new, |v| format!(
                             "<meter min=\"0\" max=\"100\" value=\"{v}\"></meter>"
                         )),
                         c.score
-                            .map_or_else(|| "not judged".to_owned(), |v| v.to_string())
+                            .map_or_else(|| "not judged".to_owned(), |v| v.to_string()),
+                        c.why_not_higher
+                            .as_deref()
+                            .map(|w| format!("why not higher: {}", esc(w)))
+                            .unwrap_or_default()
                     );
                 }
                 out.push_str("</tbody></table>");

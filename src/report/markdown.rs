@@ -121,13 +121,46 @@ fn render_one(out: &mut String, r: &Report) {
             }
         }
     }
+    for cap in &r.score.caps {
+        let _ = writeln!(
+            out,
+            "> Grade capped at **{}**: {}{}\n",
+            md(&cap.grade),
+            md(&cap.reason),
+            if cap.law.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", md(&cap.law))
+            }
+        );
+    }
+    if !r.score.paths.is_empty() {
+        out.push_str("| The customer's way to a person | |\n|---|---|\n");
+        for path in &r.score.paths {
+            let _ = writeln!(
+                out,
+                "| {} | {} |",
+                match path.contact {
+                    crate::model::Contact::AtOnce => "at once",
+                    crate::model::Contact::InWriting => "in writing",
+                },
+                md(&path.summary)
+            );
+        }
+        out.push('\n');
+    }
     if !r.score.categories.is_empty() {
-        out.push_str("| Category | Score |\n|---|---|\n");
+        out.push_str("| Category | Score | Why not higher |\n|---|---|---|\n");
         for c in &r.score.categories {
             let s = c
                 .score
                 .map_or_else(|| "not measured".to_owned(), |s| s.to_string());
-            let _ = writeln!(out, "| {} | {s} |", md(&c.title));
+            let _ = writeln!(
+                out,
+                "| {} | {s} | {} |",
+                md(&c.title),
+                c.why_not_higher.as_deref().map(md).unwrap_or_default()
+            );
         }
         out.push('\n');
     }

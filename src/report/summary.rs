@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::model::{ChannelKind, Company, FindingStatus, Mode, PhoneType, Report};
+use crate::model::{ChannelKind, Company, CustomerPath, FindingStatus, Mode, PhoneType, Report};
 
 /// How a site offers one kind of channel: the most human mode and the fewest clicks of any
 /// channel of that kind.
@@ -54,6 +54,12 @@ pub struct SiteSummary {
     pub premium_hotline: bool,
     /// Fewest clicks to any channel a person answers.
     pub clicks_to_human: Option<u32>,
+    /// The customer's ways to a person (at once, in writing), as the score found them.
+    pub paths: Vec<CustomerPath>,
+    /// Steps (clicks and gates) on the nearer of the two ways.
+    pub steps_to_person: Option<u32>,
+    /// Rules or conditions that capped the grade.
+    pub caps: Vec<String>,
     /// Ids of the rules that failed.
     pub failed_rules: Vec<String>,
     /// Pages fetched.
@@ -131,6 +137,9 @@ impl SiteSummary {
                 .filter(|c| c.reaches_person())
                 .filter_map(|c| c.clicks)
                 .min(),
+            paths: r.score.paths.clone(),
+            steps_to_person: r.score.paths.iter().filter_map(|p| p.effort).min(),
+            caps: r.score.caps.iter().map(|c| c.rule.clone()).collect(),
             failed_rules: r
                 .findings
                 .iter()
@@ -162,6 +171,9 @@ impl SiteSummary {
             bot_only_chat: false,
             premium_hotline: false,
             clicks_to_human: None,
+            paths: Vec::new(),
+            steps_to_person: None,
+            caps: Vec::new(),
             failed_rules: Vec::new(),
             pages: 0,
         }

@@ -66,6 +66,19 @@ fn render_one(out: &mut String, r: &Report) {
             if let Some(note) = &r.score.note {
                 let _ = writeln!(out, "          {}", clean(note));
             }
+            for cap in &r.score.caps {
+                let _ = writeln!(
+                    out,
+                    "          capped at {}: {}{}",
+                    cap.grade,
+                    clean(&cap.reason),
+                    if cap.law.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", clean(&cap.law))
+                    }
+                );
+            }
         }
         _ => {
             let _ = writeln!(
@@ -91,11 +104,28 @@ fn render_one(out: &mut String, r: &Report) {
             ))
         );
     }
+    if !r.score.paths.is_empty() {
+        let _ = writeln!(out, "\n  The customer's way to a person");
+        for path in &r.score.paths {
+            let _ = writeln!(
+                out,
+                "    {:<10} {}",
+                match path.contact {
+                    crate::model::Contact::AtOnce => "at once",
+                    crate::model::Contact::InWriting => "in writing",
+                },
+                clean(&path.summary)
+            );
+        }
+    }
     for category in &r.score.categories {
         let score = category
             .score
             .map_or_else(|| "not measured".to_owned(), |s| format!("{s}/100"));
         let _ = writeln!(out, "\n  {} — {score}", clean(&category.title));
+        if let Some(why) = &category.why_not_higher {
+            let _ = writeln!(out, "    why not higher: {}", clean(why));
+        }
         for item in &category.items {
             let mark = match item.score {
                 None => "  –  ".to_owned(),

@@ -53,6 +53,9 @@ pub(super) struct Way<'a> {
 /// Everything the score reads about the customer's side of the site.
 pub(super) struct Customer<'a> {
     pub at_once: Option<Way<'a>>,
+    /// The line the company announces for customers (a labelled customer-service number), when
+    /// it is not the best way at once: where the company sends customers, shown beside it.
+    pub announced: Option<Way<'a>>,
     pub in_writing: Option<Way<'a>>,
     /// Every served channel, for the cost, hours and walls items.
     pub served: Vec<Served<'a>>,
@@ -99,6 +102,7 @@ impl<'a> Customer<'a> {
         }
         let mut customer = Self {
             at_once: None,
+            announced: None,
             in_writing: None,
             served,
             not_for_customers,
@@ -148,11 +152,27 @@ impl<'a> Customer<'a> {
                 Contact::InWriting => customer.in_writing = best,
             }
         }
+        let best = customer.at_once.as_ref().map(|w| w.served.channel);
+        customer.announced = customer
+            .served
+            .iter()
+            .filter(|s| {
+                s.channel.kind == ChannelKind::Phone
+                    && matches!(s.role, Role::Labelled(_))
+                    && best.is_none_or(|b| !std::ptr::eq(b, s.channel))
+            })
+            .map(|s| (s, customer.path(Contact::AtOnce, s, report, scoring)))
+            .min_by_key(|(s, p)| (p.effort.unwrap_or(u32::MAX), 2 - cheapness(s.channel)))
+            .map(|(s, path)| Way {
+                served: s.clone(),
+                path,
+            });
         customer
     }
 
     /// Both paths as the report shows them; a missing one says so.
     pub(super) fn paths(&self) -> Vec<CustomerPath> {
+        let announced = self.announced.as_ref().map(|w| w.path.clone());
         [
             (Contact::AtOnce, &self.at_once),
             (Contact::InWriting, &self.in_writing),
@@ -178,6 +198,7 @@ impl<'a> Customer<'a> {
                 },
             },
         })
+        .chain(announced)
         .collect()
     }
 
@@ -317,7 +338,11 @@ impl<'a> Customer<'a> {
         if target.is_some_and(|p| p.clicks.is_none()) {
             labels.insert(0, "sitemap".to_owned());
         }
-        labels.push(describe(channel));
+        labels.push(match &served.role {
+            Role::Labelled(label) => format!("{} ({})", describe(channel), label.replace('_', " ")),
+            Role::LegalMinimum => format!("{} (only in the imprint)", describe(channel)),
+            Role::General => describe(channel),
+        });
         let gate_words = if gates.is_empty() {
             "no gate".to_owned()
         } else {
