@@ -1083,7 +1083,8 @@ impl PageFacts {
 /// A link's text as a reader sees it: its text, else an image's alt, else its title or label.
 /// Cut at a sentence's length: a hostile page may wrap a whole book in one link.
 fn link_text(a: ElementRef<'_>) -> String {
-    let mut text = collapse(&a.text().collect::<String>());
+    // Text nodes joined by a space: a card link holds a heading and a teaser in separate blocks.
+    let mut text = collapse(&a.text().collect::<Vec<_>>().join(" "));
     if let Some((cut, _)) = text.char_indices().nth(MAX_LINK_TEXT_CHARS) {
         text.truncate(cut);
     }

@@ -13,6 +13,9 @@ use crate::rules::scoring::Scoring;
 /// Longest path shown; a deeper one is cut (the clicks still count).
 const MAX_STEPS: usize = 16;
 
+/// Longest step label shown, in characters.
+const MAX_LABEL_CHARS: usize = 40;
+
 /// Why a channel counts for customers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Role {
@@ -152,7 +155,15 @@ impl<'a> Customer<'a> {
                 Contact::InWriting => customer.in_writing = best,
             }
         }
+        // Shown only when it is further or dearer than the best way: then it tells the reader
+        // where the company sends customers, and what that costs them.
         let best = customer.at_once.as_ref().map(|w| w.served.channel);
+        let best_effort = customer
+            .at_once
+            .as_ref()
+            .and_then(|w| w.path.effort)
+            .unwrap_or(u32::MAX);
+        let best_cheapness = best.map_or(0, cheapness);
         customer.announced = customer
             .served
             .iter()
@@ -163,6 +174,9 @@ impl<'a> Customer<'a> {
             })
             .map(|s| (s, customer.path(Contact::AtOnce, s, report, scoring)))
             .min_by_key(|(s, p)| (p.effort.unwrap_or(u32::MAX), 2 - cheapness(s.channel)))
+            .filter(|(s, p)| {
+                p.effort.unwrap_or(u32::MAX) > best_effort || cheapness(s.channel) < best_cheapness
+            })
             .map(|(s, path)| Way {
                 served: s.clone(),
                 path,
@@ -328,10 +342,16 @@ impl<'a> Customer<'a> {
                 if p.clicks == Some(0) {
                     "home".to_owned()
                 } else {
-                    p.link_text
+                    let label = p
+                        .link_text
                         .clone()
                         .or_else(|| p.title.clone())
-                        .unwrap_or_else(|| p.url.clone())
+                        .unwrap_or_else(|| p.url.clone());
+                    // A card link carries a whole teaser; its first words name it.
+                    match label.char_indices().nth(MAX_LABEL_CHARS) {
+                        Some((cut, _)) => format!("{}…", label[..cut].trim_end()),
+                        None => label,
+                    }
                 }
             })
             .collect();
