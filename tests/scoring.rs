@@ -171,7 +171,7 @@ fn computed_grades_agree_with_the_judged_panel() {
     }
     assert!(far.is_empty(), "more than one grade apart: {far:?}{table}");
     // The rubric orders sites by grade only, so the ranking is compared at that resolution:
-    // against the computed totals, the 25 tied A sites alone would hold Spearman below 0.87
+    // against the computed totals, the 25 tied A sites alone would hold Spearman at 0.87
     // even if every grade agreed (fixtures/scoring/README.md).
     let rho = spearman(&judged, &computed);
     assert!(rho >= 0.9, "Spearman {rho:.3} < 0.9{table}");
