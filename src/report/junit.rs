@@ -74,15 +74,39 @@ fn suite(out: &mut String, r: &Report, cases: &[Case]) {
         .score
         .total
         .map_or_else(|| "null".to_owned(), |s| s.to_string());
-    for (name, value) in [
+    let mut properties: Vec<(String, String)> = [
         ("target", r.target.input.as_str()),
         ("start_url", r.target.start_url.as_str()),
         ("score", score.as_str()),
         ("grade", r.score.grade.as_deref().unwrap_or("null")),
-    ] {
+    ]
+    .into_iter()
+    .map(|(n, v)| (n.to_owned(), v.to_owned()))
+    .collect();
+    // The customer's ways, the caps and why each category is not higher: what a CI reader
+    // looks for first when the score drops.
+    for path in &r.score.paths {
+        properties.push((
+            format!("path.{}", path.contact.as_str()),
+            path.summary.clone(),
+        ));
+    }
+    for cap in &r.score.caps {
+        properties.push((
+            format!("cap.{}", cap.rule),
+            format!("{}: {}", cap.grade, cap.reason),
+        ));
+    }
+    for category in &r.score.categories {
+        if let Some(why) = &category.why_not_higher {
+            properties.push((format!("why_not_higher.{}", category.id), why.clone()));
+        }
+    }
+    for (name, value) in &properties {
         let _ = writeln!(
             out,
-            "      <property name=\"{name}\" value=\"{}\"/>",
+            "      <property name=\"{}\" value=\"{}\"/>",
+            attr(name),
             attr(value)
         );
     }
@@ -262,6 +286,20 @@ fn attr(s: &str) -> String {
 mod tests {
     use super::*;
     use crate::report::sample;
+
+    #[test]
+    fn the_customer_paths_and_why_not_higher_are_properties() {
+        let mut report = sample::report();
+        let rules = crate::rules::Rules::embedded().unwrap();
+        report.score = crate::score::score(&report, &rules.scoring);
+        let xml = Junit.render(&[report]);
+        assert!(
+            xml.contains("<property name=\"path.at_once\" value=\"home → Kontakt → phone"),
+            "{xml}"
+        );
+        assert!(xml.contains("<property name=\"path.in_writing\""), "{xml}");
+        assert!(xml.contains("<property name=\"why_not_higher."), "{xml}");
+    }
 
     #[test]
     fn hostile_text_stays_well_formed() {

@@ -53,12 +53,35 @@ impl Renderer for Sarif {
                 }},
                 "results": results,
                 "columnKind": "unicodeCodePoints",
+                // The score behind the findings, per site: the customer's ways to a person, the
+                // caps and why each category is not higher (a property bag, SARIF 2.1.0 §3.8).
+                "properties": {"sites": reports.iter().map(score_properties).collect::<Vec<_>>()},
             }],
         });
         let mut out = serde_json::to_string_pretty(&doc).expect("JSON values always serialize");
         out.push('\n');
         out
     }
+}
+
+fn score_properties(r: &Report) -> Value {
+    json!({
+        "target": r.target.input,
+        "score": r.score.total,
+        "grade": r.score.grade,
+        "paths": r.score.paths.iter().map(|p| json!({
+            "contact": p.contact.as_str(),
+            "summary": p.summary,
+        })).collect::<Vec<_>>(),
+        "caps": r.score.caps.iter().map(|c| json!({
+            "rule": c.rule,
+            "grade": c.grade,
+            "reason": c.reason,
+        })).collect::<Vec<_>>(),
+        "why_not_higher": r.score.categories.iter()
+            .filter_map(|c| c.why_not_higher.as_ref().map(|w| (c.id.clone(), json!(w))))
+            .collect::<serde_json::Map<String, Value>>(),
+    })
 }
 
 fn collect(report: &Report, rules: &mut BTreeMap<String, Value>, results: &mut Vec<Value>) {
@@ -344,6 +367,23 @@ mod tests {
     use super::*;
     use crate::model::{Evidence, Finding};
     use crate::report::sample;
+
+    #[test]
+    fn the_score_behind_the_findings_is_a_run_property() {
+        let mut report = sample::report();
+        let rules = crate::rules::Rules::embedded().unwrap();
+        report.score = crate::score::score(&report, &rules.scoring);
+        let doc: Value = serde_json::from_str(&Sarif.render(&[report])).unwrap();
+        let site = &doc["runs"][0]["properties"]["sites"][0];
+        assert_eq!(site["paths"][0]["contact"], "at_once", "{site}");
+        assert!(
+            site["paths"][0]["summary"]
+                .as_str()
+                .unwrap()
+                .starts_with("home")
+        );
+        assert!(site["grade"].is_string(), "{site}");
+    }
 
     #[test]
     fn failed_rules_become_located_results_with_a_legal_help_text() {
