@@ -927,6 +927,31 @@ pub struct CustomerPath {
     pub effort: Option<u32>,
     /// The way in one line: "home → Hilfe → Vertrag → Kontakt → phone 01806 …: 3 clicks, 1 gate".
     pub summary: String,
+    /// This is the line the company announces for customers, shown beside a better way.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub announced: bool,
+}
+
+impl CustomerPath {
+    /// What a report calls the path: "at once", "in writing" or "announced line".
+    #[must_use]
+    pub fn title(&self) -> &'static str {
+        if self.announced {
+            "announced line"
+        } else {
+            self.contact.title()
+        }
+    }
+
+    /// The id used for it in JUnit properties and CSV: `at_once`, `in_writing`, `announced`.
+    #[must_use]
+    pub fn id(&self) -> &'static str {
+        if self.announced {
+            "announced"
+        } else {
+            self.contact.as_str()
+        }
+    }
 }
 
 /// The two kinds of contact a customer needs.
@@ -946,6 +971,15 @@ impl Contact {
         match self {
             Self::AtOnce => "at_once",
             Self::InWriting => "in_writing",
+        }
+    }
+
+    /// The words a report uses.
+    #[must_use]
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::AtOnce => "at once",
+            Self::InWriting => "in writing",
         }
     }
 }
@@ -974,8 +1008,12 @@ pub struct PathStep {
 /// Something a customer must get past on the way to a person.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct PathGate {
-    /// `topic_picker`, `faq_first`, `login`, `captcha`, `bot_first`, `form_only` …
+    /// `topic_picker`, `login_to_contact` (the `[path] gates` signals), `login`, `captcha`,
+    /// `bot_first`.
     pub id: String,
+    /// Which one: the CAPTCHA's or the chatbot's vendor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
     /// Where it stands.
     pub url: String,
 }

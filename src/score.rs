@@ -17,7 +17,7 @@ use std::fmt::Write as _;
 
 use crate::model::{
     CategoryScore, Channel, ChannelKind, Contact, FindingStatus, GradeCap, ItemScore, Mode,
-    PhoneType, ProbeResult, Report, Score,
+    ProbeResult, Report, Score,
 };
 use crate::rules::scoring::{Item, Scoring, Week};
 use path::{Customer, Role, Served, describe};
@@ -163,11 +163,15 @@ fn capped(
         let holds = match cap.when.as_str() {
             "no_person" => customer.at_once.is_none() && customer.in_writing.is_none(),
             "no_person_at_once_and_deflection" => {
-                customer.at_once.is_none() && report.signals.iter().any(|s| s.deflection)
+                customer.at_once.is_none()
+                    && report
+                        .signals
+                        .iter()
+                        .any(|s| scoring.path.pushed_away.contains(&s.id))
             }
             "paid_customer_lines_only" => {
                 let lines = customer.customer_lines();
-                !lines.is_empty() && lines.iter().all(|c| is_paid(c))
+                !lines.is_empty() && lines.iter().all(|c| line_price(c, scoring) < 1.0)
             }
             _ => finding.is_some(),
         };
@@ -259,39 +263,72 @@ fn left_out(f: &Facts<'_>, contact: Contact) -> String {
     }
 }
 
-/// A line that costs more than a normal call: premium, shared cost, personal numbers.
-fn is_paid(c: &Channel) -> bool {
-    matches!(
-        c.phone.as_ref().map(|p| p.kind),
-        Some(
-            PhoneType::PremiumRate
-                | PhoneType::SharedCost
-                | PhoneType::PersonalNumber
-                | PhoneType::Uan
-        )
-    )
+/// What calling a line is worth, 0–1: the `line_cost` item's parameter named after the line's
+/// type (`premium_rate`, `shared_cost` …), else 1 (a normal call). The one table for the score's
+/// cost item, its cap and the choice between equally good lines.
+pub(crate) fn line_price(c: &Channel, scoring: &Scoring) -> f64 {
+    let Some(kind) = c.phone.as_ref().map(|p| p.kind.as_str()) else {
+        return 1.0;
+    };
+    scoring
+        .item("line_cost")
+        .filter(|i| i.params.contains_key(kind))
+        .map_or(1.0, |i| i.param(kind))
 }
 
-/// Hours a week that hours notes cover: `None` without notes, `Some(None)` round the clock.
-fn weekly_hours(notes: &[String], week: &Week) -> Option<Option<f64>> {
+/// How long the hours notes say someone answers: `None` without notes, `Some(Hours::Always)` round
+/// the clock, `Some(Hours::Weekly(h))` hours a week, `Some(Hours::Unread)` hours given that could not
+/// be read. The same hours written twice (on two pages, in two wordings) count once.
+fn weekly_hours(notes: &[String], week: &Week) -> Option<Hours> {
     if notes.is_empty() {
         return None;
     }
-    // Notes are ranges ("Mo–Fr 8–20 Uhr") or round-the-clock words ("24/7", "rund um die Uhr");
-    // a note without a time range is such a word.
+    if notes.iter().any(|n| week.round_the_clock(n)) {
+        return Some(Hours::Always);
+    }
+    let mut seen: Vec<(u32, Vec<(u32, u32)>)> = Vec::new();
     let mut total = 0.0;
     for note in notes {
         let ranges = ranges_in(note);
         if ranges.is_empty() {
-            return Some(None);
+            continue;
         }
+        let days = week.days(note);
+        // Compared in minutes, so two wordings of the same hours are one.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let key = (
+            days as u32,
+            ranges
+                .iter()
+                .map(|(a, b)| ((a * 60.0) as u32, (b * 60.0) as u32))
+                .collect::<Vec<_>>(),
+        );
+        if seen.contains(&key) {
+            continue;
+        }
+        seen.push(key);
         let per_day: f64 = ranges
             .iter()
-            .map(|(from, to)| (to - from).rem_euclid(24.0))
+            .map(|(from, to)| {
+                let d = to - from;
+                if d > 0.0 { d } else { d + 24.0 }
+            })
             .sum();
-        total += per_day * week.days(note);
+        total += per_day.min(24.0) * days;
     }
-    Some(Some(total.min(168.0)))
+    Some(if seen.is_empty() {
+        Hours::Unread
+    } else {
+        Hours::Weekly(total.min(168.0))
+    })
+}
+
+/// What the hours notes say.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Hours {
+    Always,
+    Weekly(f64),
+    Unread,
 }
 
 /// The time ranges of a note, in hours of the day ("8–20 Uhr" → 8–20, "9am–5pm" → 9–17).
@@ -349,15 +386,7 @@ fn evaluate(item: &Item, f: &Facts<'_>) -> (Option<f64>, String) {
                     }
                     // A person at the end of a long way is still a person, but less of one
                     // for a customer: the value times the way's nearness, never below `far`.
-                    let near = f
-                        .scoring
-                        .item("effort")
-                        .zip(w.path.effort)
-                        .and_then(|(e, steps)| {
-                            e.param_list("by_steps").get(steps as usize).copied()
-                        })
-                        .unwrap_or(0.0)
-                        .max(p("far"));
+                    let near = path::nearness(w.path.effort, contact, f.scoring);
                     if near < 1.0 {
                         let _ = write!(reason, "; far from the start page: ×{near:.2}");
                     }
@@ -455,21 +484,38 @@ fn evaluate(item: &Item, f: &Facts<'_>) -> (Option<f64>, String) {
                 );
             };
             let vendor = bot.vendor.as_deref().unwrap_or("chatbot");
-            match customer.at_once.as_ref().and_then(|w| w.path.effort) {
-                Some(0) => (
+            // The nearest person that is not the bot itself (a bot-first chat without hand-off
+            // is a way at once, but not a person in front of it), at once or in writing.
+            let person = [&customer.at_once, &customer.in_writing]
+                .into_iter()
+                .flatten()
+                .filter(|w| !std::ptr::eq(w.served.channel, *bot))
+                .filter_map(|w| w.path.effort)
+                .min();
+            let bot_steps = bot.clicks.unwrap_or(0);
+            // A bot-first chat without a hand-off still has people behind it (the rubric's
+            // minor fault); a bot alone has none.
+            let worst = if bot.mode == Mode::Hybrid {
+                p("as_near")
+            } else {
+                0.0
+            };
+            match person {
+                Some(steps) if steps <= bot_steps => (
                     Some(p("as_near")),
                     format!("a chatbot ({vendor}) answers first up front; people are as near"),
                 ),
                 Some(steps) => (
-                    Some(0.0),
+                    Some(worst),
                     format!(
-                        "a chatbot ({vendor}) is the first help offer; a person is {steps} step{} further",
-                        if steps == 1 { "" } else { "s" }
+                        "a chatbot ({vendor}) is the first help offer; a person is {} step{} further",
+                        steps - bot_steps,
+                        if steps - bot_steps == 1 { "" } else { "s" }
                     ),
                 ),
                 None => (
-                    Some(0.0),
-                    format!("a chatbot ({vendor}) is the only help offered at once"),
+                    Some(worst),
+                    format!("a chatbot ({vendor}) is the only help offered"),
                 ),
             }
         }
@@ -481,12 +527,7 @@ fn evaluate(item: &Item, f: &Facts<'_>) -> (Option<f64>, String) {
                     "no customer telephone line, so no cost question".to_owned(),
                 );
             }
-            let price = |c: &Channel| match c.phone.as_ref().map(|p| p.kind) {
-                Some(PhoneType::PremiumRate) => p("premium_rate"),
-                Some(PhoneType::PersonalNumber | PhoneType::Uan) => p("personal_number"),
-                Some(PhoneType::SharedCost) => p("shared_cost"),
-                _ => 1.0,
-            };
+            let price = |c: &Channel| line_price(c, f.scoring);
             let best = offered
                 .iter()
                 .max_by(|a, b| price(a).total_cmp(&price(b)))
@@ -563,17 +604,21 @@ fn evaluate(item: &Item, f: &Facts<'_>) -> (Option<f64>, String) {
             let published = p("published").min(1.0);
             let full = p("full_at_hours").max(1.0);
             match weekly_hours(&c.hours, f.week) {
-                Some(None) => (
+                Some(Hours::Always) => (
                     Some(1.0),
                     format!("{}: round the clock ({})", c.value, c.hours.join("; ")),
                 ),
-                Some(Some(h)) => (
+                Some(Hours::Weekly(h)) => (
                     Some(published + (1.0 - published) * (h / full).min(1.0)),
                     format!(
                         "{}: {} (about {h:.0} hours a week)",
                         c.value,
                         c.hours.join("; ")
                     ),
+                ),
+                Some(Hours::Unread) => (
+                    Some(published),
+                    format!("{}: {} (hours not read)", c.value, c.hours.join("; ")),
                 ),
                 None => (Some(0.0), "no hours".to_owned()),
             }
@@ -722,7 +767,7 @@ mod tests {
     use super::*;
     use crate::model::{
         Crawl, EmailInfo, Evidence, Finding, FormInfo, Limits, Page, PageKind, PhoneInfo,
-        RobotsStatus, Severity, Signal, SourceKind, Target, Tool,
+        PhoneType, RobotsStatus, Severity, Signal, SourceKind, Target, Tool,
     };
     use crate::rules::Rules;
 
@@ -1042,11 +1087,12 @@ mod tests {
             Some(1.0),
             "the imprint is one click away"
         );
+        // The nearest person is the imprint's address, one click on.
         assert_eq!(item(&s, "no_bot_in_front"), Some(0.0), "{s:#?}");
         assert!(
             item_score(&s, "no_bot_in_front")
                 .reason
-                .contains("5 steps further"),
+                .contains("1 step further"),
             "{s:#?}"
         );
         assert!(
@@ -1204,7 +1250,11 @@ mod tests {
         assert_eq!(item(&s, "no_walls"), Some(0.0));
         let writing = path(&s, Contact::InWriting);
         let gates: Vec<&str> = writing.gates.iter().map(|g| g.id.as_str()).collect();
-        assert_eq!(gates, ["captcha (recaptcha)", "login"]);
+        assert_eq!(gates, ["captcha", "login"]);
+        assert!(
+            writing.summary.contains("captcha (recaptcha), login"),
+            "{writing:?}"
+        );
         assert_eq!(
             item(&s, "in_writing"),
             Some(0.25),
@@ -1222,17 +1272,29 @@ mod tests {
                 week,
             )
         };
-        assert_eq!(h(&["Mo–Fr 8–20 Uhr"]), Some(Some(60.0)));
+        assert_eq!(h(&["Mo–Fr 8–20 Uhr"]), Some(Hours::Weekly(60.0)));
         assert_eq!(
             h(&["Mo. – Fr. 9:00–17:30", "Sa 9–13 Uhr"]),
-            Some(Some(46.5))
+            Some(Hours::Weekly(46.5))
         );
-        assert_eq!(h(&["Mon–Fri 9am–5pm"]), Some(Some(40.0)));
+        assert_eq!(
+            h(&["Mo–Fr 8–20 Uhr", "Montag bis Freitag 8 bis 20 Uhr"]),
+            Some(Hours::Weekly(60.0)),
+            "the same hours in two wordings count once"
+        );
+        assert_eq!(h(&["Mon–Fri 9am–5pm"]), Some(Hours::Weekly(40.0)));
         assert_eq!(
             h(&["de lunes a viernes de 9:00 a 18:00 h"]),
-            Some(Some(45.0))
+            Some(Hours::Weekly(45.0))
         );
-        assert_eq!(h(&["24/7"]), Some(None), "round the clock");
+        assert_eq!(
+            h(&["lundi au vendredi, de 8h à 16h"]),
+            Some(Hours::Weekly(40.0))
+        );
+        assert_eq!(h(&["Mo–So 0–24 Uhr"]), Some(Hours::Weekly(168.0)));
+        assert_eq!(h(&["24/7"]), Some(Hours::Always), "round the clock");
+        assert_eq!(h(&["rund um die Uhr"]), Some(Hours::Always));
+        assert_eq!(h(&["Sprechstunde nach Vereinbarung"]), Some(Hours::Unread));
         assert_eq!(h(&[]), None);
     }
 

@@ -222,6 +222,11 @@ fn exports_open_as_what_they_claim_and_defuse_formulas() {
         "bot_only_chat",
         "premium_hotline",
         "clicks_to_first_human",
+        "steps_to_person",
+        "path_at_once",
+        "path_in_writing",
+        "grade_caps",
+        "why_not_higher",
         "failed_rules",
         "score_person",
         "sector",
@@ -262,6 +267,25 @@ fn exports_open_as_what_they_claim_and_defuse_formulas() {
             .iter()
             .any(|c| c["kind"] == "phone");
         assert_eq!(row["has_phone"], if phone { "yes" } else { "no" });
+        // The customer's way as the report found it, in the row.
+        let at_once = report["score"]["paths"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["contact"] == "at_once")
+            .unwrap();
+        assert_eq!(
+            row["path_at_once"].trim_start_matches('\''),
+            at_once["summary"].as_str().unwrap(),
+            "{row:?}"
+        );
+        let caps: Vec<&str> = report["score"]["caps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["rule"].as_str().unwrap())
+            .collect();
+        assert_eq!(row["grade_caps"], caps.join(" "));
     }
     let all: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(all, reports, "the JSON array holds the same reports");

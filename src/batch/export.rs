@@ -128,6 +128,7 @@ const SITE_COLUMNS: &[&str] = &[
     "path_at_once",
     "path_in_writing",
     "grade_caps",
+    "why_not_higher",
     "failed_rules",
     "pages",
 ];
@@ -353,7 +354,7 @@ pub fn write(
 fn path_of(s: &SiteSummary, contact: Contact) -> String {
     s.paths
         .iter()
-        .find(|p| p.contact == contact)
+        .find(|p| p.contact == contact && !p.announced)
         .map(|p| p.summary.clone())
         .unwrap_or_default()
 }
@@ -387,6 +388,18 @@ fn site_cells(
                 path_of(&s, Contact::AtOnce),
                 path_of(&s, Contact::InWriting),
                 s.caps.join(" "),
+                report
+                    .map(|r| {
+                        r.score
+                            .categories
+                            .iter()
+                            .filter_map(|c| {
+                                c.why_not_higher.as_ref().map(|w| format!("{}: {w}", c.id))
+                            })
+                            .collect::<Vec<_>>()
+                            .join(" | ")
+                    })
+                    .unwrap_or_default(),
                 s.failed_rules.len().to_string(),
                 row.pages.to_string(),
             ]);

@@ -58,12 +58,17 @@ fn scan(window: &str, cues: &LabelCues) -> Matches {
         }
     }
     // A role word inside a longer one is the longer one's: "Zentrale Kontaktstelle" (the DSA
-    // point of contact) is not "Zentrale" (the switchboard).
+    // point of contact) is not "Zentrale" (the switchboard). One sweep by start, longer first,
+    // remembering the furthest end so far: linear after the sort, however many hits.
+    role_hits.sort_by_key(|&(_, at, len)| (at, std::cmp::Reverse(len)));
+    let mut furthest: Option<(usize, usize)> = None;
     for &(i, at, len) in &role_hits {
-        if role_hits
-            .iter()
-            .any(|&(_, a, l)| a <= at && at + len <= a + l && l > len)
-        {
+        let end = at + len;
+        let inside = furthest.is_some_and(|(start, far)| far > end || (far == end && start < at));
+        if furthest.is_none_or(|(_, far)| end > far) {
+            furthest = Some((at, end));
+        }
+        if inside {
             continue;
         }
         match m.roles.iter_mut().find(|(r, _, _)| *r == i) {
@@ -338,6 +343,45 @@ mod tests {
         assert_eq!(
             label("Zentrale, Vertrieb: ", None).roles,
             ["sales", "switchboard"]
+        );
+        assert_eq!(
+            label(
+                "Zentrale Kontaktstelle für Behörden nach Art. 11 DSA: ",
+                None
+            )
+            .roles,
+            ["authorities"],
+            "a role word inside a longer one is the longer one's"
+        );
+        assert_eq!(
+            label("Vertrieb Geschäftskunden: ", None).roles,
+            ["business", "sales"]
+        );
+    }
+
+    #[test]
+    fn a_numbers_own_label_is_taken_out_of_the_sentence() {
+        let words = |text: &str| {
+            without_number_labels(text)
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        assert_eq!(
+            words("Telefon (Zentrale): 0341 98394-410 E-Mail: "),
+            "E-Mail:"
+        );
+        assert_eq!(
+            words("Datenschutzbeauftragter Herr Kurz, Tel. 089 123456, E-Mail: "),
+            "Datenschutzbeauftragter Herr Kurz, , E-Mail:"
+        );
+        // Hostile text: no number, numbers only, letters of other scripts.
+        assert_eq!(words("ÄÖÜ äöü"), "ÄÖÜ äöü");
+        assert_eq!(words("089 123456 089 654321"), "");
+        assert_eq!(
+            words("電話：03 1234 5678"),
+            "電話：",
+            "cut at char boundaries only"
         );
     }
 

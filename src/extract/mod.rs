@@ -449,7 +449,14 @@ fn label_from_headings(observations: &mut [Observation], blocks: &[text::Block],
         else {
             continue;
         };
-        obs.channel.labels = labels::read(&heading.text.to_lowercase(), &rules.labels).roles;
+        // The end of a heading names the section; a hostile one may be a whole page long.
+        let text = &heading.text;
+        let start = text
+            .char_indices()
+            .rev()
+            .nth(labels::WINDOW)
+            .map_or(0, |(b, _)| b);
+        obs.channel.labels = labels::read(&text[start..].to_lowercase(), &rules.labels).roles;
     }
 }
 

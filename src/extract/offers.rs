@@ -25,6 +25,8 @@ pub(super) fn observe(
             .expect("valid selector");
     }
     let mut out: Vec<Observation> = Vec::new();
+    // What the page says about its chat, read once for every offer on it.
+    let said = std::cell::OnceCell::new();
     // Most pages name no offer at all: one substring search per word over the page's visible
     // text first (which is why only elements with visible text are read below).
     let any = rules
@@ -68,8 +70,8 @@ pub(super) fn observe(
             else {
                 continue;
             };
-            let said = cues_in(page_text_lower, &rules.chat);
             let (mode, handoff) = if offer.kind == ChannelKind::Chat {
+                let said = *said.get_or_init(|| cues_in(page_text_lower, &rules.chat));
                 (refine(offer.mode, said), said.handoff)
             } else {
                 (offer.mode, false)

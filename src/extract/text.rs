@@ -165,24 +165,33 @@ fn reverses_children(element: &scraper::node::Element) -> bool {
 /// page may carry megabytes of it.
 fn rtl_classes(document: &Html) -> HashSet<String> {
     const MAX_CSS: usize = 256 * 1024;
-    static RULE: LazyLock<regex::Regex> = LazyLock::new(|| {
-        regex::Regex::new(r"([^{}]{1,200})\{([^{}]{0,2000})\}").expect("valid regex")
-    });
     static STYLE: LazyLock<scraper::Selector> =
         LazyLock::new(|| scraper::Selector::parse("style").expect("valid selector"));
     let mut classes = HashSet::new();
-    let mut read = 0;
+    let mut budget = MAX_CSS;
     for style in document.select(&STYLE) {
-        let css: String = style.text().collect();
-        if read + css.len() > MAX_CSS {
+        if budget == 0 {
             break;
         }
-        read += css.len();
-        if !css.contains("bidi") {
+        let mut css: String = style.text().collect();
+        if css.len() > budget {
+            // Read the first part of an oversized block rather than skipping the blocks after it.
+            let mut cut = budget;
+            while !css.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            css.truncate(cut);
+        }
+        budget -= css.len();
+        if !css.to_ascii_lowercase().contains("bidi") {
             continue;
         }
-        for rule in RULE.captures_iter(&css) {
-            let body: String = rule[2]
+        // Rules split by hand, not by a pattern: "selectors { body }" in one pass.
+        for rule in css.split('}') {
+            let Some((selectors, body)) = rule.rsplit_once('{') else {
+                continue;
+            };
+            let body: String = body
                 .chars()
                 .filter(|c| !c.is_whitespace())
                 .collect::<String>()
@@ -190,7 +199,7 @@ fn rtl_classes(document: &Html) -> HashSet<String> {
             if !(body.contains("unicode-bidi:bidi-override") && body.contains("direction:rtl")) {
                 continue;
             }
-            for selector in rule[1].split(',') {
+            for selector in selectors.split(',') {
                 let selector = selector.trim();
                 if let Some((_, class)) = selector.rsplit_once('.')
                     && !class.is_empty()

@@ -175,6 +175,8 @@ pub(super) fn observe(
     }
 
     let mut out = Widgets::default();
+    // What the page says about its chat, read once for every vendor found on it.
+    let said = std::cell::OnceCell::new();
     for (index, trace) in hits {
         let vendor = &vendors.list[index];
         if vendor
@@ -191,8 +193,8 @@ pub(super) fn observe(
         let Some(kind) = vendor.kind.channel() else {
             continue;
         };
-        let said = cues_in(page_text_lower, &rules.chat);
         let (mode, handoff) = if kind == ChannelKind::Chat {
+            let said = *said.get_or_init(|| cues_in(page_text_lower, &rules.chat));
             (refine(vendor.mode, said), said.handoff)
         } else {
             (vendor.mode, false)

@@ -165,33 +165,39 @@ fn diff(name: &str, a: Option<&SiteSummary>, b: Option<&SiteSummary>) -> Change 
 fn path_changes(a: &SiteSummary, b: &SiteSummary) -> Vec<String> {
     let mut out = Vec::new();
     for contact in [Contact::AtOnce, Contact::InWriting] {
-        let find = |s: &SiteSummary| s.paths.iter().find(|p| p.contact == contact).cloned();
+        let find = |s: &SiteSummary| {
+            s.paths
+                .iter()
+                .find(|p| p.contact == contact && !p.announced)
+                .cloned()
+        };
         let (Some(pa), Some(pb)) = (find(a), find(b)) else {
             continue;
         };
-        let how = match contact {
-            Contact::AtOnce => "at once",
-            Contact::InWriting => "in writing",
-        };
+        let how = contact.title();
         let name = |p: &CustomerPath| {
             p.channel
                 .as_ref()
                 .map(|c| format!("{} {}", c.kind.as_str().replace('_', " "), c.value))
         };
-        let clicks = |c: Option<u32>| c.map_or_else(|| "the sitemap".to_owned(), |n| n.to_string());
+        let clicks = |c: Option<u32>| match c {
+            Some(1) => "1 click".to_owned(),
+            Some(n) => format!("{n} clicks"),
+            None => "only via the sitemap".to_owned(),
+        };
         match (name(&pa), name(&pb)) {
             (Some(x), None) => out.push(format!("{how}: {x} gone, no way left")),
-            (None, Some(y)) => out.push(format!("{how}: now {y} ({} clicks)", clicks(pb.clicks))),
+            (None, Some(y)) => out.push(format!("{how}: now {y} ({})", clicks(pb.clicks))),
             (Some(x), Some(y)) if x != y => {
                 out.push(format!(
-                    "{how}: {x} replaced by {y} ({} clicks)",
+                    "{how}: {x} replaced by {y} ({})",
                     clicks(pb.clicks)
                 ));
             }
             (Some(x), Some(_)) => {
                 if pa.clicks != pb.clicks {
                     out.push(format!(
-                        "{how}: {x} moved from {} to {} clicks",
+                        "{how}: {x} moved from {} to {}",
                         clicks(pa.clicks),
                         clicks(pb.clicks)
                     ));
@@ -515,11 +521,13 @@ mod tests {
                 .iter()
                 .map(|g| PathGate {
                     id: (*g).into(),
+                    detail: None,
                     url: "https://a.example/hilfe".into(),
                 })
                 .collect(),
             effort: Some(clicks + u32::try_from(gates.len()).unwrap()),
             summary: String::new(),
+            announced: false,
         };
         let mut before = site("https://a.example", 90, Mode::Human, &[]);
         before.paths = vec![path(1, &[])];
@@ -530,16 +538,16 @@ mod tests {
         assert_eq!(
             c.changes[0].paths_changed,
             [
-                "at once: phone 089 1 moved from 1 to 3 clicks",
+                "at once: phone 089 1 moved from 1 click to 3 clicks",
                 "at once: new gate topic picker before phone 089 1",
                 "grade now capped by de.bgb.312a.5.basic_rate",
             ]
         );
         assert!(
-            c.text().contains("moved from 1 to 3 clicks"),
+            c.text().contains("moved from 1 click to 3 clicks"),
             "{}",
             c.text()
         );
-        assert!(c.csv().contains("moved from 1 to 3 clicks"));
+        assert!(c.csv().contains("moved from 1 click to 3 clicks"));
     }
 }

@@ -753,10 +753,7 @@ fn site_details(out: &mut String, index: usize, s: &SiteSummary, r: Option<&Repo
                     let _ = write!(
                         out,
                         "<li><b>{}</b>: {}</li>",
-                        match path.contact {
-                            crate::model::Contact::AtOnce => "at once",
-                            crate::model::Contact::InWriting => "in writing",
-                        },
+                        path.title(),
                         esc(&path.summary)
                     );
                 }

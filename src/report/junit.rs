@@ -86,10 +86,7 @@ fn suite(out: &mut String, r: &Report, cases: &[Case]) {
     // The customer's ways, the caps and why each category is not higher: what a CI reader
     // looks for first when the score drops.
     for path in &r.score.paths {
-        properties.push((
-            format!("path.{}", path.contact.as_str()),
-            path.summary.clone(),
-        ));
+        properties.push((format!("path.{}", path.id()), path.summary.clone()));
     }
     for cap in &r.score.caps {
         properties.push((

@@ -137,15 +137,7 @@ fn render_one(out: &mut String, r: &Report) {
     if !r.score.paths.is_empty() {
         out.push_str("| The customer's way to a person | |\n|---|---|\n");
         for path in &r.score.paths {
-            let _ = writeln!(
-                out,
-                "| {} | {} |",
-                match path.contact {
-                    crate::model::Contact::AtOnce => "at once",
-                    crate::model::Contact::InWriting => "in writing",
-                },
-                md(&path.summary)
-            );
+            let _ = writeln!(out, "| {} | {} |", path.title(), md(&path.summary));
         }
         out.push('\n');
     }

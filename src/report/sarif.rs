@@ -70,7 +70,7 @@ fn score_properties(r: &Report) -> Value {
         "score": r.score.total,
         "grade": r.score.grade,
         "paths": r.score.paths.iter().map(|p| json!({
-            "contact": p.contact.as_str(),
+            "contact": p.id(),
             "summary": p.summary,
         })).collect::<Vec<_>>(),
         "caps": r.score.caps.iter().map(|c| json!({

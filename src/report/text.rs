@@ -107,15 +107,7 @@ fn render_one(out: &mut String, r: &Report) {
     if !r.score.paths.is_empty() {
         let _ = writeln!(out, "\n  The customer's way to a person");
         for path in &r.score.paths {
-            let _ = writeln!(
-                out,
-                "    {:<10} {}",
-                match path.contact {
-                    crate::model::Contact::AtOnce => "at once",
-                    crate::model::Contact::InWriting => "in writing",
-                },
-                clean(&path.summary)
-            );
+            let _ = writeln!(out, "    {:<10} {}", path.title(), clean(&path.summary));
         }
     }
     for category in &r.score.categories {

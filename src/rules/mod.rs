@@ -752,7 +752,7 @@ mod tests {
             (
                 "gates = [\"topic_picker\"",
                 "gates = [\"coin_slot\"",
-                "gate \"coin_slot\" is not a signal",
+                "\"coin_slot\" is not a signal",
             ),
         ] {
             assert!(embedded.contains(from), "{from}");

@@ -47,6 +47,8 @@ pub struct Roles {
 pub struct PathRules {
     /// Signals (`rules/cues/signals.toml`) that stand in the way where they are shown.
     pub gates: Vec<String>,
+    /// Signals that push customers away for good.
+    pub pushed_away: Vec<String>,
 }
 
 /// Day ranges of hours notes, by how many days a week they cover; a note with none of them
@@ -58,11 +60,22 @@ pub struct Week {
     pub seven_days: Vec<String>,
     /// "Mo–Sa", "werktags", "lunes a sábado".
     pub six_days: Vec<String>,
-    /// "Mo–Fr", "Mon–Fri", "L-V", "du lundi au vendredi".
+    /// "Mo–Fr", "Mon–Fri", "L-V", "lundi au vendredi".
     pub five_days: Vec<String>,
+    /// Words of a note that means round the clock ("24/7", "rund um die Uhr").
+    pub round_the_clock: Vec<String>,
 }
 
 impl Week {
+    /// Whether a note means round the clock.
+    #[must_use]
+    pub fn round_the_clock(&self, note: &str) -> bool {
+        let note = note.to_lowercase();
+        self.round_the_clock
+            .iter()
+            .any(|w| note.contains(w.as_str()))
+    }
+
     /// Days a week a note covers. Dashes, dots and spacing are evened out first, so "Mo. – Fr."
     /// is "mo-fr".
     #[must_use]
@@ -142,7 +155,7 @@ pub struct Item {
 }
 
 impl Item {
-    /// A number parameter (0.0 when absent: validation makes sure the needed ones exist).
+    /// A number parameter; 0.0 when absent (the embedded rules give every one the code reads).
     #[must_use]
     pub fn param(&self, key: &str) -> f64 {
         match self.params.get(key) {
@@ -211,13 +224,13 @@ impl Scoring {
         rule_ids: &[&str],
         signal_ids: &[String],
     ) -> Result<(), RulesError> {
-        for gate in &self.path.gates {
+        for gate in self.path.gates.iter().chain(&self.path.pushed_away) {
             if !signal_ids.contains(gate) {
                 return Err(invalid_at(
                     file,
                     text,
                     &format!("\"{gate}\""),
-                    format!("[path] gate \"{gate}\" is not a signal of rules/cues/signals.toml"),
+                    format!("[path] \"{gate}\" is not a signal of rules/cues/signals.toml"),
                 ));
             }
         }

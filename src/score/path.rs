@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use crate::model::{
     Channel, ChannelKind, Contact, CustomerPath, Mode, Page, PageKind, PathChannel, PathGate,
-    PathStep, PhoneType, Report,
+    PathStep, Report,
 };
 use crate::rules::scoring::Scoring;
 
@@ -23,7 +23,7 @@ pub(super) enum Role {
     Labelled(String),
     /// No role label, shown where customers look.
     General,
-    /// No role label, shown only in the imprint or privacy policy.
+    /// Shown only in the imprint or privacy policy, whatever its label.
     LegalMinimum,
 }
 
@@ -112,10 +112,6 @@ impl<'a> Customer<'a> {
             bots,
             pages,
         };
-        let steps = scoring
-            .item("effort")
-            .map(|i| i.param_list("by_steps"))
-            .unwrap_or_default();
         for contact in [Contact::AtOnce, Contact::InWriting] {
             let best = customer
                 .served
@@ -123,11 +119,7 @@ impl<'a> Customer<'a> {
                 .filter(|s| contact_of(s.channel) == Some(contact))
                 .map(|s| {
                     let path = customer.path(contact, s, report, scoring);
-                    let near = path
-                        .effort
-                        .and_then(|e| steps.get(e as usize).copied())
-                        .unwrap_or(0.0);
-                    (s.value * near, s, path)
+                    (s.value * nearness(path.effort, contact, scoring), s, path)
                 })
                 // The best trade of who answers and how far; then the nearer; then the cheaper
                 // line (a customer calls the 0341 number, not the 0900 one beside it).
@@ -136,13 +128,13 @@ impl<'a> Customer<'a> {
                         a.0,
                         a.1.value,
                         std::cmp::Reverse(a.2.effort.unwrap_or(u32::MAX)),
-                        cheapness(a.1.channel),
+                        super::line_price(a.1.channel, scoring),
                     )
                         .partial_cmp(&(
                             b.0,
                             b.1.value,
                             std::cmp::Reverse(b.2.effort.unwrap_or(u32::MAX)),
-                            cheapness(b.1.channel),
+                            super::line_price(b.1.channel, scoring),
                         ))
                         .unwrap_or(std::cmp::Ordering::Equal)
                 })
@@ -163,7 +155,7 @@ impl<'a> Customer<'a> {
             .as_ref()
             .and_then(|w| w.path.effort)
             .unwrap_or(u32::MAX);
-        let best_cheapness = best.map_or(0, cheapness);
+        let best_price = best.map_or(0.0, |c| super::line_price(c, scoring));
         customer.announced = customer
             .served
             .iter()
@@ -173,9 +165,20 @@ impl<'a> Customer<'a> {
                     && best.is_none_or(|b| !std::ptr::eq(b, s.channel))
             })
             .map(|s| (s, customer.path(Contact::AtOnce, s, report, scoring)))
-            .min_by_key(|(s, p)| (p.effort.unwrap_or(u32::MAX), 2 - cheapness(s.channel)))
+            .min_by(|(a, pa), (b, pb)| {
+                (
+                    pa.effort.unwrap_or(u32::MAX),
+                    -super::line_price(a.channel, scoring),
+                )
+                    .partial_cmp(&(
+                        pb.effort.unwrap_or(u32::MAX),
+                        -super::line_price(b.channel, scoring),
+                    ))
+                    .unwrap_or(std::cmp::Ordering::Equal)
+            })
             .filter(|(s, p)| {
-                p.effort.unwrap_or(u32::MAX) > best_effort || cheapness(s.channel) < best_cheapness
+                p.effort.unwrap_or(u32::MAX) > best_effort
+                    || super::line_price(s.channel, scoring) < best_price
             })
             .map(|(s, path)| Way {
                 served: s.clone(),
@@ -186,7 +189,10 @@ impl<'a> Customer<'a> {
 
     /// Both paths as the report shows them; a missing one says so.
     pub(super) fn paths(&self) -> Vec<CustomerPath> {
-        let announced = self.announced.as_ref().map(|w| w.path.clone());
+        let announced = self.announced.as_ref().map(|w| CustomerPath {
+            announced: true,
+            ..w.path.clone()
+        });
         [
             (Contact::AtOnce, &self.at_once),
             (Contact::InWriting, &self.in_writing),
@@ -201,6 +207,7 @@ impl<'a> Customer<'a> {
                 clicks: None,
                 gates: Vec::new(),
                 effort: None,
+                announced: false,
                 summary: match contact {
                     Contact::AtOnce => {
                         "no telephone, chat with people, callback or video call for customers"
@@ -295,6 +302,7 @@ impl<'a> Customer<'a> {
             if let Some(url) = seen.into_iter().find(|u| on_path(u)) {
                 gates.push(PathGate {
                     id: signal.id.clone(),
+                    detail: None,
                     url: url.clone(),
                 });
             }
@@ -302,13 +310,15 @@ impl<'a> Customer<'a> {
         if let (Some(form), Some(page)) = (&channel.form, target) {
             if let Some(captcha) = &form.captcha {
                 gates.push(PathGate {
-                    id: format!("captcha ({captcha})"),
+                    id: "captcha".to_owned(),
+                    detail: Some(captcha.clone()),
                     url: page.url.clone(),
                 });
             }
             if form.login_required && !gates.iter().any(|g| g.id == "login_to_contact") {
                 gates.push(PathGate {
                     id: "login".to_owned(),
+                    detail: None,
                     url: page.url.clone(),
                 });
             }
@@ -329,7 +339,8 @@ impl<'a> Customer<'a> {
                 .map(|p| (b, p))
         }) {
             gates.push(PathGate {
-                id: format!("bot_first ({})", bot.vendor.as_deref().unwrap_or("chatbot")),
+                id: "bot_first".to_owned(),
+                detail: bot.vendor.clone(),
                 url: page.url.clone(),
             });
         }
@@ -372,7 +383,10 @@ impl<'a> Customer<'a> {
                 if gates.len() == 1 { "" } else { "s" },
                 gates
                     .iter()
-                    .map(|g| g.id.replace('_', " "))
+                    .map(|g| match &g.detail {
+                        Some(detail) => format!("{} ({detail})", g.id.replace('_', " ")),
+                        None => g.id.replace('_', " "),
+                    })
                     .collect::<Vec<_>>()
                     .join(", ")
             )
@@ -405,17 +419,26 @@ impl<'a> Customer<'a> {
             gates,
             effort,
             summary,
+            announced: false,
         }
     }
 }
 
-/// How cheap a line is to call, for choosing between equally good ones (higher is cheaper).
-fn cheapness(c: &Channel) -> u8 {
-    match c.phone.as_ref().map(|p| p.kind) {
-        Some(PhoneType::PremiumRate) => 0,
-        Some(PhoneType::PersonalNumber | PhoneType::Uan | PhoneType::SharedCost) => 1,
-        _ => 2,
-    }
+/// How near a way is, 0–1, as the score counts it: the `effort` item's table by steps, never
+/// below the contact item's `far` (a person at the end of a long way is still half a person).
+pub(super) fn nearness(effort: Option<u32>, contact: Contact, scoring: &Scoring) -> f64 {
+    let by_steps = scoring
+        .item("effort")
+        .zip(effort)
+        .and_then(|(item, steps)| item.param_list("by_steps").get(steps as usize).copied())
+        .unwrap_or(0.0);
+    let far = scoring
+        .item(match contact {
+            Contact::AtOnce => "at_once",
+            Contact::InWriting => "in_writing",
+        })
+        .map_or(0.0, |i| i.param("far"));
+    by_steps.max(far)
 }
 
 /// The channel in a few words, as a path ends: "phone 0800 …", "chat (userlike)".
