@@ -44,7 +44,6 @@ pub fn score(report: &Report, scoring: &Scoring) -> Score {
         scoring,
         customer: &customer,
         pages: u32::try_from(report.crawl.pages.len()).unwrap_or(u32::MAX),
-        week: &scoring.week,
     };
     let mut categories = Vec::new();
     let mut weighted = 0.0;
@@ -202,7 +201,6 @@ struct Facts<'a> {
     scoring: &'a Scoring,
     customer: &'a Customer<'a>,
     pages: u32,
-    week: &'a Week,
 }
 
 fn round2(x: f64) -> f64 {
@@ -473,11 +471,9 @@ fn evaluate(item: &Item, f: &Facts<'_>) -> (Option<f64>, String) {
             )
         }
         "no_bot_in_front" => {
-            let Some(bot) = customer
-                .bots
-                .iter()
-                .find(|b| b.seen_on.iter().any(|u| customer.is_front(u)) || b.clicks == Some(0))
-            else {
+            let Some(bot) = customer.bots.iter().find(|b| {
+                b.seen_on.iter().any(|u| customer.is_front(u, f.scoring)) || b.clicks == Some(0)
+            }) else {
                 return (
                     None,
                     "no chatbot without a way to people up front".to_owned(),
@@ -603,7 +599,7 @@ fn evaluate(item: &Item, f: &Facts<'_>) -> (Option<f64>, String) {
             };
             let published = p("published").min(1.0);
             let full = p("full_at_hours").max(1.0);
-            match weekly_hours(&c.hours, f.week) {
+            match weekly_hours(&c.hours, &f.scoring.week) {
                 Some(Hours::Always) => (
                     Some(1.0),
                     format!("{}: round the clock ({})", c.value, c.hours.join("; ")),
@@ -748,18 +744,42 @@ fn evaluate(item: &Item, f: &Facts<'_>) -> (Option<f64>, String) {
     }
 }
 
-/// The item ids this version knows how to score; the rules loader refuses others.
-pub const ITEMS: &[&str] = &[
-    "at_once",
-    "in_writing",
-    "effort",
-    "contact_link",
-    "no_deflection",
-    "no_bot_in_front",
-    "line_cost",
-    "hours",
-    "no_walls",
-    "probes",
+/// The item ids this version knows how to score, each with the parameters it reads; the rules
+/// loader refuses other ids and items that lack one (a missing weight must never read as 0).
+pub const ITEMS: &[(&str, &[&str])] = &[
+    (
+        "at_once",
+        &[
+            "phone",
+            "chat_human",
+            "chat_hybrid_handoff",
+            "chat_hybrid",
+            "chat_unknown",
+            "video",
+            "callback",
+            "legal_minimum",
+            "far",
+        ],
+    ),
+    (
+        "in_writing",
+        &[
+            "email",
+            "contact_form",
+            "login_form",
+            "messenger",
+            "legal_minimum",
+            "far",
+        ],
+    ),
+    ("effort", &["by_steps"]),
+    ("contact_link", &["full_at"]),
+    ("no_deflection", &["per_signal"]),
+    ("no_bot_in_front", &["as_near"]),
+    ("line_cost", &["paid_beside"]),
+    ("hours", &["published", "full_at_hours"]),
+    ("no_walls", &["captcha", "login"]),
+    ("probes", &["full_within_hours", "window_days", "at_window"]),
 ];
 
 #[cfg(test)]

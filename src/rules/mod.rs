@@ -740,6 +740,11 @@ mod tests {
 
         for (from, to, says) in [
             (
+                "  published = 0.7\n",
+                "",
+                "item \"hours\" needs the parameter published",
+            ),
+            (
                 "when = \"no_person\"",
                 "when = \"no.such.rule\"",
                 "cap \"no.such.rule\" is neither a compliance rule id",

@@ -49,6 +49,10 @@ pub struct PathRules {
     pub gates: Vec<String>,
     /// Signals that push customers away for good.
     pub pushed_away: Vec<String>,
+    /// Page kinds besides the start page where a bot is the most prominent help offer.
+    pub front_pages: Vec<String>,
+    /// Page kinds where a bot before the channel is a gate on the way.
+    pub bot_gate_pages: Vec<String>,
 }
 
 /// Day ranges of hours notes, by how many days a week they cover; a note with none of them
@@ -257,7 +261,12 @@ impl Scoring {
     ///
     /// # Errors
     /// The first problem, with file, line and reason.
-    pub fn validate(&self, file: &Path, text: &str, known: &[&str]) -> Result<(), RulesError> {
+    pub fn validate(
+        &self,
+        file: &Path,
+        text: &str,
+        known: &[(&str, &[&str])],
+    ) -> Result<(), RulesError> {
         let mut seen = Vec::new();
         for category in &self.categories {
             if category.weight < 0.0 || !category.weight.is_finite() {
@@ -280,11 +289,21 @@ impl Scoring {
                 let at = |reason: String| {
                     invalid_at(file, text, &format!("id = \"{}\"", item.id), reason)
                 };
-                if !known.contains(&item.id.as_str()) {
+                let Some((_, needs)) = known.iter().find(|(id, _)| *id == item.id) else {
                     return Err(at(format!(
                         "item \"{}\" is not a scoring function of this version; known: {}",
                         item.id,
-                        known.join(", ")
+                        known
+                            .iter()
+                            .map(|(id, _)| *id)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )));
+                };
+                if let Some(missing) = needs.iter().find(|k| !item.params.contains_key(**k)) {
+                    return Err(at(format!(
+                        "item \"{}\" needs the parameter {missing}",
+                        item.id
                     )));
                 }
                 if seen.contains(&item.id) {

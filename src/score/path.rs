@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 
 use crate::model::{
-    Channel, ChannelKind, Contact, CustomerPath, Mode, Page, PageKind, PathChannel, PathGate,
-    PathStep, Report,
+    Channel, ChannelKind, Contact, CustomerPath, Mode, Page, PathChannel, PathGate, PathStep,
+    Report,
 };
 use crate::rules::scoring::Scoring;
 
@@ -247,11 +247,12 @@ impl<'a> Customer<'a> {
             .collect()
     }
 
-    /// Whether a page is the start page or a help page: where the most prominent help offer is.
-    pub(super) fn is_front(&self, url: &str) -> bool {
-        self.pages.get(url).is_some_and(|p| {
-            p.clicks == Some(0) || p.kinds.iter().any(|k| matches!(k, PageKind::Help))
-        })
+    /// Whether a page is the start page or one of `[path] front_pages`: where the most prominent
+    /// help offer is.
+    pub(super) fn is_front(&self, url: &str, scoring: &Scoring) -> bool {
+        self.pages
+            .get(url)
+            .is_some_and(|p| p.clicks == Some(0) || of_kinds(p, &scoring.path.front_pages))
     }
 
     /// The way from the start page to the page that shows `served` with the fewest clicks.
@@ -265,12 +266,7 @@ impl<'a> Customer<'a> {
         let channel = served.channel;
         // The nearest page that shows it; of equally near ones, one a customer looks at (the
         // contact page, not the imprint).
-        let legal = |p: &Page| {
-            !p.kinds.is_empty()
-                && p.kinds
-                    .iter()
-                    .all(|k| scoring.roles.legal_pages.iter().any(|l| l == k.as_str()))
-        };
+        let legal = |p: &Page| only_of_kinds(p, &scoring.roles.legal_pages);
         let target = shown_on(channel)
             .filter_map(|u| self.pages.get(u).copied())
             .min_by_key(|p| (p.clicks.unwrap_or(u32::MAX), legal(p)));
@@ -330,11 +326,7 @@ impl<'a> Customer<'a> {
         if let Some((bot, page)) = self.bots.iter().find_map(|b| {
             before
                 .iter()
-                .filter(|p| {
-                    p.kinds
-                        .iter()
-                        .any(|k| matches!(k, PageKind::Help | PageKind::Contact))
-                })
+                .filter(|p| of_kinds(p, &scoring.path.bot_gate_pages))
                 .find(|p| shown_on(b).any(|u| u == p.url))
                 .map(|p| (b, p))
         }) {
@@ -424,6 +416,23 @@ impl<'a> Customer<'a> {
     }
 }
 
+/// Whether a page is of one of these kinds (`help`, `contact` …).
+fn of_kinds(page: &Page, kinds: &[String]) -> bool {
+    page.kinds
+        .iter()
+        .any(|k| kinds.iter().any(|want| want == k.as_str()))
+}
+
+/// Whether a page is of these kinds and no other (an imprint, not an imprint that is also the
+/// contact page).
+fn only_of_kinds(page: &Page, kinds: &[String]) -> bool {
+    !page.kinds.is_empty()
+        && page
+            .kinds
+            .iter()
+            .all(|k| kinds.iter().any(|want| want == k.as_str()))
+}
+
 /// How near a way is, 0–1, as the score counts it: the `effort` item's table by steps, never
 /// below the contact item's `far` (a person at the end of a long way is still half a person).
 pub(super) fn nearness(effort: Option<u32>, contact: Contact, scoring: &Scoring) -> f64 {
@@ -468,7 +477,7 @@ fn shown_on(c: &Channel) -> impl Iterator<Item = &str> {
 }
 
 /// A chat that answers with a machine and offers no person: a bot, or bot-first without hand-off.
-pub(super) fn is_bot(c: &Channel) -> bool {
+fn is_bot(c: &Channel) -> bool {
     c.kind == ChannelKind::Chat && (c.mode == Mode::Bot || (c.mode == Mode::Hybrid && !c.handoff))
 }
 
@@ -501,12 +510,9 @@ fn role(c: &Channel, scoring: &Scoring, pages: &HashMap<&str, &Page>) -> Option<
     let mut shown = shown_on(c).peekable();
     let legal_only = shown.peek().is_some()
         && shown.all(|u| {
-            pages.get(u).is_some_and(|p| {
-                !p.kinds.is_empty()
-                    && p.kinds
-                        .iter()
-                        .all(|k| roles.legal_pages.iter().any(|l| l == k.as_str()))
-            })
+            pages
+                .get(u)
+                .is_some_and(|p| only_of_kinds(p, &roles.legal_pages))
         });
     Some(match customer {
         _ if legal_only => Role::LegalMinimum,
