@@ -42,10 +42,13 @@ fn md(s: &str) -> String {
 }
 
 fn render_one(out: &mut String, r: &Report) {
+    // Passed or failed only where a gate ran: a batch result has none, and "passed" next to
+    // failing legal checks would contradict itself.
     let verdict = match (&r.gate, r.evaluated) {
         (_, false) => "⚠️ not evaluated",
         (Some(g), true) if !g.passed => "❌ failed",
-        _ => "✅ passed",
+        (Some(_), true) => "✅ passed",
+        (None, true) => "not gated",
     };
     let _ = writeln!(
         out,
@@ -247,6 +250,24 @@ mod tests {
         let text = Markdown.render(&[report]);
         assert!(!text.contains("<script>"), "{text}");
         assert!(text.contains("&lt;script&gt;alert(1)&lt;/script&gt;&#124;x"));
-        assert!(text.starts_with("### reachaudit · acme-shop.de — ✅ passed"));
+        assert!(
+            text.starts_with("### reachaudit · acme-shop.de — not gated"),
+            "no gate ran, so neither passed nor failed: {text}"
+        );
+    }
+
+    #[test]
+    fn passed_and_failed_only_where_a_gate_ran() {
+        let mut report = sample::report();
+        report.gate = Some(crate::model::Gate {
+            passed: true,
+            assertions: vec![],
+            baseline: None,
+        });
+        let text = Markdown.render(std::slice::from_ref(&report));
+        assert!(text.starts_with("### reachaudit · acme-shop.de — ✅ passed"), "{text}");
+        report.gate.as_mut().unwrap().passed = false;
+        let text = Markdown.render(&[report]);
+        assert!(text.starts_with("### reachaudit · acme-shop.de — ❌ failed"), "{text}");
     }
 }
