@@ -265,9 +265,15 @@ mod tests {
             baseline: None,
         });
         let text = Markdown.render(std::slice::from_ref(&report));
-        assert!(text.starts_with("### reachaudit · acme-shop.de — ✅ passed"), "{text}");
+        assert!(
+            text.starts_with("### reachaudit · acme-shop.de — ✅ passed"),
+            "{text}"
+        );
         report.gate.as_mut().unwrap().passed = false;
         let text = Markdown.render(&[report]);
-        assert!(text.starts_with("### reachaudit · acme-shop.de — ❌ failed"), "{text}");
+        assert!(
+            text.starts_with("### reachaudit · acme-shop.de — ❌ failed"),
+            "{text}"
+        );
     }
 }
