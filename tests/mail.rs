@@ -736,10 +736,12 @@ fn a_killed_send_loses_nothing_and_sends_nothing_twice() {
     let mut args = send_args(&saved, &db);
     args[7] = &stall;
     args.push("--yes");
+    // What the child says goes to a file, so a run that never reaches the server says why.
+    let said = dir.path().join("send.stderr");
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_reachaudit"))
         .args(&args)
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&said).unwrap())
         .spawn()
         .unwrap();
     // Kill it once the e-mail is handed over and unanswered, and the form still waits.
@@ -767,7 +769,9 @@ fn a_killed_send_loses_nothing_and_sends_nothing_twice() {
         }
         assert!(
             start.elapsed() < Duration::from_secs(60),
-            "send never reached the mail server: {states:?}"
+            "send never reached the mail server: {states:?}; exited: {:?}; it said: {}",
+            child.try_wait(),
+            std::fs::read_to_string(&said).unwrap_or_default()
         );
         std::thread::sleep(Duration::from_millis(50));
     }
