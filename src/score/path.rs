@@ -112,15 +112,20 @@ impl<'a> Customer<'a> {
             bots,
             pages,
         };
+        // Each served channel's way, built once for both choices below.
+        let ways: Vec<(Contact, &Served<'a>, CustomerPath)> = customer
+            .served
+            .iter()
+            .filter_map(|s| {
+                let contact = contact_of(s.channel)?;
+                Some((contact, s, customer.path(contact, s, report, scoring)))
+            })
+            .collect();
         for contact in [Contact::AtOnce, Contact::InWriting] {
-            let best = customer
-                .served
+            let best = ways
                 .iter()
-                .filter(|s| contact_of(s.channel) == Some(contact))
-                .map(|s| {
-                    let path = customer.path(contact, s, report, scoring);
-                    (s.value * nearness(path.effort, contact, scoring), s, path)
-                })
+                .filter(|(c, _, _)| *c == contact)
+                .map(|(_, s, path)| (s.value * nearness(path.effort, contact, scoring), *s, path))
                 // The best trade of who answers and how far; then the nearer; then the cheaper
                 // line (a customer calls the 0341 number, not the 0900 one beside it).
                 .max_by(|a, b| {
@@ -140,7 +145,7 @@ impl<'a> Customer<'a> {
                 })
                 .map(|(_, s, path)| Way {
                     served: s.clone(),
-                    path,
+                    path: path.clone(),
                 });
             match contact {
                 Contact::AtOnce => customer.at_once = best,
@@ -156,15 +161,14 @@ impl<'a> Customer<'a> {
             .and_then(|w| w.path.effort)
             .unwrap_or(u32::MAX);
         let best_price = best.map_or(0.0, |c| super::line_price(c, scoring));
-        customer.announced = customer
-            .served
+        let announced = ways
             .iter()
-            .filter(|s| {
+            .filter(|(_, s, _)| {
                 s.channel.kind == ChannelKind::Phone
                     && matches!(s.role, Role::Labelled(_))
                     && best.is_none_or(|b| !std::ptr::eq(b, s.channel))
             })
-            .map(|s| (s, customer.path(Contact::AtOnce, s, report, scoring)))
+            .map(|(_, s, path)| (*s, path))
             .min_by(|(a, pa), (b, pb)| {
                 (
                     pa.effort.unwrap_or(u32::MAX),
@@ -182,8 +186,9 @@ impl<'a> Customer<'a> {
             })
             .map(|(s, path)| Way {
                 served: s.clone(),
-                path,
+                path: path.clone(),
             });
+        customer.announced = announced;
         customer
     }
 
