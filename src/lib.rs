@@ -176,6 +176,7 @@ pub async fn audit(
 ) -> Result<Report, CrawlSetupError> {
     let mut observations = Vec::new();
     let mut signals = Vec::new();
+    let mut widget_notes: Vec<model::WidgetNote> = Vec::new();
     let mut names: Vec<(String, extract::PageNames)> = Vec::new();
     let mut site_region: Option<String> = match start {
         Start::Url(url) => crawl::site_of(url).and_then(|s| extract::region_of_site(&s)),
@@ -201,6 +202,7 @@ pub async fn audit(
             let found = extract::page(view, &context);
             observations.extend(found.observations);
             signals.extend(found.signals);
+            synthesize::merge_notes(&mut widget_notes, found.widget_notes);
             names.push((view.url.to_string(), found.names));
         };
         crawl::crawl(start, &options.crawl, &rules.pages, &mut observe).await?
@@ -220,6 +222,7 @@ pub async fn audit(
         third_parties,
     } = synthesize::channels(observations, &clicks, &identity);
     let signals = synthesize::signals(signals, &clicks);
+    synthesize::settle_notes(&mut widget_notes, &channels);
     let source = match start {
         Start::Url(_) => SourceKind::Http,
         Start::Directory(_) => SourceKind::Directory,
@@ -256,10 +259,12 @@ pub async fn audit(
             skipped: output.skipped,
             limits: output.limits,
             duration_ms,
+            render: output.render,
         },
         channels,
         third_parties,
         signals,
+        widget_notes,
         findings: Vec::new(),
         score: Score::not_computed(),
         probes: Vec::new(),

@@ -75,11 +75,47 @@ pub struct Report {
     /// Results of test contacts to this company (`scan --probes DB`; empty otherwise).
     #[serde(default)]
     pub probes: Vec<ProbeResult>,
+    /// Embedded products that are not channels: a chat snippet switched off (in a comment, or a
+    /// script type no browser runs), a retired product that renders nothing (Facebook Customer
+    /// Chat), a loader that shows chat only if the account enabled it ("possible chat").
+    #[serde(default)]
+    pub widget_notes: Vec<WidgetNote>,
     /// The CI verdict: every assertion (from `reachaudit.toml`, `--fail-under`, and each rule at
     /// the level of its severity) and the comparison with `--baseline`; `null` when the report
     /// was not evaluated or was not gated.
     #[serde(default)]
     pub gate: Option<Gate>,
+}
+
+/// An embedded product that is not a channel, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct WidgetNote {
+    /// The vendor id in `rules/vendors/`.
+    pub vendor: String,
+    /// The product's name.
+    pub name: String,
+    /// Why it is not counted.
+    pub state: WidgetState,
+    /// One sentence for a reader.
+    pub message: String,
+    /// Where it was seen.
+    pub evidence: Vec<Evidence>,
+}
+
+/// Why an embedded product is not counted as a channel.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum WidgetState {
+    /// The snippet is there but cannot run: inside an HTML comment, or in a script whose type no
+    /// browser runs and no consent manager will switch on.
+    Disabled,
+    /// The product was shut down; its snippet renders nothing.
+    Retired,
+    /// A vendor's loader that shows chat only if the account switched it on; rendering did not
+    /// show the chat.
+    Possible,
 }
 
 /// The producing tool.
@@ -189,6 +225,65 @@ pub struct Crawl {
     pub limits: Limits,
     /// Wall-clock duration of the crawl in milliseconds.
     pub duration_ms: u64,
+    /// Whether pages were rendered in a browser, and with which.
+    #[serde(default)]
+    pub render: Render,
+}
+
+/// How the crawl used a browser.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Render {
+    /// `auto`, `always` or `never` (`--render`).
+    pub mode: RenderMode,
+    /// The browser that rendered, as it names itself (`HeadlessChrome/120.0…`); `null` when none
+    /// was used.
+    #[serde(default)]
+    pub browser: Option<String>,
+    /// Pages rendered.
+    #[serde(default)]
+    pub pages: u32,
+    /// What the reader should know: no browser was found, so content drawn by JavaScript may be
+    /// missing; or the browser failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// When pages are rendered in a headless browser.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RenderMode {
+    /// Pages that look drawn by JavaScript, carry a tag manager or chat loader, or matter most
+    /// (home, contact, help), when a browser is found.
+    #[default]
+    Auto,
+    /// Every page; no browser is an error.
+    Always,
+    /// None: only the HTML the server sends.
+    Never,
+}
+
+impl std::str::FromStr for RenderMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "auto" => Ok(Self::Auto),
+            "always" => Ok(Self::Always),
+            "never" => Ok(Self::Never),
+            other => Err(format!(
+                "unknown render mode \"{other}\"; use auto, always or never"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for RenderMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Auto => "auto",
+            Self::Always => "always",
+            Self::Never => "never",
+        })
+    }
 }
 
 /// How robots.txt was treated.
@@ -229,6 +324,9 @@ pub struct Page {
     /// The text of that link.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link_text: Option<String>,
+    /// The page was also loaded in a headless browser, and what the browser showed was read.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub rendered: bool,
 }
 
 /// What a page is about.
@@ -429,6 +527,14 @@ pub struct Channel {
     /// sprechen"). A bot-first chat counts as reaching people only with this evidence.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub handoff: bool,
+    /// The consent manager that holds the widget back until the visitor agrees (its script is
+    /// `type="text/plain"` with the manager's attribute): a visitor who declines never sees it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocked_until_consent: Option<String>,
+    /// Seen only in pages as a browser rendered them (JavaScript ran), never in the HTML the
+    /// server sent: a crawler without a browser, and a visitor without JavaScript, miss it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub rendered_only: bool,
 }
 
 /// Whose contact detail a channel is, and what decided it.
@@ -601,6 +707,8 @@ impl Channel {
             address: None,
             owner: Owner::default(),
             handoff: false,
+            blocked_until_consent: None,
+            rendered_only: false,
         }
     }
 

@@ -807,6 +807,7 @@ mod tests {
             truncated: false,
             reached_from: from.map(url),
             link_text: Some(link.to_owned()),
+            rendered: false,
         }
     }
 
@@ -861,10 +862,12 @@ mod tests {
                     user_agent: String::new(),
                 },
                 duration_ms: 0,
+                render: crate::model::Render::default(),
             },
             channels,
             third_parties: Vec::new(),
             signals,
+            widget_notes: vec![],
             findings: vec![],
             score: Score::not_computed(),
             probes: vec![],

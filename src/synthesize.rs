@@ -9,7 +9,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::extract::{Observation, PageSignal};
-use crate::model::{Channel, Evidence, Mode, Owner, OwnerKind, Signal};
+use crate::model::{Channel, Evidence, Mode, Owner, OwnerKind, Signal, WidgetNote, WidgetState};
 use crate::rules::owners::name_tokens;
 
 /// Evidence entries kept per channel: enough to show where it is, not every footer.
@@ -238,6 +238,35 @@ fn decide(votes: Votes) -> Owner {
     }
 }
 
+/// Folds one page's widget notes into the site's: one note per vendor and state, with the
+/// evidence of the first pages that show it.
+pub fn merge_notes(site: &mut Vec<WidgetNote>, page: Vec<WidgetNote>) {
+    for note in page {
+        match site
+            .iter_mut()
+            .find(|n| n.vendor == note.vendor && n.state == note.state)
+        {
+            Some(known) => {
+                if known.evidence.len() < MAX_EVIDENCE {
+                    known.evidence.extend(note.evidence);
+                }
+            }
+            None => site.push(note),
+        }
+    }
+}
+
+/// Drops the notes a channel contradicts: a snippet switched off on one page says nothing when
+/// the same product is a channel, and a possible chat is moot once the vendor's chat is seen.
+pub fn settle_notes(notes: &mut Vec<WidgetNote>, channels: &[Channel]) {
+    notes.retain(|n| {
+        n.state == WidgetState::Retired
+            || !channels
+                .iter()
+                .any(|c| c.vendor.as_deref() == Some(n.vendor.as_str()))
+    });
+}
+
 /// Merges page signals by id: how many pages show each, and where, fewest clicks first.
 #[must_use]
 pub fn signals(seen: Vec<PageSignal>, clicks: &HashMap<String, Option<u32>>) -> Vec<Signal> {
@@ -285,6 +314,11 @@ pub fn signals(seen: Vec<PageSignal>, clicks: &HashMap<String, Option<u32>>) -> 
 fn merge(channel: &mut Channel, seen: Channel) {
     channel.mode = stronger(channel.mode, seen.mode);
     channel.handoff |= seen.handoff;
+    // Held back only if every page holds it back; seen without a browser on any page is enough.
+    if seen.blocked_until_consent.is_none() {
+        channel.blocked_until_consent = None;
+    }
+    channel.rendered_only &= seen.rendered_only;
     if let (Some(info), Some(new)) = (&mut channel.email, &seen.email) {
         info.obfuscated &= new.obfuscated;
     }

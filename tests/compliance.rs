@@ -97,6 +97,7 @@ fn report(case: &Case) -> Report {
             truncated: false,
             reached_from: None,
             link_text: None,
+            rendered: false,
         })
         .collect();
     if pages.is_empty() {
@@ -111,6 +112,7 @@ fn report(case: &Case) -> Report {
             truncated: false,
             reached_from: None,
             link_text: None,
+            rendered: false,
         });
     }
     let clicks_of = |path: &str| {
@@ -216,10 +218,12 @@ fn report(case: &Case) -> Report {
                 user_agent: "test".into(),
             },
             duration_ms: 0,
+            render: reachaudit::model::Render::default(),
         },
         channels,
         third_parties: Vec::new(),
         signals,
+        widget_notes: vec![],
         findings: vec![],
         score: Score::not_computed(),
         probes: vec![],

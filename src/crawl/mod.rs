@@ -167,6 +167,8 @@ pub struct CrawlOutput {
     pub duration: Duration,
     /// Why not a single page could be read, if so.
     pub failure: Option<String>,
+    /// How a browser was used.
+    pub render: crate::model::Render,
 }
 
 /// A crawl that could not start.
@@ -769,6 +771,7 @@ impl Crawler<'_> {
             truncated: hop.truncated,
             reached_from: None,
             link_text: None,
+            rendered: false,
         };
         if hop.status >= 400 {
             state.error(
@@ -943,6 +946,7 @@ impl Crawler<'_> {
             limits,
             duration: started.elapsed(),
             failure,
+            render: crate::model::Render::default(),
         }
     }
 }

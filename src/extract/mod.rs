@@ -66,6 +66,8 @@ pub struct PageFindings {
     pub signals: Vec<PageSignal>,
     /// The names the page gives its site.
     pub names: PageNames,
+    /// Embedded products that are not channels (switched off, retired, possible).
+    pub widget_notes: Vec<crate::model::WidgetNote>,
 }
 
 impl Observation {
@@ -172,7 +174,8 @@ pub fn page(view: &PageView<'_>, context: &Context<'_>) -> PageFindings {
         }
     }
     out.extend(structured::observe(view, rules, region));
-    let widgets = widget::observe(view, &block_of, &silenced, rules, &page_text_lower);
+    let mut widgets = widget::observe(view, &block_of, &silenced, rules, &page_text_lower);
+    let widget_notes = std::mem::take(&mut widgets.notes);
     out.extend(form::observe(
         view,
         rules,
@@ -192,15 +195,24 @@ pub fn page(view: &PageView<'_>, context: &Context<'_>) -> PageFindings {
         .collect();
     // A form service recognised by the <form> element itself (Formspree) is that form, which the
     // form extractor already reports with its fields: not a second channel.
-    let has_form = out
-        .iter()
-        .any(|o| o.channel.kind == ChannelKind::ContactForm && o.channel.form.is_some());
-    out.extend(widgets.observations.into_iter().filter(|w| {
-        !(has_form
-            && w.channel.kind == ChannelKind::ContactForm
+    // It keeps the vendor's name.
+    for w in widgets.observations {
+        let same_form = (w.channel.kind == ChannelKind::ContactForm
             && w.channel.url.is_none()
             && w.evidence.snippet == "<form>")
-    }));
+            .then(|| {
+                out.iter_mut().find(|o| {
+                    o.channel.kind == ChannelKind::ContactForm
+                        && o.channel.form.is_some()
+                        && o.channel.vendor.is_none()
+                })
+            })
+            .flatten();
+        match same_form {
+            Some(form) => form.channel.vendor = w.channel.vendor,
+            None => out.push(w),
+        }
+    }
     out.extend(offers);
     out.extend(vendor_texts(view, &blocks, rules));
     let beside = messengers_beside_numbers(&out, &blocks, rules);
@@ -219,6 +231,7 @@ pub fn page(view: &PageView<'_>, context: &Context<'_>) -> PageFindings {
         names: owner::names(view, &blocks, rules),
         observations: out,
         signals: signals::observe(view, rules, &blocks_lower, &page_text_lower),
+        widget_notes,
     }
 }
 

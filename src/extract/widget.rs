@@ -16,8 +16,8 @@ use super::Observation;
 use super::text::is_hidden;
 use crate::crawl::PageView;
 use crate::crawl::classify::starts_word;
-use crate::model::{ChannelKind, Mode};
-use crate::rules::{ChatCues, Rules, VendorKind};
+use crate::model::{ChannelKind, Evidence, Mode, WidgetNote, WidgetState};
+use crate::rules::{ChatCues, Rules, ScriptRuns, VendorKind};
 
 /// What the vendor scan of one page found.
 #[derive(Debug, Default)]
@@ -26,6 +26,8 @@ pub(super) struct Widgets {
     pub observations: Vec<Observation>,
     /// Ids of CAPTCHA products on the page.
     pub captchas: Vec<String>,
+    /// Embedded products that are not channels (switched off, retired, possible).
+    pub notes: Vec<WidgetNote>,
 }
 
 /// Where a vendor was seen on the page, for its evidence.
@@ -33,6 +35,64 @@ pub(super) struct Widgets {
 struct Trace {
     what: &'static str,
     detail: String,
+    state: Runs,
+}
+
+/// Whether the code a vendor was seen in can run. Ordered: a vendor seen both in a comment and
+/// in a live script is live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Runs {
+    /// In an HTML comment, or a script type no browser runs and no consent manager enables.
+    No,
+    /// Held back by the consent manager (index into the vendors) until the visitor agrees.
+    AfterConsent(usize),
+    /// Runs (now, after the first interaction, or as the page's own data).
+    Yes,
+}
+
+impl Runs {
+    fn rank(self) -> u8 {
+        match self {
+            Self::No => 0,
+            Self::AfterConsent(_) => 1,
+            Self::Yes => 2,
+        }
+    }
+}
+
+/// Records a vendor sighting, keeping the one whose code can run best.
+fn note_hit(hits: &mut BTreeMap<usize, Trace>, owner: usize, trace: impl FnOnce() -> Trace) {
+    match hits.get(&owner) {
+        Some(t) if t.state.rank() >= Runs::Yes.rank() => {}
+        Some(t) => {
+            let new = trace();
+            if new.state.rank() > t.state.rank() {
+                hits.insert(owner, new);
+            }
+        }
+        None => {
+            hits.insert(owner, trace());
+        }
+    }
+}
+
+/// Every URL a script element names: `src`, and the attributes that delay and consent tools
+/// move it to (`data-src`, `data-rocket-src`, `data-cmp-src`, `consent-original-src-_`).
+fn script_urls<'a>(e: &'a scraper::node::Element) -> impl Iterator<Item = &'a str> + 'a {
+    e.attrs()
+        .filter(|(name, _)| name.contains("src") && !name.contains("srcset"))
+        .map(|(_, v)| v.trim())
+        .filter(|v| v.starts_with("http://") || v.starts_with("https://") || v.starts_with('/'))
+}
+
+/// The `src` values of tags written inside a comment.
+fn urls_in_code(text: &str) -> impl Iterator<Item = &str> {
+    text.match_indices("src=").filter_map(|(at, _)| {
+        let rest = &text[at + 4..];
+        let quote = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+        let rest = &rest[1..];
+        rest.find(quote).map(|end| rest[..end].trim())
+    })
 }
 
 /// Scans one page for every vendor of the rules.
@@ -44,133 +104,227 @@ pub(super) fn observe(
     page_text_lower: &str,
 ) -> Widgets {
     let vendors = &rules.vendors;
-    // Vendor index → first trace; per-link vendors also collect each distinct link.
-    let mut hits: BTreeMap<usize, Trace> = BTreeMap::new();
+    // Vendor index → best trace, apart for the vendor's code (scripts, inline code, comments)
+    // and what stands on its own or waits for that code (links, iframes, noscript fallbacks,
+    // elements); per-link vendors also collect each distinct link.
+    let mut code: BTreeMap<usize, Trace> = BTreeMap::new();
+    let mut other: BTreeMap<usize, Trace> = BTreeMap::new();
     let mut links: BTreeMap<usize, Vec<(String, String, Option<usize>)>> = BTreeMap::new();
-    let mut inline = String::new();
-    let hit = |hits: &mut BTreeMap<usize, Trace>,
-               owners: &[usize],
-               matches: regex::SetMatches,
-               what: &'static str,
-               detail: &str| {
-        for i in matches.iter() {
-            hits.entry(owners[i]).or_insert_with(|| Trace {
-                what,
-                detail: detail.chars().take(120).collect(),
-            });
+    // Inline code by whether it can run: live, held back by a consent manager, switched off.
+    let mut inline: BTreeMap<Runs, String> = BTreeMap::new();
+    // The fallback for visitors without JavaScript: a link there works without any script.
+    let mut noscript = String::new();
+    // Comments: a commented-out snippet, or only the marker a vendor puts around live code.
+    let mut comments = String::new();
+    let join = |raw: &str| -> String {
+        view.url
+            .join(raw)
+            .map_or_else(|_| raw.to_owned(), |u| u.to_string())
+    };
+    let url_hits = |hits: &mut BTreeMap<usize, Trace>,
+                    (set, owners): &(regex::RegexSet, Vec<usize>),
+                    url: &str,
+                    what: &'static str,
+                    state: Runs| {
+        let trace = || Trace {
+            what,
+            detail: url.chars().take(120).collect(),
+            state,
+        };
+        for i in set.matches(url).iter() {
+            note_hit(hits, owners[i], trace);
+        }
+        for owner in vendors.by_host(url) {
+            note_hit(hits, owner, trace);
+        }
+    };
+    // A consent manager's mark decides first: some keep a type that runs and block the script
+    // while it loads (CookieYes), others hold it back as a template (Borlabs).
+    let script_state = |node: ego_tree::NodeRef<'_, Node>, e: &scraper::node::Element| -> Runs {
+        let consent = scraper::ElementRef::wrap(node).and_then(|el| {
+            vendors
+                .list
+                .iter()
+                .position(|v| v.kind == VendorKind::Consent && v.dom.iter().any(|s| s.matches(&el)))
+        });
+        match consent {
+            Some(cmp) => Runs::AfterConsent(cmp),
+            None if rules.scripts.runs(e.attr("type")) == ScriptRuns::Yes => Runs::Yes,
+            None => Runs::No,
         }
     };
     for node in view.document.tree.nodes() {
         match node.value() {
-            Node::Element(e) => {
-                let absolute = |attr: &str| -> Option<String> {
-                    let raw = e.attr(attr)?.trim();
-                    if raw.is_empty() {
-                        return None;
+            Node::Element(e) => match e.name() {
+                "script" => {
+                    let state = script_state(node, e);
+                    for raw in script_urls(e) {
+                        url_hits(&mut code, &vendors.script_src, &join(raw), "script", state);
                     }
-                    Some(
-                        view.url
-                            .join(raw)
-                            .map_or_else(|_| raw.to_owned(), |u| u.to_string()),
-                    )
-                };
-                match e.name() {
-                    "script" => {
-                        if let Some(src) = absolute("src") {
-                            let (set, owners) = &vendors.script_src;
-                            hit(&mut hits, owners, set.matches(&src), "script", &src);
+                    if e.attr("src").is_none() {
+                        let code = inline.entry(state).or_default();
+                        // Real Cookie Banner keeps a held-back inline script in an attribute.
+                        if let Some(held) = e.attr("consent-inline") {
+                            code.push_str(held);
+                            code.push('\n');
                         }
-                    }
-                    "iframe" => {
-                        for attr in ["src", "data-src"] {
-                            if let Some(src) = absolute(attr) {
-                                let (set, owners) = &vendors.iframe_src;
-                                hit(&mut hits, owners, set.matches(&src), "iframe", &src);
+                        for child in node.children() {
+                            if let Node::Text(t) = child.value() {
+                                code.push_str(t);
                             }
                         }
+                        code.push('\n');
                     }
-                    "a" | "area" => {
-                        let hidden = is_hidden(e)
-                            || silenced.contains(&node.id())
-                            || node
-                                .ancestors()
-                                .any(|a| a.value().as_element().is_some_and(is_hidden));
-                        if let (Some(href), false) = (absolute("href"), hidden) {
-                            let (set, owners) = &vendors.links;
-                            for i in set.matches(&href).iter() {
-                                let owner = owners[i];
-                                let text: String = scraper::ElementRef::wrap(node)
-                                    .map(|a| crate::crawl::collapse(&a.text().collect::<String>()))
-                                    .unwrap_or_default();
-                                let list = links.entry(owner).or_default();
-                                if !list.iter().any(|(h, _, _)| *h == href) {
-                                    list.push((
-                                        href.clone(),
-                                        text,
-                                        block_of.get(&node.id()).copied(),
-                                    ));
-                                }
-                                hits.entry(owner).or_insert_with(|| Trace {
-                                    what: "link",
-                                    detail: href.clone(),
-                                });
-                            }
-                        }
-                    }
-                    _ => {}
                 }
-            }
+                "iframe" => {
+                    for attr in ["src", "data-src"] {
+                        if let Some(raw) = e.attr(attr).map(str::trim).filter(|r| !r.is_empty()) {
+                            url_hits(
+                                &mut other,
+                                &vendors.iframe_src,
+                                &join(raw),
+                                "iframe",
+                                Runs::Yes,
+                            );
+                        }
+                    }
+                }
+                "a" | "area" => {
+                    let hidden = is_hidden(e)
+                        || silenced.contains(&node.id())
+                        || node
+                            .ancestors()
+                            .any(|a| a.value().as_element().is_some_and(is_hidden));
+                    let href = e.attr("href").map(str::trim).filter(|r| !r.is_empty());
+                    if let (Some(raw), false) = (href, hidden) {
+                        let href = join(raw);
+                        let (set, owners) = &vendors.links;
+                        for i in set.matches(&href).iter() {
+                            let owner = owners[i];
+                            let text: String = scraper::ElementRef::wrap(node)
+                                .map(|a| crate::crawl::collapse(&a.text().collect::<String>()))
+                                .unwrap_or_default();
+                            let list = links.entry(owner).or_default();
+                            if !list.iter().any(|(h, _, _)| *h == href) {
+                                list.push((href.clone(), text, block_of.get(&node.id()).copied()));
+                            }
+                            note_hit(&mut other, owner, || Trace {
+                                what: "link",
+                                detail: href.clone(),
+                                state: Runs::Yes,
+                            });
+                        }
+                    }
+                }
+                _ => {}
+            },
             Node::Text(t) => {
-                let in_code = node
+                let in_noscript = node
                     .parent()
                     .and_then(|p| p.value().as_element())
-                    .is_some_and(|p| {
-                        (p.name() == "script" && p.attr("src").is_none()) || p.name() == "noscript"
-                    });
-                if in_code {
-                    inline.push_str(t);
-                    inline.push('\n');
+                    .is_some_and(|p| p.name() == "noscript");
+                if in_noscript {
+                    noscript.push_str(t);
+                    noscript.push('\n');
                 }
             }
             Node::Comment(c) => {
-                inline.push_str(c);
-                inline.push('\n');
+                // Code in a comment is a snippet switched off; words alone are the marker a
+                // vendor puts around live code.
+                if c.to_ascii_lowercase().contains("<script") {
+                    for url in urls_in_code(c) {
+                        url_hits(
+                            &mut code,
+                            &vendors.script_src,
+                            &join(url),
+                            "commented",
+                            Runs::No,
+                        );
+                    }
+                    inline.entry(Runs::No).or_default().push_str(c);
+                    inline.entry(Runs::No).or_default().push('\n');
+                } else {
+                    comments.push_str(c);
+                    comments.push('\n');
+                }
             }
             _ => {}
         }
     }
-    if !inline.is_empty() {
-        let (set, owners) = &vendors.inline;
-        for i in set.matches(&inline).iter() {
+    // Live code first, so a vendor seen both live and switched off is live.
+    let (set, owners) = &vendors.inline;
+    for (state, text) in inline.iter().rev() {
+        for i in set.matches(text).iter() {
             let owner = owners[i];
-            if hits.contains_key(&owner) {
-                continue;
-            }
-            let detail = vendors.list[owner]
-                .inline_snippet(&inline)
-                .unwrap_or_else(|| "inline snippet".to_owned());
-            hits.insert(
-                owner,
-                Trace {
-                    what: "inline",
-                    detail,
-                },
-            );
+            note_hit(&mut code, owner, || Trace {
+                what: "inline",
+                detail: vendors.list[owner]
+                    .inline_snippet(text)
+                    .unwrap_or_else(|| "inline snippet".to_owned()),
+                state: *state,
+            });
         }
+    }
+    for i in set.matches(&comments).iter() {
+        let owner = owners[i];
+        note_hit(&mut code, owner, || Trace {
+            what: "comment",
+            detail: vendors.list[owner]
+                .inline_snippet(&comments)
+                .unwrap_or_else(|| "HTML comment".to_owned()),
+            state: Runs::No,
+        });
+    }
+    for i in set.matches(&noscript).iter() {
+        let owner = owners[i];
+        note_hit(&mut other, owner, || Trace {
+            what: "noscript",
+            detail: vendors.list[owner]
+                .inline_snippet(&noscript)
+                .unwrap_or_else(|| "noscript fallback".to_owned()),
+            state: Runs::Yes,
+        });
     }
     if let Some(any) = &vendors.dom_any {
         for element in view.document.select(any) {
+            let is_script = element.value().name() == "script";
+            let state = if is_script {
+                script_state(*element, element.value())
+            } else {
+                Runs::Yes
+            };
             for (index, vendor) in vendors.list.iter().enumerate() {
-                if !hits.contains_key(&index) && vendor.dom.iter().any(|s| s.matches(&element)) {
-                    hits.insert(
-                        index,
-                        Trace {
-                            what: "element",
-                            detail: format!("<{}>", element.value().name()),
-                        },
-                    );
+                if vendor.kind != VendorKind::Consent
+                    && vendor.dom.iter().any(|s| s.matches(&element))
+                {
+                    let trace = || Trace {
+                        what: "element",
+                        detail: format!("<{}>", element.value().name()),
+                        state,
+                    };
+                    if is_script {
+                        note_hit(&mut code, index, trace);
+                    } else {
+                        note_hit(&mut other, index, trace);
+                    }
                 }
             }
+        }
+    }
+    // The vendor's code decides whether its widget can show: an element the loader would fill
+    // is empty when the loader is switched off. A link, an iframe or a noscript fallback works
+    // on its own.
+    let mut hits = code;
+    for (index, trace) in other {
+        match hits.get(&index) {
+            None => {
+                hits.insert(index, trace);
+            }
+            // A marker comment says nothing against the elements it surrounds.
+            Some(t) if t.state == Runs::No && (trace.what != "element" || t.what == "comment") => {
+                hits.insert(index, trace);
+            }
+            Some(_) => {}
         }
     }
 
@@ -186,10 +340,62 @@ pub(super) fn observe(
         {
             continue;
         }
+        if vendor.kind == VendorKind::Consent {
+            continue;
+        }
+        let note = |state: WidgetState, message: String| WidgetNote {
+            vendor: vendor.id.clone(),
+            name: vendor.name.clone(),
+            state,
+            message,
+            evidence: vec![Evidence {
+                url: view.url.to_string(),
+                source: format!("vendor_{}", trace.what),
+                snippet: trace.detail.clone(),
+            }],
+        };
+        if let Some(day) = &vendor.retired {
+            out.notes.push(note(
+                WidgetState::Retired,
+                format!(
+                    "{} was shut down on {day}; its snippet shows nothing",
+                    vendor.name
+                ),
+            ));
+            continue;
+        }
+        if trace.state == Runs::No {
+            let how = match trace.what {
+                "commented" => "its snippet is commented out",
+                "script" | "element" => {
+                    "its script has a type no browser runs, and no consent manager switches it on"
+                }
+                _ => "its snippet is switched off: commented out, or a script type no browser runs",
+            };
+            out.notes.push(note(
+                WidgetState::Disabled,
+                format!("{}: {how}", vendor.name),
+            ));
+            continue;
+        }
         if vendor.kind == VendorKind::Captcha {
             out.captchas.push(vendor.id.clone());
             continue;
         }
+        if vendor.possible {
+            out.notes.push(note(
+                WidgetState::Possible,
+                format!(
+                    "{}: the loader shows a chat only if the account switched it on; not counted unless a browser shows the chat",
+                    vendor.name
+                ),
+            ));
+            continue;
+        }
+        let consent = match trace.state {
+            Runs::AfterConsent(cmp) => Some(vendors.list[cmp].name.clone()),
+            _ => None,
+        };
         let Some(kind) = vendor.kind.channel() else {
             continue;
         };
@@ -221,6 +427,7 @@ pub(super) fn observe(
                     obs.channel.url = Some(normalize_link(href));
                     obs.channel.mode = mode;
                     obs.channel.handoff = handoff;
+                    obs.channel.blocked_until_consent.clone_from(&consent);
                     obs.block = *block;
                     out.observations.push(obs);
                 }
@@ -236,6 +443,7 @@ pub(super) fn observe(
                 obs.channel.vendor = Some(vendor.id.clone());
                 obs.channel.mode = mode;
                 obs.channel.handoff = handoff;
+                obs.channel.blocked_until_consent = consent;
                 out.observations.push(obs);
             }
         }

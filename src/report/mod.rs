@@ -173,6 +173,7 @@ pub(crate) mod sample {
                         truncated: false,
                         reached_from: None,
                         link_text: None,
+                        rendered: false,
                     },
                     Page {
                         url: "https://www.acme-shop.de/kontakt/".into(),
@@ -185,6 +186,7 @@ pub(crate) mod sample {
                         truncated: false,
                         reached_from: Some("https://www.acme-shop.de/".into()),
                         link_text: Some("Kontakt".into()),
+                        rendered: false,
                     },
                 ],
                 requests: 4,
@@ -209,6 +211,7 @@ pub(crate) mod sample {
                     user_agent: "reachaudit/0.1.0".into(),
                 },
                 duration_ms: 1500,
+                render: crate::model::Render::default(),
             },
             third_parties: Vec::new(),
             channels: vec![
@@ -260,6 +263,7 @@ pub(crate) mod sample {
             company: None,
             gate: None,
             signals: vec![],
+            widget_notes: vec![],
         }
     }
 }

@@ -51,6 +51,8 @@ pub struct Rules {
     pub voice: VoiceCues,
     /// Vendor fingerprints.
     pub vendors: Vendors,
+    /// Which script types a browser runs.
+    pub scripts: ScriptCues,
     /// The scoring method.
     pub scoring: scoring::Scoring,
     /// Compliance rules of every jurisdiction.
@@ -61,6 +63,52 @@ pub struct Rules {
     pub probe: probe::ProbeRules,
     /// Where rule files replaced the built-in ones (`--rules`), for [`Rules::version`].
     dir: Option<PathBuf>,
+}
+
+/// `rules/cues/scripts.toml`: which `<script>` elements a browser runs, so a snippet that cannot
+/// run (switched off) is told from one that runs, maybe later or after consent.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScriptCues {
+    /// Types a browser runs at once (the JavaScript MIME types, `module`, no type).
+    pub runs: Vec<String>,
+    /// Type endings of scripts an optimiser renames and runs itself (Rocket Loader).
+    #[serde(default)]
+    pub runs_suffix: Vec<String>,
+    /// Types that performance plugins give scripts they run after the first interaction.
+    #[serde(default)]
+    pub runs_later: Vec<String>,
+    /// Data and template types the page's own code reads: their text counts like a script's.
+    #[serde(default)]
+    pub data: Vec<String>,
+}
+
+/// Whether a `<script>` runs, as its `type` says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScriptRuns {
+    /// Runs now, later (delay plugins), or is data the page's code reads.
+    Yes,
+    /// No browser runs it: switched off, unless a consent manager switches it on.
+    No,
+}
+
+impl ScriptCues {
+    /// How a script with this `type` attribute (absent = `None`) is treated.
+    #[must_use]
+    pub fn runs(&self, kind: Option<&str>) -> ScriptRuns {
+        let kind = kind.unwrap_or("").trim().to_ascii_lowercase();
+        let kind = kind.split(';').next().unwrap_or("").trim();
+        let listed = |list: &[String]| list.iter().any(|t| t == kind);
+        if listed(&self.runs)
+            || listed(&self.runs_later)
+            || listed(&self.data)
+            || self.runs_suffix.iter().any(|s| kind.ends_with(s.as_str()))
+        {
+            ScriptRuns::Yes
+        } else {
+            ScriptRuns::No
+        }
+    }
 }
 
 /// `rules/cues/forms.toml`.
@@ -461,6 +509,26 @@ impl Rules {
         scoring.validate(&file, &text, crate::score::ITEMS)?;
 
         let vendors = Vendors::load(&group(dir, "vendors/")?)?;
+        let (file, text) = source("cues/scripts.toml")?;
+        let mut scripts: ScriptCues = parse(&file, &text)?;
+        for (key, list) in [
+            ("runs", &mut scripts.runs),
+            ("runs_suffix", &mut scripts.runs_suffix),
+            ("runs_later", &mut scripts.runs_later),
+            ("data", &mut scripts.data),
+        ] {
+            for t in list.iter_mut() {
+                *t = t.trim().to_ascii_lowercase();
+            }
+            if key == "runs" && !list.iter().any(String::is_empty) {
+                return Err(invalid_at(
+                    &file,
+                    &text,
+                    "runs",
+                    "runs must list \"\" (a script without a type runs)".to_owned(),
+                ));
+            }
+        }
         let mut signal_ids: Vec<String> = signals.signals.iter().map(|s| s.id.clone()).collect();
         signal_ids.extend(
             [
@@ -489,6 +557,7 @@ impl Rules {
             owners,
             voice,
             vendors,
+            scripts,
             mail,
             probe,
             dir: dir.map(Path::to_path_buf),

@@ -35,7 +35,10 @@ pub enum VendorKind {
     Social,
     /// A CAPTCHA: not a channel, but a hurdle in front of a form.
     Captcha,
-    /// Looks like a channel but is not one (share buttons, retired plugins, tracking code).
+    /// A consent manager: not a channel, but it tells a widget held back until the visitor
+    /// agrees from one switched off for good.
+    Consent,
+    /// Looks like a channel but is not one (share buttons, tracking code).
     None,
 }
 
@@ -51,7 +54,7 @@ impl VendorKind {
             Self::Appointment => Some(ChannelKind::Appointment),
             Self::ContactForm => Some(ChannelKind::ContactForm),
             Self::Social => Some(ChannelKind::Social),
-            Self::Captcha | Self::None => None,
+            Self::Captcha | Self::Consent | Self::None => None,
         }
     }
 }
@@ -87,6 +90,12 @@ struct RawVendor {
     globals: Vec<String>,
     #[serde(default)]
     not_if: Vec<String>,
+    #[serde(default)]
+    hosts: Vec<String>,
+    #[serde(default)]
+    possible: bool,
+    #[serde(default)]
+    retired: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -114,6 +123,7 @@ pub enum Category {
     Captcha,
     FormService,
     Trap,
+    Consent,
 }
 
 /// A vendor, validated.
@@ -143,6 +153,10 @@ pub struct Vendor {
     pub dom: Vec<Selector>,
     /// The inline patterns, each alone (for quoting the matched snippet as evidence).
     pub inline: Vec<Regex>,
+    /// A loader that shows chat only if the account switched it on: "possible chat".
+    pub possible: bool,
+    /// The day the product was shut down (`2024-05-09`): its snippet renders nothing.
+    pub retired: Option<String>,
     /// Patterns of the visible text that name the channel without a link ("Skype: acme.sales"),
     /// each with an `id` group.
     pub text: Vec<Regex>,
@@ -167,6 +181,71 @@ fn ascii_boundaries(pattern: &str) -> String {
     pattern.replace(r"\b", r"(?-u:\b)")
 }
 
+/// Hosts many unrelated products are served from: owning one proves nothing, so a vendor names
+/// such a place with a `script_src` pattern (host and path) instead.
+const SHARED_HOSTS: &[&str] = &[
+    "amazonaws.com",
+    "cloudfront.net",
+    "googleapis.com",
+    "gstatic.com",
+    "google.com",
+    "googletagmanager.com",
+    "jsdelivr.net",
+    "unpkg.com",
+    "cloudflare.com",
+    "azureedge.net",
+    "azurewebsites.net",
+    "windows.net",
+    "herokuapp.com",
+    "appspot.com",
+    "github.io",
+    "githubusercontent.com",
+    "netlify.app",
+    "vercel.app",
+    "akamaihd.net",
+    "akamaized.net",
+    "fastly.net",
+    "b-cdn.net",
+    "facebook.net",
+    "facebook.com",
+    "microsoft.com",
+    "wp.com",
+    "wordpress.com",
+    "shopify.com",
+    "myshopify.com",
+    "firebaseapp.com",
+    "web.app",
+];
+
+/// Whether a vendor's host names a product-specific place (lower-case name with a dot, no
+/// scheme, path, port or wildcard, not shared infrastructure).
+fn host_problem(host: &str) -> Option<String> {
+    let plain = host
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.');
+    if !plain || !host.contains('.') || host.starts_with('.') || host.ends_with('.') {
+        return Some(format!(
+            "host \"{host}\" must be a lower-case host name like \"widget.example.com\" (no scheme, path, port or wildcard)"
+        ));
+    }
+    // A private suffix (`ladesk.com`) is a vendor giving its customers subdomains: its own.
+    if psl::suffix(host.as_bytes())
+        .is_some_and(|s| s.as_bytes() == host.as_bytes() && s.typ() == Some(psl::Type::Icann))
+    {
+        return Some(format!(
+            "host \"{host}\" is a public suffix, not a vendor's host"
+        ));
+    }
+    SHARED_HOSTS
+        .iter()
+        .find(|shared| host == **shared || host.ends_with(&format!(".{shared}")))
+        .map(|shared| {
+            format!(
+                "host \"{host}\" is shared infrastructure ({shared}) serving many products; use a script_src pattern with the vendor's path instead"
+            )
+        })
+}
+
 /// All vendors with their patterns compiled for one-pass matching.
 #[derive(Debug, Clone)]
 pub struct Vendors {
@@ -182,6 +261,8 @@ pub struct Vendors {
     pub links: (RegexSet, Vec<usize>),
     /// Every DOM selector of every vendor in one list, for a single pass over the page.
     pub dom_any: Option<Selector>,
+    /// Host name → the vendors that own it; a URL on the host or any subdomain proves them.
+    hosts: std::collections::HashMap<String, Vec<usize>>,
 }
 
 impl Vendors {
@@ -194,6 +275,8 @@ impl Vendors {
         let mut list = Vec::new();
         let mut sets: [(Vec<String>, Vec<usize>); 4] = Default::default();
         let mut dom_all: Vec<String> = Vec::new();
+        let mut hosts: std::collections::HashMap<String, Vec<usize>> =
+            std::collections::HashMap::new();
         for (file, text) in files {
             let raw: RawFile = super::parse(file, text)?;
             for v in raw.vendor {
@@ -227,18 +310,48 @@ impl Vendors {
                         v.id
                     )));
                 }
+                if let Some(problem) = v.hosts.iter().find_map(|h| host_problem(h)) {
+                    return Err(at(format!("vendor \"{}\": {problem}", v.id)));
+                }
+                if let Some(day) = &v.retired
+                    && !is_day(day)
+                {
+                    return Err(at(format!(
+                        "vendor \"{}\": retired must be the day of shutdown as YYYY-MM-DD, not \"{day}\"",
+                        v.id
+                    )));
+                }
+                if v.kind == VendorKind::Consent && v.dom.is_empty() {
+                    return Err(at(format!(
+                        "consent manager \"{}\" needs `dom` selectors matching the <script> elements it holds back",
+                        v.id
+                    )));
+                }
+                if (v.possible || v.retired.is_some()) && v.kind != VendorKind::Chat {
+                    return Err(at(format!(
+                        "vendor \"{}\": possible and retired describe chat products; kind must be \"chat\"",
+                        v.id
+                    )));
+                }
                 if v.script_src.is_empty()
+                    && v.hosts.is_empty()
                     && v.iframe_src.is_empty()
                     && v.inline.is_empty()
                     && v.links.is_empty()
                     && v.dom.is_empty()
                 {
                     return Err(at(format!(
-                        "vendor \"{}\" has no pattern static HTML can show; add script_src, iframe_src, inline, links or dom",
+                        "vendor \"{}\" has no pattern static HTML can show; add hosts, script_src, iframe_src, inline, links or dom",
                         v.id
                     )));
                 }
                 let index = list.len();
+                for host in &v.hosts {
+                    let owners = hosts.entry(host.clone()).or_default();
+                    if !owners.contains(&index) {
+                        owners.push(index);
+                    }
+                }
                 for (slot, patterns) in [&v.script_src, &v.iframe_src, &v.inline, &v.links]
                     .into_iter()
                     .enumerate()
@@ -318,6 +431,8 @@ impl Vendors {
                     source: v.source,
                     note: v.note,
                     globals: v.globals,
+                    possible: v.possible,
+                    retired: v.retired,
                     not_if,
                     dom,
                     inline,
@@ -349,8 +464,54 @@ impl Vendors {
                 Selector::parse(&dom_all.join(", ")).ok()
             },
             list,
+            hosts,
         })
     }
+
+    /// The vendors owning a URL's host or a parent of it (`js.intercomcdn.com` → `intercomcdn.com`).
+    pub fn by_host(&self, url: &str) -> impl Iterator<Item = usize> + '_ {
+        let host = url::Url::parse(url).ok().and_then(|u| {
+            u.host_str()
+                .map(|h| h.trim_end_matches('.').to_ascii_lowercase())
+        });
+        let mut found: Vec<usize> = Vec::new();
+        if let Some(host) = host {
+            let mut rest = host.as_str();
+            loop {
+                if let Some(owners) = self.hosts.get(rest) {
+                    for owner in owners {
+                        if !found.contains(owner) {
+                            found.push(*owner);
+                        }
+                    }
+                }
+                match rest.split_once('.') {
+                    Some((_, parent)) if parent.contains('.') => rest = parent,
+                    _ => break,
+                }
+            }
+        }
+        found.into_iter()
+    }
+
+    /// The consent manager whose selector matches a held-back script, by name.
+    #[must_use]
+    pub fn consent_for(&self, script: &scraper::ElementRef<'_>) -> Option<&Vendor> {
+        self.list
+            .iter()
+            .filter(|v| v.kind == VendorKind::Consent)
+            .find(|v| v.dom.iter().any(|s| s.matches(script)))
+    }
+}
+
+fn is_day(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
 }
 
 fn case_insensitive(pattern: &str) -> Result<Regex, regex::Error> {
