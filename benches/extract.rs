@@ -103,6 +103,7 @@ fn bench(c: &mut Criterion) {
                     document: &document,
                     lang: None,
                     html,
+                    rendered: None,
                 };
                 found += page(&view, &context).observations.len();
             }
@@ -125,6 +126,7 @@ fn bench(c: &mut Criterion) {
                 document: &document,
                 lang: Some("de"),
                 html: &big,
+                rendered: None,
             };
             std::hint::black_box(page(&view, &context).observations.len())
         });

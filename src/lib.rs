@@ -188,6 +188,16 @@ pub async fn audit(
             .and_then(|s| extract::region_of_site(&s)),
     };
     let mut site_lang: Option<String> = None;
+    let hints = crawl::RenderHints {
+        globals: rules
+            .vendors
+            .list
+            .iter()
+            .flat_map(|v| v.globals.iter().cloned())
+            .collect(),
+        loaders: rules.scripts.loaders.clone(),
+        shells: rules.scripts.app_shells.clone(),
+    };
     let output = {
         let mut observe = |view: &crawl::PageView<'_>| {
             if site_lang.is_none() {
@@ -199,13 +209,33 @@ pub async fn audit(
                 site_region: site_region.as_deref(),
                 site_lang: site_lang.as_deref(),
             };
-            let found = extract::page(view, &context);
+            let mut found = extract::page(view, &context);
+            if let Some(rendered) = &view.rendered {
+                // What the server's HTML shows too is not "only after rendering".
+                let server = crawl::PageView {
+                    url: view.url,
+                    document: rendered.server_document,
+                    lang: view.lang,
+                    html: rendered.server_html,
+                    rendered: None,
+                };
+                let seen: std::collections::HashSet<(model::ChannelKind, String)> =
+                    extract::page(&server, &context)
+                        .observations
+                        .iter()
+                        .map(|o| (o.channel.kind, o.channel.identity()))
+                        .collect();
+                for o in &mut found.observations {
+                    o.channel.rendered_only =
+                        !seen.contains(&(o.channel.kind, o.channel.identity()));
+                }
+            }
             observations.extend(found.observations);
             signals.extend(found.signals);
             synthesize::merge_notes(&mut widget_notes, found.widget_notes);
             names.push((view.url.to_string(), found.names));
         };
-        crawl::crawl(start, &options.crawl, &rules.pages, &mut observe).await?
+        crawl::crawl(start, &options.crawl, &rules.pages, &hints, &mut observe).await?
     };
     // The start page may have moved the site to another domain; that domain's country counts.
     if let Some(region) = extract::region_of_site(&output.site) {
@@ -234,8 +264,13 @@ pub async fn audit(
     // scoring and checking an empty list (exit 3, never a pass).
     let failure = output.failure.or_else(|| {
         channels.is_empty().then(|| {
+            let hint = if output.render.pages > 0 {
+                format!(", {} of them rendered in a browser", output.render.pages)
+            } else {
+                "; if the site draws its content with JavaScript, scan with --render always (needs Chromium) or audit its pre-rendered build output".to_owned()
+            };
             format!(
-                "no contact channel found on the {} page(s) fetched; if the site renders its content with JavaScript, audit its pre-rendered build output instead",
+                "no contact channel found on the {} page(s) fetched{hint}",
                 output.pages.len()
             )
         })

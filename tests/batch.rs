@@ -101,6 +101,7 @@ fn an_interrupted_batch_resumes_to_the_same_results_as_an_uninterrupted_one() {
     let mut args_b = vec!["batch", &list, "--db", db_b.to_str().unwrap(), "-o", &out_b];
     args_b.extend(common);
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_reachaudit"))
+        .env("REACHAUDIT_RENDER", "never")
         .args(&args_b)
         .stderr(std::process::Stdio::null())
         .spawn()

@@ -6,8 +6,12 @@ mod support;
 use assert_cmd::Command;
 use support::{TestServer, temp_site};
 
+/// The binary, rendering nothing unless a test asks (`--render` beats the variable): the tests of
+/// rendering are in tests/render.rs, and a browser here would fetch the fixtures' vendor scripts.
 fn reachaudit() -> Command {
-    Command::cargo_bin("reachaudit").unwrap()
+    let mut cmd = Command::cargo_bin("reachaudit").unwrap();
+    cmd.env("REACHAUDIT_RENDER", "never");
+    cmd
 }
 
 /// Runs, checks the exit code, and returns (stdout, stderr).

@@ -22,6 +22,7 @@ fn fixture(name: &str) -> String {
 fn run_in(dir: &Path, args: &[&str], code: i32) -> (String, String) {
     let output = Command::cargo_bin("reachaudit")
         .unwrap()
+        .env("REACHAUDIT_RENDER", "never")
         .current_dir(dir)
         .args(args)
         .output()
@@ -749,6 +750,7 @@ fn the_documented_ci_recipes_work_as_written() {
             .current_dir(d)
             .env("PATH", &path)
             .env("GITHUB_STEP_SUMMARY", &summary)
+            .env("REACHAUDIT_RENDER", "never")
             .output()
             .unwrap()
     };

@@ -739,6 +739,7 @@ fn a_killed_send_loses_nothing_and_sends_nothing_twice() {
     // What the child says goes to a file, so a run that never reaches the server says why.
     let said = dir.path().join("send.stderr");
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_reachaudit"))
+        .env("REACHAUDIT_RENDER", "never")
         .args(&args)
         .stdout(std::process::Stdio::null())
         .stderr(std::fs::File::create(&said).unwrap())

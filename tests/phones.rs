@@ -52,6 +52,7 @@ fn scan(rules: &Rules, text: &str, region: &str) -> (Vec<String>, Vec<String>) {
         document: &document,
         lang: None,
         html: &html,
+        rendered: None,
     };
     let context = Context {
         rules,

@@ -168,6 +168,7 @@ fn batch(urls: &[String], dir: &std::path::Path, tag: &str) -> Measured {
     let html = dir.join(format!("{tag}.html"));
     let started = Instant::now();
     let mut child = Command::new(env!("CARGO_BIN_EXE_reachaudit"))
+        .env("REACHAUDIT_RENDER", "never")
         .args([
             "batch",
             list.to_str().unwrap(),

@@ -436,4 +436,14 @@ pub struct CrawlArgs {
     /// Directory with rule files that replace the built-in ones of the same path (e.g. cues/pages.toml).
     #[arg(long, value_name = "DIR")]
     pub rules: Option<PathBuf>,
+
+    /// Render pages in a headless Chromium to see chats and contact pages drawn by JavaScript:
+    /// auto (the start, contact and help pages and pages that look scripted, when a browser is
+    /// found), always (every page; no browser is an error), never [default: auto].
+    #[arg(long, value_name = "WHEN", value_parser = ["auto", "always", "never"], env = "REACHAUDIT_RENDER")]
+    pub render: Option<String>,
+
+    /// The Chromium or Chrome to render with [default: chromium, google-chrome … on PATH].
+    #[arg(long, value_name = "PATH", env = "REACHAUDIT_BROWSER")]
+    pub browser: Option<PathBuf>,
 }

@@ -84,10 +84,12 @@ pub(super) fn run(a: BatchArgs) -> Result<Exit> {
         .build()
         .context("cannot start the async runtime")?;
     if todo > 0 && run.finished_at.is_none() {
+        // One browser for the whole run: every site's pages open as tabs of it.
+        let (audit, renderer) = options.with_browser(&runtime)?;
         runtime.block_on(crate::batch::run(
             &list.entries,
             &finished,
-            &options.audit,
+            &audit,
             &options.rules,
             concurrency,
             |entry, outcome| -> Result<()> {
@@ -124,6 +126,7 @@ pub(super) fn run(a: BatchArgs) -> Result<Exit> {
                 Ok(())
             },
         ))?;
+        super::options::stop_browser(&runtime, audit, renderer);
         store.finish_run(run.id, now())?;
     } else if run.finished_at.is_none() {
         store.finish_run(run.id, now())?;

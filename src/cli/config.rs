@@ -105,6 +105,8 @@ struct CrawlConfig {
     allow_private: Option<bool>,
     #[serde(default)]
     resolve: Vec<String>,
+    render: Option<String>,
+    browser: Option<PathBuf>,
 }
 
 /// A loaded configuration and where it came from.
@@ -166,6 +168,13 @@ pub(crate) fn parse(text: &str) -> Result<Config, (usize, usize, String)> {
             "must be a number of seconds greater than 0",
         ),
         ("max_pages", k.max_pages == Some(0), "must be at least 1"),
+        (
+            "render",
+            k.render
+                .as_deref()
+                .is_some_and(|r| !matches!(r, "auto" | "always" | "never")),
+            "must be \"auto\", \"always\" or \"never\"",
+        ),
         (
             "host_concurrency",
             k.host_concurrency.is_some_and(|n| !(1..=16).contains(&n)),
@@ -283,6 +292,12 @@ impl Loaded {
         if args.crawl.resolve.is_empty() {
             args.crawl.resolve = k.resolve;
         }
+        args.crawl.render = args.crawl.render.take().or(k.render);
+        args.crawl.browser = args
+            .crawl
+            .browser
+            .take()
+            .or_else(|| k.browser.as_deref().map(local));
         // Outputs named on the command line replace the file's for the same format.
         for (format, path) in c.output {
             let taken = args.output.iter().any(|o| {

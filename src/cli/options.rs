@@ -14,7 +14,7 @@ use super::config;
 use crate::AuditOptions;
 use crate::crawl::{CrawlOptions, Start};
 use crate::gate::Assertions;
-use crate::model::Report;
+use crate::model::{RenderMode, Report};
 use crate::report::Format;
 use crate::rules::Rules;
 
@@ -45,6 +45,56 @@ pub struct ScanOptions {
     pub probes: Option<PathBuf>,
     /// The configuration file used, if any.
     pub config: Option<PathBuf>,
+    /// The browser to render with (`--render`), started by whoever runs the audits.
+    pub browser: Option<PathBuf>,
+}
+
+impl ScanOptions {
+    /// The audit options with the browser started in `runtime`, if rendering is wanted. Under
+    /// `auto` a browser that does not start is a note in the report; under `always`, an error.
+    ///
+    /// # Errors
+    /// `--render always` and the browser does not start.
+    pub fn with_browser(
+        &self,
+        runtime: &tokio::runtime::Runtime,
+    ) -> Result<(
+        AuditOptions,
+        Option<std::sync::Arc<crate::crawl::render::Renderer>>,
+    )> {
+        let mut audit = self.audit.clone();
+        let Some(path) = &self.browser else {
+            return Ok((audit, None));
+        };
+        match runtime.block_on(crate::crawl::render::Renderer::launch(path)) {
+            Ok(renderer) => {
+                let renderer = std::sync::Arc::new(renderer);
+                audit.crawl.renderer = Some(renderer.clone());
+                Ok((audit, Some(renderer)))
+            }
+            Err(e) if audit.crawl.render == RenderMode::Always => {
+                bail!("--render always: {e}")
+            }
+            Err(e) => {
+                audit.crawl.render_note = Some(format!(
+                    "{e}; pages were not rendered, so chats and contact details that only JavaScript draws may be missing"
+                ));
+                Ok((audit, None))
+            }
+        }
+    }
+}
+
+/// Stops a browser once every audit that shared it is done.
+pub fn stop_browser(
+    runtime: &tokio::runtime::Runtime,
+    audit: AuditOptions,
+    renderer: Option<std::sync::Arc<crate::crawl::render::Renderer>>,
+) {
+    drop(audit);
+    if let Some(renderer) = renderer.and_then(|r| std::sync::Arc::try_unwrap(r).ok()) {
+        runtime.block_on(renderer.close());
+    }
 }
 
 impl ScanOptions {
@@ -140,6 +190,29 @@ impl ScanOptions {
             );
         }
         let rules = Rules::load(args.crawl.rules.as_deref())?;
+        let render: RenderMode = match args.crawl.render.as_deref() {
+            Some(r) => r.parse().map_err(|e| anyhow::anyhow!("--render {e}"))?,
+            None => RenderMode::Auto,
+        };
+        let (browser, render_note) = match render {
+            RenderMode::Never => (None, None),
+            RenderMode::Always => {
+                let path = crate::crawl::render::find_browser(args.crawl.browser.as_deref())
+                    .map_err(|e| anyhow::anyhow!("--render always: {e}"))?;
+                (Some(path), None)
+            }
+            RenderMode::Auto => match crate::crawl::render::find_browser(args.crawl.browser.as_deref()) {
+                Ok(path) => (Some(path), None),
+                Err(e) if args.crawl.browser.is_some() => bail!("--browser: {e}"),
+                Err(_) => (
+                    None,
+                    Some(
+                        "no browser found, so pages were not rendered: chats and contact details that only JavaScript draws may be missing (install chromium, or pass --browser PATH)"
+                            .to_owned(),
+                    ),
+                ),
+            },
+        };
         if let Some(n) = args.fail_under {
             if n > 100 {
                 bail!("--fail-under {n}: must be a score between 0 and 100");
@@ -180,6 +253,9 @@ impl ScanOptions {
             ignore_robots: args.crawl.ignore_robots,
             resolve,
             base_url,
+            render,
+            render_note,
+            ..defaults
         };
         Ok(Self {
             targets,
@@ -198,6 +274,7 @@ impl ScanOptions {
             report_only: args.report_only,
             probes: args.probes.clone(),
             config: config_path,
+            browser,
         })
     }
 }

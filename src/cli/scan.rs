@@ -54,10 +54,11 @@ pub(super) fn audit_all(options: &ScanOptions) -> Result<Vec<Report>> {
         Some(db) => Some(crate::store::Store::open(db)?),
         None => None,
     };
+    let (audit, renderer) = options.with_browser(&runtime)?;
     let mut reports: Vec<Report> = Vec::with_capacity(options.targets.len());
     for (input, start) in &options.targets {
         let mut report = runtime
-            .block_on(crate::audit(input, start, &options.audit, &options.rules))
+            .block_on(crate::audit(input, start, &audit, &options.rules))
             .with_context(|| format!("{input}: cannot start the crawl"))?;
         if let Some(store) = &store
             && report.evaluated
@@ -75,6 +76,7 @@ pub(super) fn audit_all(options: &ScanOptions) -> Result<Vec<Report>> {
         }
         reports.push(report);
     }
+    super::options::stop_browser(&runtime, audit, renderer);
     Ok(reports)
 }
 

@@ -49,6 +49,7 @@ pub(crate) struct HttpSettings<'a> {
     pub timeout: Duration,
     pub allow_private: bool,
     pub resolve: &'a HashMap<String, Vec<IpAddr>>,
+    pub only_resolved: bool,
 }
 
 impl Source {
@@ -66,10 +67,10 @@ impl Source {
             .deflate(true)
             // A proxy would resolve names itself and defeat the private-address check.
             .no_proxy()
-            .dns_resolver(GuardedResolver::new(
-                settings.allow_private,
-                settings.resolve.clone(),
-            ))
+            .dns_resolver(
+                GuardedResolver::new(settings.allow_private, settings.resolve.clone())
+                    .only_overrides(settings.only_resolved),
+            )
             .build()?;
         Ok(Self::Http {
             client,

@@ -107,6 +107,7 @@ fn check(host: &str, ip: IpAddr, allow_private: bool) -> Result<(), PrivateAddre
 pub struct GuardedResolver {
     allow_private: bool,
     overrides: Arc<HashMap<String, Vec<IpAddr>>>,
+    only_overrides: bool,
 }
 
 impl GuardedResolver {
@@ -116,7 +117,15 @@ impl GuardedResolver {
         Self {
             allow_private,
             overrides: Arc::new(overrides),
+            only_overrides: false,
         }
+    }
+
+    /// Answers only the fixed names; every other name fails without a DNS query.
+    #[must_use]
+    pub fn only_overrides(mut self, only: bool) -> Self {
+        self.only_overrides = only;
+        self
     }
 }
 
@@ -125,9 +134,15 @@ impl Resolve for GuardedResolver {
         let host = name.as_str().to_ascii_lowercase();
         let allow_private = self.allow_private;
         let fixed = self.overrides.get(&host).cloned();
+        let only_overrides = self.only_overrides;
         Box::pin(async move {
             let addrs: Vec<SocketAddr> = match fixed {
                 Some(ips) => ips.into_iter().map(|ip| SocketAddr::new(ip, 0)).collect(),
+                None if only_overrides => {
+                    return Err(
+                        format!("{host} is not among the resolved names (offline run)").into(),
+                    );
+                }
                 None => tokio::net::lookup_host((host.as_str(), 0)).await?.collect(),
             };
             // Refuse if *any* address is private: a name that mixes public and private answers is a

@@ -87,6 +87,17 @@ impl StaticSite {
     #[must_use]
     pub fn respond(&self, path: &str, origin: &str) -> StaticResponse {
         let path = path.split(['?', '#']).next().unwrap_or("/");
+        if let Some((to, status)) = self.redirects.get(path)
+            && *status == 200
+            && to.starts_with('/')
+            && self
+                .redirects
+                .get(to.as_str())
+                .is_none_or(|(_, s)| *s != 200)
+        {
+            // A rewrite, as static hosts do for single-page apps: the route shows the app's file.
+            return self.respond(to, origin);
+        }
         if let Some((to, status)) = self.redirects.get(path) {
             let location = to.replace(ORIGIN_PLACEHOLDER, origin);
             return self.finish(

@@ -12,6 +12,7 @@ mod fetch;
 pub mod frontier;
 pub mod guard;
 pub mod local;
+pub mod render;
 pub mod robots;
 pub mod sitemap;
 
@@ -29,7 +30,9 @@ use scraper::{ElementRef, Html, Selector};
 use tokio::sync::{OnceCell, Semaphore};
 use url::Url;
 
-use crate::model::{CrawlError, ErrorKind, Limits, Page, RobotsStatus, SkipReason, Skipped};
+use crate::model::{
+    CrawlError, ErrorKind, Limits, Page, Render, RenderMode, RobotsStatus, SkipReason, Skipped,
+};
 use crate::rules::PageCues;
 use fetch::{Hop, HopError, HttpSettings, Source};
 use frontier::Frontier;
@@ -53,6 +56,10 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_MAX_BYTES: u64 = 5 * 1024 * 1024;
 /// Default redirect limit per request.
 pub const DEFAULT_MAX_REDIRECTS: u32 = 10;
+/// Most pages rendered per site when `--render auto` picks them.
+pub const DEFAULT_RENDER_MAX_PAGES: u32 = 8;
+/// Longest time one page may take in the browser.
+pub const DEFAULT_RENDER_TIMEOUT: Duration = Duration::from_secs(20);
 /// Base URL given to pages of a local directory, whose root-relative links need an origin.
 pub const DEFAULT_LOCAL_BASE: &str = "https://site.invalid/";
 
@@ -110,6 +117,30 @@ pub struct CrawlOptions {
     pub resolve: HashMap<String, Vec<IpAddr>>,
     /// Origin for pages of a local directory or file.
     pub base_url: Option<Url>,
+    /// Resolve only the names in `resolve`; every other name fails without a DNS query (tests,
+    /// and air-gapped runs whose rendered pages name third-party hosts).
+    pub only_resolved: bool,
+    /// When pages are rendered in the browser.
+    pub render: RenderMode,
+    /// The browser, started once by the caller; `None` renders nothing.
+    pub renderer: Option<Arc<render::Renderer>>,
+    /// What the report says about rendering when no browser could be used.
+    pub render_note: Option<String>,
+    /// Most pages rendered per site in `auto` mode.
+    pub render_max_pages: u32,
+    /// Longest time one rendering may take.
+    pub render_timeout: Duration,
+}
+
+/// What tells the crawler a page needs a browser, and what to ask the browser afterwards.
+#[derive(Debug, Clone, Default)]
+pub struct RenderHints {
+    /// Vendor globals (`Tawk_API`, `$zoho.salesiq`) to look for after rendering.
+    pub globals: Vec<String>,
+    /// Source snippets of tag managers and loaders that add widgets at runtime (lower-case).
+    pub loaders: Vec<String>,
+    /// Source snippets of app shells that draw everything with JavaScript (lower-case).
+    pub shells: Vec<String>,
 }
 
 impl Default for CrawlOptions {
@@ -127,6 +158,12 @@ impl Default for CrawlOptions {
             ignore_robots: false,
             resolve: HashMap::new(),
             base_url: None,
+            only_resolved: false,
+            render: RenderMode::Never,
+            renderer: None,
+            render_note: None,
+            render_max_pages: DEFAULT_RENDER_MAX_PAGES,
+            render_timeout: DEFAULT_RENDER_TIMEOUT,
         }
     }
 }
@@ -142,6 +179,22 @@ pub struct PageView<'a> {
     pub lang: Option<&'a str>,
     /// The decoded source, for telling what a page writes plainly from what it hides.
     pub html: &'a str,
+    /// When the browser drew the page: `document` and `html` are what it showed, and this holds
+    /// the server's own HTML, the requests the page made and the globals its scripts defined.
+    pub rendered: Option<RenderedView<'a>>,
+}
+
+/// What a rendering adds to a page view.
+#[derive(Debug, Clone, Copy)]
+pub struct RenderedView<'a> {
+    /// The HTML the server sent, parsed, to tell what only the browser showed.
+    pub server_document: &'a Html,
+    /// The server's HTML as text.
+    pub server_html: &'a str,
+    /// Every request the page attempted.
+    pub requests: &'a [render::Request],
+    /// Vendor globals the page's scripts defined.
+    pub globals: &'a [String],
 }
 
 /// What the crawl produced.
@@ -220,6 +273,7 @@ pub async fn crawl(
     start: &Start,
     options: &CrawlOptions,
     cues: &PageCues,
+    hints: &RenderHints,
     observe: &mut dyn FnMut(&PageView<'_>),
 ) -> Result<CrawlOutput, CrawlSetupError> {
     let started = Instant::now();
@@ -234,6 +288,7 @@ pub async fn crawl(
                 timeout: options.timeout,
                 allow_private: options.allow_private,
                 resolve: &options.resolve,
+                only_resolved: options.only_resolved,
             };
             (Source::http(&settings)?, url.clone(), false)
         }
@@ -275,6 +330,10 @@ pub async fn crawl(
         robots_found: AtomicU32::new(0),
         site: Mutex::new(site_of(&start_url).unwrap_or_default()),
         used_rate: Mutex::new(options.rate),
+        hints,
+        rendered: AtomicU32::new(0),
+        render_failures: Mutex::new(Vec::new()),
+        base_origin: base.origin().ascii_serialization(),
     };
     let mut state = State::default();
     crawler
@@ -331,6 +390,7 @@ enum Outcome {
         chain: Vec<Url>,
         hop: Hop,
         depth: u32,
+        rendered: Option<Box<render::Rendered>>,
     },
     /// Redirected to a URL already fetched or being fetched.
     Joined {
@@ -358,6 +418,12 @@ struct Crawler<'a> {
     robots_found: AtomicU32,
     site: Mutex<String>,
     used_rate: Mutex<Option<f64>>,
+    hints: &'a RenderHints,
+    /// Renderings started (the `auto` budget).
+    rendered: AtomicU32,
+    render_failures: Mutex<Vec<(String, String)>>,
+    /// The origin local pages are served under; a local rendering fetches nothing else.
+    base_origin: String,
 }
 
 impl Crawler<'_> {
@@ -475,7 +541,7 @@ impl Crawler<'_> {
     }
 
     /// Fetches one page, following redirects hop by hop with scope, robots and loop checks.
-    async fn fetch_page(&self, url: Url, depth: u32, is_start: bool) -> Outcome {
+    async fn fetch_page(&self, url: Url, depth: u32, priority: u32, is_start: bool) -> Outcome {
         let mut current = url.clone();
         let mut chain: Vec<Url> = Vec::new();
         loop {
@@ -507,11 +573,17 @@ impl Crawler<'_> {
                 }
             };
             if !(300..400).contains(&hop.status) || hop.location.is_none() {
+                let rendered = if self.wants_rendering(&hop, priority, is_start) {
+                    self.render(&current, &hop).await.map(Box::new)
+                } else {
+                    None
+                };
                 return Outcome::Page {
                     final_url: current,
                     chain,
                     hop,
                     depth,
+                    rendered,
                 };
             }
             let location = hop.location.as_deref().unwrap_or_default();
@@ -589,7 +661,7 @@ impl Crawler<'_> {
     ) {
         self.frontier.lock().expect("lock").claim(start_url);
         state.budget_used = 1;
-        let outcome = self.fetch_page(start_url.clone(), 0, true).await;
+        let outcome = self.fetch_page(start_url.clone(), 0, u32::MAX, true).await;
         self.settle(outcome, state, observe);
         if single_page {
             return;
@@ -608,7 +680,7 @@ impl Crawler<'_> {
                     break;
                 };
                 state.budget_used += 1;
-                in_flight.push(self.fetch_page(entry.url, entry.depth, false));
+                in_flight.push(self.fetch_page(entry.url, entry.depth, entry.priority, false));
             }
             let Some(outcome) = in_flight.next().await else {
                 break;
@@ -733,16 +805,19 @@ impl Crawler<'_> {
                 chain,
                 hop,
                 depth,
-            } => self.settle_page(final_url, chain, hop, depth, state, observe),
+                rendered,
+            } => self.settle_page(final_url, chain, hop, depth, rendered, state, observe),
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn settle_page(
         &self,
         final_url: Url,
         chain: Vec<Url>,
         hop: Hop,
         depth: u32,
+        rendered: Option<Box<render::Rendered>>,
         state: &mut State,
         observe: &mut dyn FnMut(&PageView<'_>),
     ) {
@@ -771,7 +846,7 @@ impl Crawler<'_> {
             truncated: hop.truncated,
             reached_from: None,
             link_text: None,
-            rendered: false,
+            rendered: rendered.is_some(),
         };
         if hop.status >= 400 {
             state.error(
@@ -794,10 +869,19 @@ impl Crawler<'_> {
         }
         let is_html = is_html_type(hop.content_type.as_deref());
         if (200..300).contains(&hop.status) && is_html {
-            let (text, _encoding) = decode::html(&hop.body, hop.content_type.as_deref());
+            let (server_text, _encoding) = decode::html(&hop.body, hop.content_type.as_deref());
             drop(hop);
-            let document = Html::parse_document(&text);
-            let facts = PageFacts::read(&document);
+            let server_document = Html::parse_document(&server_text);
+            // What the browser drew replaces the server's HTML for reading and for links; the
+            // server's stays beside it, to tell what only the browser showed.
+            let drawn = rendered
+                .as_ref()
+                .map(|r| (Html::parse_document(&r.html), r.html.as_str()));
+            let (document, text) = match &drawn {
+                Some((document, html)) => (document, *html),
+                None => (&server_document, server_text.as_ref()),
+            };
+            let facts = PageFacts::read(document);
             page.title.clone_from(&facts.title);
             state.headings.insert(
                 final_key.clone(),
@@ -805,9 +889,15 @@ impl Crawler<'_> {
             );
             observe(&PageView {
                 url: &final_url,
-                document: &document,
+                document,
                 lang: facts.lang.as_deref(),
-                html: &text,
+                html: text,
+                rendered: rendered.as_ref().map(|r| RenderedView {
+                    server_document: &server_document,
+                    server_html: &server_text,
+                    requests: &r.requests,
+                    globals: &r.globals,
+                }),
             });
             let base = facts
                 .base
@@ -946,9 +1036,149 @@ impl Crawler<'_> {
             limits,
             duration: started.elapsed(),
             failure,
-            render: crate::model::Render::default(),
+            render: Render {
+                mode: self.options.render,
+                browser: self
+                    .options
+                    .renderer
+                    .as_ref()
+                    .map(|r| r.version().to_owned()),
+                pages: self.rendered.load(Ordering::Relaxed),
+                note: self.render_note(),
+            },
         }
     }
+
+    /// What a reader must know about rendering: no browser, or pages it failed on.
+    fn render_note(&self) -> Option<String> {
+        let failures = self.render_failures.lock().expect("lock");
+        if let Some((url, why)) = failures.first() {
+            let more = match failures.len() {
+                1 => String::new(),
+                n => format!(" (and {} more pages)", n - 1),
+            };
+            return Some(format!(
+                "the browser could not render {url}{more}: {why}; content only JavaScript draws may be missing there"
+            ));
+        }
+        self.options.render_note.clone()
+    }
+
+    /// Whether a fetched page goes to the browser: `always` renders every HTML page; `auto`
+    /// renders, up to its budget, the start page, contact, imprint and help pages, and pages
+    /// that look drawn by JavaScript or load a tag manager.
+    fn wants_rendering(&self, hop: &Hop, priority: u32, is_start: bool) -> bool {
+        if self.options.renderer.is_none()
+            || !(200..300).contains(&hop.status)
+            || !is_html_type(hop.content_type.as_deref())
+        {
+            return false;
+        }
+        let wanted = match self.options.render {
+            RenderMode::Never => false,
+            RenderMode::Always => true,
+            RenderMode::Auto => {
+                is_start || priority >= HELP_PRIORITY || looks_scripted(&hop.body, self.hints)
+            }
+        };
+        if !wanted {
+            return false;
+        }
+        let budget = match self.options.render {
+            RenderMode::Always => u32::MAX,
+            _ => self.options.render_max_pages,
+        };
+        self.rendered
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                (n < budget).then_some(n + 1)
+            })
+            .is_ok()
+    }
+
+    /// Loads a page in the browser, answering its requests the way pages are fetched.
+    async fn render(&self, url: &Url, hop: &Hop) -> Option<render::Rendered> {
+        let renderer = self.options.renderer.as_ref()?;
+        let max = usize::try_from(self.options.max_bytes).unwrap_or(usize::MAX);
+        let fetch = |target: Url| async move {
+            if self.source.is_local() && target.origin().ascii_serialization() != self.base_origin {
+                return Err("a local site's rendering fetches only its own files".to_owned());
+            }
+            let origin = self.robots(&target).await;
+            let robots = origin.robots.get().expect("initialised");
+            if !robots.allows(&target) {
+                return Err("disallowed by robots.txt".to_owned());
+            }
+            let host = self.host(&target);
+            let _slot = host.slots.acquire().await.expect("semaphore never closed");
+            let limiter = host.limiter.lock().expect("lock").clone();
+            if let Some(limiter) = limiter {
+                limiter.until_ready().await;
+            }
+            self.requests.fetch_add(1, Ordering::Relaxed);
+            self.source
+                .get(&target, max, |_| true)
+                .await
+                .map_err(|e| e.message)
+        };
+        match render::render(
+            renderer,
+            url,
+            hop,
+            &self.hints.globals,
+            self.options.render_timeout,
+            fetch,
+        )
+        .await
+        {
+            Ok(rendered) => Some(rendered),
+            Err(e) => {
+                self.render_failures
+                    .lock()
+                    .expect("lock")
+                    .push((url.to_string(), e.to_string()));
+                None
+            }
+        }
+    }
+}
+
+/// Link priority from which `auto` renders a page: help, imprint and contact pages
+/// (`rules/cues/pages.toml`).
+const HELP_PRIORITY: u32 = 70;
+
+/// Whether a page's source shows a tag manager or loader that adds widgets at runtime, or an
+/// app shell that draws the page with JavaScript (little text, a root element, "enable
+/// JavaScript").
+fn looks_scripted(body: &[u8], hints: &RenderHints) -> bool {
+    let head = &body[..body.len().min(512 * 1024)];
+    let lower = String::from_utf8_lossy(head).to_ascii_lowercase();
+    if hints
+        .loaders
+        .iter()
+        .chain(&hints.shells)
+        .any(|h| lower.contains(h.as_str()))
+    {
+        return true;
+    }
+    // Little visible text: count what is left outside scripts and styles.
+    let document = Html::parse_document(&lower);
+    let body_text: usize = document
+        .select(&Selector::parse("body").expect("valid selector"))
+        .next()
+        .map_or(0, |b| {
+            b.descendants()
+                .filter(|n| {
+                    n.parent()
+                        .and_then(|p| p.value().as_element())
+                        .is_none_or(|e| {
+                            !matches!(e.name(), "script" | "style" | "noscript" | "template")
+                        })
+                })
+                .filter_map(|n| n.value().as_text())
+                .map(|t| t.trim().len())
+                .sum()
+        });
+    body_text < 200
 }
 
 impl Frontier {

@@ -270,6 +270,7 @@ impl TestPage {
             document: &self.document,
             lang: None,
             html: &self.html,
+            rendered: None,
         }
     }
 

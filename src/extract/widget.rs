@@ -251,6 +251,38 @@ pub(super) fn observe(
             _ => {}
         }
     }
+    // What the browser saw: every request the page made proves the code behind it ran, and a
+    // vendor's global defined by the page's scripts proves its loader.
+    if let Some(rendered) = &view.rendered {
+        for request in rendered.requests {
+            url_hits(
+                &mut code,
+                &vendors.script_src,
+                &request.url,
+                "request",
+                Runs::Yes,
+            );
+            let (set, owners) = &vendors.iframe_src;
+            for i in set.matches(&request.url).iter() {
+                note_hit(&mut code, owners[i], || Trace {
+                    what: "request",
+                    detail: request.url.chars().take(120).collect(),
+                    state: Runs::Yes,
+                });
+            }
+        }
+        for global in rendered.globals {
+            for (index, vendor) in vendors.list.iter().enumerate() {
+                if vendor.globals.iter().any(|g| g == global) {
+                    note_hit(&mut code, index, || Trace {
+                        what: "global",
+                        detail: format!("window.{global}"),
+                        state: Runs::Yes,
+                    });
+                }
+            }
+        }
+    }
     // Live code first, so a vendor seen both live and switched off is live.
     let (set, owners) = &vendors.inline;
     for (state, text) in inline.iter().rev() {

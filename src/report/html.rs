@@ -789,6 +789,9 @@ fn site_details(out: &mut String, index: usize, s: &SiteSummary, r: Option<&Repo
                     if let Some(v) = &c.vendor {
                         let _ = write!(detail, " <small>{}</small>", esc(v));
                     }
+                    for mark in super::channel_marks(c) {
+                        let _ = write!(detail, " <small class=\"mark\">{}</small>", esc(&mark));
+                    }
                     let evidence = c
                         .evidence
                         .first()

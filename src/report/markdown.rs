@@ -172,7 +172,11 @@ fn render_one(out: &mut String, r: &Report) {
             let clicks = c
                 .clicks
                 .map_or_else(|| "sitemap".to_owned(), |n| n.to_string());
-            let mode = crate::model::json_name(&c.mode);
+            let mut mode = crate::model::json_name(&c.mode);
+            for mark in super::channel_marks(c) {
+                mode.push_str(", ");
+                mode.push_str(&md(&mark));
+            }
             let seen = c.evidence.first().map_or(String::new(), |e| md(&e.url));
             let _ = writeln!(
                 out,
@@ -183,6 +187,21 @@ fn render_one(out: &mut String, r: &Report) {
         }
     }
     out.push_str("\n</details>\n\n");
+    if !r.widget_notes.is_empty() {
+        let _ = writeln!(
+            out,
+            "<details><summary>Embedded but not counted ({})</summary>\n",
+            r.widget_notes.len()
+        );
+        for n in &r.widget_notes {
+            let seen = n.evidence.first().map_or(String::new(), |e| md(&e.url));
+            let _ = writeln!(out, "- {} ({seen})", md(&n.message));
+        }
+        out.push_str("\n</details>\n\n");
+    }
+    if let Some(line) = super::render_line(r) {
+        let _ = writeln!(out, "Rendering: {}\n", md(&line));
+    }
     if !r.third_parties.is_empty() {
         let _ = writeln!(
             out,

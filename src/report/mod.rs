@@ -92,6 +92,36 @@ impl<'de> serde::Deserialize<'de> for Format {
     }
 }
 
+/// What a reader must know about how a channel was seen: held back until consent, or drawn only
+/// by JavaScript. Raw text: each renderer escapes it.
+#[must_use]
+pub fn channel_marks(c: &crate::model::Channel) -> Vec<String> {
+    let mut marks = Vec::new();
+    if let Some(cmp) = &c.blocked_until_consent {
+        marks.push(format!("blocked until consent ({cmp})"));
+    }
+    if c.rendered_only {
+        marks.push("only after rendering".to_owned());
+    }
+    marks
+}
+
+/// One line on rendering: how many pages a browser drew, or why none.
+#[must_use]
+pub fn render_line(r: &crate::model::Report) -> Option<String> {
+    let render = &r.crawl.render;
+    match (&render.browser, &render.note) {
+        (_, Some(note)) => Some(note.clone()),
+        (Some(browser), None) => Some(format!(
+            "{} of {} pages rendered in {browser} (--render {})",
+            render.pages,
+            r.crawl.pages.len(),
+            render.mode
+        )),
+        (None, None) => None,
+    }
+}
+
 /// Removes control characters (ESC, BEL, CR, ...) from untrusted text bound for a terminal, and
 /// the bidirectional overrides that would let a name show other than it is (U+202A–U+202E,
 /// U+2066–U+2069, "Trojan Source").

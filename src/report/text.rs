@@ -49,6 +49,9 @@ fn render_one(out: &mut String, r: &Report) {
         clean(&r.target.site)
     );
     let _ = writeln!(out, "  start   {}{source}", clean(&r.target.start_url));
+    if let Some(line) = super::render_line(r) {
+        let _ = writeln!(out, "  render  {}", clean(&line));
+    }
     if !r.evaluated {
         let _ = writeln!(
             out,
@@ -176,6 +179,14 @@ fn render_one(out: &mut String, r: &Report) {
             ["KIND", "VALUE", "DETAIL", "REACHED", "SEEN ON"],
             &rows,
         );
+    }
+
+    if !r.widget_notes.is_empty() {
+        let _ = writeln!(out, "\nEmbedded but not counted ({})", r.widget_notes.len());
+        for n in &r.widget_notes {
+            let seen = n.evidence.first().map_or(String::new(), |e| clean(&e.url));
+            let _ = writeln!(out, "  {}  {seen}", clean(&n.message));
+        }
     }
 
     if !r.third_parties.is_empty() {
@@ -399,6 +410,7 @@ fn channel_row(c: &Channel) -> [String; 5] {
     for hours in c.hours.iter().take(2) {
         detail.push(clean(hours));
     }
+    detail.extend(super::channel_marks(c).iter().map(|m| clean(m)));
     let seen = c
         .evidence
         .first()

@@ -81,6 +81,13 @@ pub struct ScriptCues {
     /// Data and template types the page's own code reads: their text counts like a script's.
     #[serde(default)]
     pub data: Vec<String>,
+    /// Source snippets of tag managers and loaders that add widgets at runtime: a page with
+    /// one is rendered under `--render auto`.
+    #[serde(default)]
+    pub loaders: Vec<String>,
+    /// Source snippets of app shells that draw the page with JavaScript.
+    #[serde(default)]
+    pub app_shells: Vec<String>,
 }
 
 /// Whether a `<script>` runs, as its `type` says.
@@ -516,6 +523,8 @@ impl Rules {
             ("runs_suffix", &mut scripts.runs_suffix),
             ("runs_later", &mut scripts.runs_later),
             ("data", &mut scripts.data),
+            ("loaders", &mut scripts.loaders),
+            ("app_shells", &mut scripts.app_shells),
         ] {
             for t in list.iter_mut() {
                 *t = t.trim().to_ascii_lowercase();

@@ -341,19 +341,21 @@ pub fn temp_site(pages: &[(&str, &str)]) -> tempfile::TempDir {
 
 /// Copies `fixtures/sites/<name>` into `dest` (created), so a test can change a real site.
 pub fn copy_fixture(name: &str, dest: &Path) {
-    fn copy(from: &Path, to: &Path) {
-        std::fs::create_dir_all(to).unwrap();
-        for entry in std::fs::read_dir(from).unwrap() {
-            let entry = entry.unwrap();
-            let target = to.join(entry.file_name());
-            if entry.file_type().unwrap().is_dir() {
-                copy(&entry.path(), &target);
-            } else {
-                std::fs::copy(entry.path(), target).unwrap();
-            }
+    copy_dir(&fixtures().join(name), dest);
+}
+
+/// Copies a directory tree into `to` (created).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
         }
     }
-    copy(&fixtures().join(name), dest);
 }
 
 /// Applies `edit` to every HTML file under `root`.
@@ -373,7 +375,10 @@ pub fn edit_html(root: &Path, edit: &dyn Fn(&str) -> String) {
 /// variables of the developer's shell are removed, so no test logs in anywhere by accident.
 pub fn reachaudit_env(args: &[&str], envs: &[(&str, &str)]) -> (i32, String, String) {
     let mut cmd = assert_cmd::Command::cargo_bin("reachaudit").unwrap();
+    // Rendering is tested in tests/render.rs; elsewhere a browser would only add time and
+    // fetch the fixtures' vendor scripts.
     cmd.args(args)
+        .env("REACHAUDIT_RENDER", "never")
         .env_remove("REACHAUDIT_SMTP_USER")
         .env_remove("REACHAUDIT_SMTP_PASSWORD");
     for (k, v) in envs {
