@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use reachaudit::crawl::{CrawlOptions, Start};
+use reachaudit::model::RenderMode;
 use reachaudit::rules::Rules;
 use reachaudit::{AuditOptions, audit};
 
@@ -92,7 +93,7 @@ fn bench(c: &mut Criterion) {
     let server = support::TestServer::serve(site.path());
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let rules = Rules::embedded().unwrap();
-    let options = options();
+    let all = options();
     let mut group = c.benchmark_group("crawl_2000_pages");
     group
         .sample_size(10)
@@ -103,9 +104,7 @@ fn bench(c: &mut Criterion) {
     let start = Start::from_input(&url).unwrap();
     group.bench_function("http_loopback", |b| {
         b.iter(|| {
-            let report = runtime
-                .block_on(audit(&url, &start, &options, &rules))
-                .unwrap();
+            let report = runtime.block_on(audit(&url, &start, &all, &rules)).unwrap();
             assert_eq!(report.crawl.pages.len(), PAGES + 8);
         });
     });
@@ -114,14 +113,48 @@ fn bench(c: &mut Criterion) {
     let local = Start::from_input(&dir).unwrap();
     group.bench_function("directory", |b| {
         b.iter(|| {
-            let report = runtime
-                .block_on(audit(&dir, &local, &options, &rules))
-                .unwrap();
+            let report = runtime.block_on(audit(&dir, &local, &all, &rules)).unwrap();
             assert_eq!(report.crawl.pages.len(), PAGES + 8);
         });
     });
     group.finish();
+
+    // The same site in a headless browser: every page rendered versus none, on the first
+    // pages of the crawl (a rendering waits for the page to settle, so 2,000 would take an hour).
+    let Ok(browser) = reachaudit::crawl::render::find_browser(None) else {
+        eprintln!("no Chromium on PATH: the rendering benchmark is skipped");
+        return;
+    };
+    let renderer = std::sync::Arc::new(
+        runtime
+            .block_on(reachaudit::crawl::render::Renderer::launch(&browser))
+            .unwrap(),
+    );
+    let mut group = c.benchmark_group("crawl_20_pages");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(60));
+    group.throughput(Throughput::Elements(RENDERED_PAGES));
+    for mode in [RenderMode::Never, RenderMode::Always] {
+        let mut options = self::options();
+        options.crawl.max_pages = RENDERED_PAGES as u32;
+        options.crawl.host_concurrency = 4;
+        options.crawl.render = mode;
+        options.crawl.renderer = Some(renderer.clone());
+        group.bench_function(format!("render_{mode}"), |b| {
+            b.iter(|| {
+                let report = runtime
+                    .block_on(audit(&url, &start, &options, &rules))
+                    .unwrap();
+                assert_eq!(report.crawl.pages.len(), RENDERED_PAGES as usize);
+            });
+        });
+    }
+    group.finish();
 }
+
+/// Pages crawled in the rendering comparison.
+const RENDERED_PAGES: u64 = 20;
 
 criterion_group!(benches, bench);
 criterion_main!(benches);

@@ -260,10 +260,22 @@ pub fn merge_notes(site: &mut Vec<WidgetNote>, page: Vec<WidgetNote>) {
 /// the same product is a channel, and a possible chat is moot once the vendor's chat is seen.
 pub fn settle_notes(notes: &mut Vec<WidgetNote>, channels: &[Channel]) {
     notes.retain(|n| {
-        n.state == WidgetState::Retired
-            || !channels
-                .iter()
-                .any(|c| c.vendor.as_deref() == Some(n.vendor.as_str()))
+        if n.state == WidgetState::Retired {
+            return true;
+        }
+        if channels
+            .iter()
+            .any(|c| c.vendor.as_deref() == Some(n.vendor.as_str()))
+        {
+            return false;
+        }
+        // A loader that may show a chat is settled where a chat was seen on the same page: the
+        // browser showed what it loaded.
+        !(n.state == WidgetState::Possible
+            && channels.iter().any(|c| {
+                c.kind == crate::model::ChannelKind::Chat
+                    && n.evidence.iter().any(|e| c.seen_on.contains(&e.url))
+            }))
     });
 }
 

@@ -350,3 +350,55 @@ fn without_a_browser_the_command_line_says_what_to_do() {
     assert_eq!(code, 3, "{err}");
     assert!(err.contains("--render always"), "{err}");
 }
+
+/// `[crawl] render` in reachaudit.toml is read like the flag, and a wrong value is refused where
+/// it is written.
+#[test]
+fn the_configuration_file_sets_rendering() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = site_dir("spa-kontakt");
+    std::fs::write(
+        dir.path().join("reachaudit.toml"),
+        format!(
+            "targets = [{:?}]\n\n[crawl]\nrender = \"sometimes\"\n",
+            site.display().to_string()
+        ),
+    )
+    .unwrap();
+    let run = |dir: &Path| {
+        let out = assert_cmd::Command::cargo_bin("reachaudit")
+            .unwrap()
+            .env_remove("REACHAUDIT_RENDER")
+            .current_dir(dir)
+            .args(["scan", "--format", "json"])
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    let (code, _, err) = run(dir.path());
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("reachaudit.toml:4:") && err.contains("render"),
+        "{err}"
+    );
+
+    std::fs::write(
+        dir.path().join("reachaudit.toml"),
+        format!(
+            "targets = [{:?}]\n\n[crawl]\nrender = \"never\"\n",
+            site.display().to_string()
+        ),
+    )
+    .unwrap();
+    let (code, out, err) = run(dir.path());
+    assert_eq!(
+        code, 3,
+        "never renders, so the app shell shows nothing: {err}"
+    );
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["crawl"]["render"]["mode"], "never");
+}

@@ -94,7 +94,20 @@ fn check_snippet(vendor: &Vendor, report: &Report) -> Result<(), String> {
                 .any(|c| c.blocked_until_consent.as_deref() == Some(vendor.name.as_str())),
             _ => {
                 let kind = vendor.kind.channel();
-                channels_of(report, id).any(|c| Some(c.kind) == kind)
+                // A chat button that names the number it opens is a channel to that number.
+                let opens = vendor
+                    .opens_url
+                    .as_deref()
+                    .and_then(|u| u.split("{id}").next());
+                channels_of(report, id).any(|c| {
+                    Some(c.kind) == kind
+                        && opens.is_none_or(|prefix| {
+                            c.url.as_deref().is_some_and(|u| {
+                                u.strip_prefix(prefix)
+                                    .is_some_and(|digits| digits.len() >= 6)
+                            })
+                        })
+                })
             }
         }
     };

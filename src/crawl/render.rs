@@ -136,6 +136,8 @@ impl Renderer {
                 "--disable-sync",
                 "--disable-default-apps",
                 "--mute-audio",
+                "--disable-breakpad",
+                "--disable-crash-reporter",
                 "--dns-prefetch-disable",
                 // Whatever escapes the request interception (WebSockets, prefetches) goes to a
                 // port where nothing listens, loopback included.

@@ -437,6 +437,29 @@ pub(super) fn observe(
         } else {
             (vendor.mode, false)
         };
+        // A chat button's settings name the number it opens: each is a channel of its own.
+        let opened = opened_numbers(
+            vendor,
+            view,
+            inline.get(&Runs::Yes).map_or("", String::as_str),
+        );
+        if !opened.is_empty() {
+            for (url, shown) in opened {
+                let mut obs = Observation::new(
+                    kind,
+                    format!("{} {}", vendor.name, url.trim_start_matches("https://")),
+                    view,
+                    "vendor_settings",
+                    &shown,
+                );
+                obs.channel.vendor = Some(vendor.id.clone());
+                obs.channel.url = Some(url);
+                obs.channel.mode = mode;
+                obs.channel.blocked_until_consent.clone_from(&consent);
+                out.observations.push(obs);
+            }
+            continue;
+        }
         let per_link = matches!(
             vendor.kind,
             VendorKind::Messenger | VendorKind::Social | VendorKind::Appointment
@@ -477,6 +500,48 @@ pub(super) fn observe(
                 obs.channel.handoff = handoff;
                 obs.channel.blocked_until_consent = consent;
                 out.observations.push(obs);
+            }
+        }
+    }
+    out
+}
+
+/// The links a widget's settings open (`https://wa.me/4915…`), with the setting as evidence,
+/// read from live inline code and from the attributes of the vendor's own elements.
+fn opened_numbers(
+    vendor: &crate::rules::Vendor,
+    view: &PageView<'_>,
+    code: &str,
+) -> Vec<(String, String)> {
+    let Some(template) = &vendor.opens_url else {
+        return Vec::new();
+    };
+    let mut settings = String::new();
+    for selector in &vendor.dom {
+        for element in view.document.select(selector) {
+            for (name, value) in element.value().attrs() {
+                settings.push_str(name);
+                settings.push_str("=\"");
+                settings.push_str(value);
+                settings.push_str("\"\n");
+            }
+        }
+    }
+    let mut out: Vec<(String, String)> = Vec::new();
+    for text in [settings.as_str(), code] {
+        for pattern in &vendor.opens {
+            for caps in pattern.captures_iter(text) {
+                let (Some(whole), Some(id)) = (caps.get(0), caps.name("id")) else {
+                    continue;
+                };
+                let digits: String = id.as_str().chars().filter(char::is_ascii_digit).collect();
+                if digits.len() < 6 {
+                    continue;
+                }
+                let url = template.replace("{id}", &digits);
+                if !out.iter().any(|(u, _)| *u == url) {
+                    out.push((url, whole.as_str().chars().take(120).collect()));
+                }
             }
         }
     }

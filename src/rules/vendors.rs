@@ -96,6 +96,10 @@ struct RawVendor {
     possible: bool,
     #[serde(default)]
     retired: Option<String>,
+    #[serde(default)]
+    opens: Vec<String>,
+    #[serde(default)]
+    opens_url: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -157,6 +161,12 @@ pub struct Vendor {
     pub possible: bool,
     /// The day the product was shut down (`2024-05-09`): its snippet renders nothing.
     pub retired: Option<String>,
+    /// Patterns on the widget's settings (inline code, and the attributes of its `dom`
+    /// elements written as `name="value"`) that capture the number or account it opens, each
+    /// with an `id` group: a chat button's WhatsApp number lives there, not in a link.
+    pub opens: Vec<Regex>,
+    /// The link such a capture stands for, with `{id}` for its digits (`https://wa.me/{id}`).
+    pub opens_url: Option<String>,
     /// Patterns of the visible text that name the channel without a link ("Skype: acme.sales"),
     /// each with an `id` group.
     pub text: Vec<Regex>,
@@ -413,6 +423,28 @@ impl Vendors {
                         "text pattern {p} has no (?P<id>…) group naming what the link is built from"
                     )));
                 }
+                let opens = v
+                    .opens
+                    .iter()
+                    .map(|p| case_insensitive(p))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| at(e.to_string()))?;
+                if let Some(p) = opens
+                    .iter()
+                    .find(|p| p.capture_names().all(|n| n != Some("id")))
+                {
+                    return Err(at(format!(
+                        "opens pattern {p} has no (?P<id>…) group capturing the number it opens"
+                    )));
+                }
+                if opens.is_empty() != v.opens_url.is_none()
+                    || v.opens_url.as_deref().is_some_and(|u| !u.contains("{id}"))
+                {
+                    return Err(at(
+                        "`opens` and `opens_url` go together, and opens_url needs {id} for the captured number"
+                            .to_owned(),
+                    ));
+                }
                 if text_patterns.is_empty() != v.text_url.is_none() {
                     return Err(at(
                         "`text` and `text_url` go together: a text pattern needs the link it stands for"
@@ -433,6 +465,8 @@ impl Vendors {
                     globals: v.globals,
                     possible: v.possible,
                     retired: v.retired,
+                    opens,
+                    opens_url: v.opens_url,
                     not_if,
                     dom,
                     inline,
