@@ -148,7 +148,7 @@ fn own_names(pages: &[model::Page], names: Vec<(String, extract::PageNames)>) ->
     out
 }
 
-fn looks_like_domain(input: &str) -> bool {
+pub(crate) fn looks_like_domain(input: &str) -> bool {
     !input.contains(['/', '\\'])
         && input.contains('.')
         && !Path::new(input)

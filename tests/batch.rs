@@ -382,6 +382,34 @@ fn a_failing_site_is_recorded_and_bad_lists_are_refused_with_the_line() {
         "{statuses:?}"
     );
 
+    // A bare domain is the company's website, not a fatal error: read as https://…/, said on
+    // standard error and kept beside the result.
+    let bare = dir.path().join("bare.csv");
+    std::fs::write(&bare, "name,url\nTK,www.tk.example\n").unwrap();
+    let bare_csv = dir.path().join("bare-out.csv");
+    let (code, _, err) = reachaudit(&[
+        "batch",
+        bare.to_str().unwrap(),
+        "--db",
+        dir.path().join("bare.db").to_str().unwrap(),
+        "--allow-private",
+        // No DNS: the name points at a loopback port where nothing listens.
+        "--resolve",
+        "www.tk.example:127.0.0.1",
+        "-o",
+        &format!("jsonl={}", bare_csv.display()),
+    ]);
+    assert_ne!(code, 2, "a bare domain does not stop the batch: {err}");
+    assert!(
+        err.contains("bare.csv:2: www.tk.example read as https://www.tk.example/"),
+        "{err}"
+    );
+    let line = std::fs::read_to_string(&bare_csv).unwrap();
+    assert!(
+        line.contains("\"url_as_written\":\"www.tk.example\""),
+        "{line}"
+    );
+
     let bad = dir.path().join("bad.csv");
     std::fs::write(&bad, "firma,adresse\nA,https://a.example\n").unwrap();
     let (code, _, err) =
@@ -394,4 +422,60 @@ fn a_failing_site_is_recorded_and_bad_lists_are_refused_with_the_line() {
     let (code, _, err) = reachaudit(&["batch", list.to_str().unwrap(), "-o", "xlsx=out.xlsx"]);
     assert_eq!(code, 2);
     assert!(err.contains("unknown format"), "{err}");
+}
+
+/// The README's first screen: the example list turns into the HTML ranking with the command
+/// it shows, and the README neither promises what exists nor points outside the repository.
+#[test]
+fn the_readme_example_list_becomes_a_ranking() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let first_screen: String = readme.lines().take(120).collect::<Vec<_>>().join("\n");
+    for needle in [
+        "cargo install --path .",
+        "reachaudit batch fixtures/example-list.csv --render never -o html=ranking.html",
+    ] {
+        assert!(
+            first_screen.contains(needle),
+            "README's first 120 lines lack {needle:?}"
+        );
+    }
+    assert!(
+        !readme.contains("Still to come"),
+        "the README promises what exists"
+    );
+    assert!(
+        !readme.contains("../shared"),
+        "the README points outside the repository"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("ranking.html");
+    let list = root.join("fixtures/example-list.csv");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_reachaudit"))
+        .current_dir(root)
+        .args([
+            "batch",
+            list.to_str().unwrap(),
+            "--render",
+            "never",
+            "--db",
+            dir.path().join("ex.db").to_str().unwrap(),
+            "-o",
+            &format!("html={}", html.display()),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let page = std::fs::read_to_string(&html).unwrap();
+    let rows = std::fs::read_to_string(&list).unwrap().lines().count() - 1;
+    assert_eq!(rows, 39);
+    for line in std::fs::read_to_string(&list).unwrap().lines().skip(1) {
+        let name = line.split(',').next().unwrap().replace('&', "&amp;");
+        assert!(page.contains(&name), "{name} missing from the ranking");
+    }
 }

@@ -144,7 +144,7 @@ fn unreachable_and_private_targets_exit_3_with_the_reason() {
         3,
     );
     assert!(
-        stderr.contains("not evaluated") && stderr.contains("connect"),
+        stderr.contains("not evaluated") && stderr.contains("connection refused by 127.0.0.1:"),
         "{stderr}"
     );
     let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();

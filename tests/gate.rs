@@ -268,6 +268,15 @@ fn configuration_errors_are_one_line_and_exit_2() {
         &["scan", &moebel, "--fail-under", "101"],
         &["--fail-under 101"],
     );
+    // A target of the file that does not exist is reported at its line in the file.
+    let (_dir, path) = config("format = \"json\"\ntargets = [\n  \"public\",\n  \"./gone\",\n]\n");
+    let public = std::path::Path::new(&path).parent().unwrap().join("public");
+    std::fs::create_dir(&public).unwrap();
+    std::fs::write(public.join("index.html"), "<p>Tel. 030 8965172-0</p>").unwrap();
+    one_line(
+        &["scan", "--config", &path],
+        &[&format!("{path}:4: targets:"), "gone", "fix the path there"],
+    );
     std::fs::write(cwd.path().join("old.json"), "{\"schema_version\": \"0\"}").unwrap();
     one_line(
         &["scan", &moebel, "--baseline", "old.json"],

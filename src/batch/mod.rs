@@ -73,6 +73,8 @@ pub struct List {
     pub digest: String,
     /// Lines skipped because their URL came before.
     pub duplicates: Vec<String>,
+    /// Lines read other than written (a bare domain taken as its https:// site).
+    pub notes: Vec<String>,
 }
 
 /// Reads a CSV list (header required, with `name` and `url`; `country`, `sector` and any other
@@ -107,11 +109,25 @@ pub fn read_list(path: &Path) -> Result<List, ListError> {
         columns: Vec::new(),
         digest,
         duplicates: Vec::new(),
+        notes: Vec::new(),
     };
     let mut seen = HashSet::new();
-    let mut push = |list: &mut List, line: usize, entry: Entry| -> Result<(), ListError> {
+    let mut push = |list: &mut List, line: usize, mut entry: Entry| -> Result<(), ListError> {
         if let Err(e) = Start::from_input(&entry.url) {
-            return Err(ListError(format!("{shown}:{line}: {e}")));
+            // A bare domain ("www.tk.de") in a list of companies means their website: read it
+            // as https://…/ and keep what the list wrote beside the result.
+            let host = entry.url.trim().trim_end_matches('/');
+            if crate::looks_like_domain(host) && !host.contains(char::is_whitespace) {
+                let url = format!("https://{host}/");
+                list.notes
+                    .push(format!("{shown}:{line}: {} read as {url}", entry.url));
+                entry
+                    .metadata
+                    .insert("url_as_written".to_owned(), entry.url.clone());
+                entry.url = url;
+            } else {
+                return Err(ListError(format!("{shown}:{line}: {e}")));
+            }
         }
         if !seen.insert(entry.url.clone()) {
             list.duplicates

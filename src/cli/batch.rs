@@ -19,6 +19,9 @@ pub(super) fn run(a: BatchArgs) -> Result<Exit> {
     for d in &list.duplicates {
         eprintln!("reachaudit: skipped: {d}");
     }
+    for n in &list.notes {
+        eprintln!("reachaudit: {n}");
+    }
     let concurrency = a.concurrency.unwrap_or(DEFAULT_CONCURRENCY);
     if !(1..=64).contains(&concurrency) {
         bail!("--concurrency {concurrency}: give between 1 and 64 sites at once");

@@ -27,7 +27,7 @@ pub const EXAMPLE: &str = include_str!("reachaudit.example.toml");
 pub struct Config {
     /// Sites to audit when none are given on the command line.
     #[serde(default)]
-    targets: Vec<String>,
+    pub(crate) targets: Vec<String>,
     country: Option<String>,
     jurisdictions: Option<Vec<String>>,
     base_url: Option<String>,

@@ -105,9 +105,15 @@ impl ScanOptions {
     pub fn from_args(mut args: ScanArgs) -> Result<Self> {
         let mut assertions = Assertions::default();
         let mut config_path = None;
+        // Targets the configuration file names, as written there, so a bad one is reported at
+        // its line.
+        let mut written: Option<(PathBuf, Vec<String>)> = None;
         if let Some(mut loaded) = config::load(args.config.as_deref(), args.no_config)? {
             assertions = std::mem::take(&mut loaded.config.assertions);
             config_path = Some(loaded.path.clone());
+            if args.targets.is_empty() {
+                written = Some((loaded.path.clone(), loaded.config.targets.clone()));
+            }
             loaded.fill(&mut args);
         }
         if args.targets.is_empty() {
@@ -118,8 +124,29 @@ impl ScanOptions {
         let targets = args
             .targets
             .iter()
-            .map(|t| Start::from_input(t).map(|s| (t.clone(), s)))
-            .collect::<Result<Vec<_>, _>>()?;
+            .enumerate()
+            .map(|(i, t)| {
+                Start::from_input(t).map(|s| (t.clone(), s)).map_err(|e| {
+                    match written.as_ref().and_then(|(file, list)| Some((file, list.get(i)?))) {
+                        Some((file, as_written)) => {
+                            let line = std::fs::read_to_string(file)
+                                .ok()
+                                .and_then(|text| {
+                                    let quoted = format!("{as_written:?}");
+                                    text.find(&quoted)
+                                        .map(|at| crate::rules::line_column(&text, at).0)
+                                })
+                                .unwrap_or(1);
+                            anyhow::anyhow!(
+                                "{}:{line}: targets: {e}; fix the path there or pass targets on the command line",
+                                file.display()
+                            )
+                        }
+                        None => anyhow::Error::new(e),
+                    }
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
         let defaults = CrawlOptions::default();
         let positive = |name: &str, v: f64| -> Result<f64> {
             if !v.is_finite() || v <= 0.0 {

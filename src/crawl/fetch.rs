@@ -119,7 +119,11 @@ impl Source {
                         message: e.to_string(),
                     })?;
                 }
-                let mut response = client.get(url.clone()).send().await.map_err(classify)?;
+                let mut response = client
+                    .get(url.clone())
+                    .send()
+                    .await
+                    .map_err(|e| classify(e, url))?;
                 let status = response.status().as_u16();
                 let header = |name: reqwest::header::HeaderName| {
                     response
@@ -133,7 +137,7 @@ impl Source {
                 let mut body = Vec::new();
                 let mut truncated = false;
                 if want_body(content_type.as_deref()) {
-                    while let Some(chunk) = response.chunk().await.map_err(classify)? {
+                    while let Some(chunk) = response.chunk().await.map_err(|e| classify(e, url))? {
                         let room = max_bytes - body.len();
                         if chunk.len() > room {
                             body.extend_from_slice(&chunk[..room]);
@@ -155,11 +159,13 @@ impl Source {
     }
 }
 
-/// Maps a reqwest error to a crawl error kind with a one-line message.
-fn classify(error: reqwest::Error) -> HopError {
+/// Maps a reqwest error to a crawl error kind with a one-line message in words (what happened,
+/// to which host, what to check), the library's own text only as the last resort.
+fn classify(error: reqwest::Error, url: &Url) -> HopError {
     let mut chain = Vec::new();
     let mut private = None;
     let mut tls = false;
+    let mut io_kind = None;
     let mut source: Option<&(dyn std::error::Error + 'static)> = error.source();
     while let Some(e) = source {
         if let Some(p) = e.downcast_ref::<PrivateAddress>() {
@@ -168,26 +174,65 @@ fn classify(error: reqwest::Error) -> HopError {
         if e.downcast_ref::<rustls::Error>().is_some() {
             tls = true;
         }
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            io_kind.get_or_insert(io.kind());
+        }
         chain.push(e.to_string());
         source = e.source();
     }
     chain.dedup();
     let detail = chain.join(": ");
+    let host = url.host_str().unwrap_or("the host");
+    let place = match url.port_or_known_default() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    };
     let (kind, message) = if let Some(message) = private {
         (ErrorKind::RefusedPrivate, message)
     } else if error.is_timeout() {
         (
             ErrorKind::Timeout,
-            "no response within the timeout".to_owned(),
+            format!("{place} sent no response within the timeout (--timeout)"),
         )
     } else if tls || detail.contains("certificate") || detail.contains("tls handshake") {
-        (ErrorKind::Tls, detail)
+        let why = chain.last().map_or(detail.as_str(), String::as_str);
+        (
+            ErrorKind::Tls,
+            format!("the secure connection to {place} failed: {why}"),
+        )
     } else if detail.contains("dns error") || detail.contains("failed to lookup address") {
-        (ErrorKind::Dns, detail)
+        (
+            ErrorKind::Dns,
+            format!(
+                "the name {host} does not resolve — is it spelt right, and does the site exist?"
+            ),
+        )
     } else if error.is_connect() {
-        (ErrorKind::Connect, detail)
+        let message = match io_kind {
+            Some(std::io::ErrorKind::ConnectionRefused) => {
+                format!("connection refused by {place} — is the site up?")
+            }
+            Some(std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::ConnectionAborted) => {
+                format!("{place} closed the connection at once — is the site up?")
+            }
+            Some(std::io::ErrorKind::TimedOut) => {
+                format!("no connection to {place} within the timeout — is the site up?")
+            }
+            Some(std::io::ErrorKind::NetworkUnreachable | std::io::ErrorKind::HostUnreachable) => {
+                format!("no route to {place} — is this machine online?")
+            }
+            _ => format!(
+                "cannot connect to {place}: {}",
+                chain.last().map_or(detail.as_str(), String::as_str)
+            ),
+        };
+        (ErrorKind::Connect, message)
     } else {
-        (ErrorKind::Body, format!("{error}: {detail}"))
+        let why = chain.last().map_or(detail.as_str(), String::as_str);
+        (
+            ErrorKind::Body,
+            format!("{place} broke off the response: {why}"),
+        )
     };
     HopError { kind, message }
 }
