@@ -365,7 +365,16 @@ fn a_failing_site_is_recorded_and_bad_lists_are_refused_with_the_line() {
         "-o",
         &out,
     ]);
-    assert_eq!(code, 0, "one failure never stops the batch: {err}");
+    assert_eq!(
+        code, 1,
+        "one failure never stops the batch, and some failed is exit 1: {err}"
+    );
+    assert!(
+        err.contains("(1 evaluated, 1 failed)")
+            && err.contains(&format!("wrote {}", csv.display())),
+        "the closing line counts and names the files: {err}"
+    );
+    assert!(err.contains("--retry-failed"), "{err}");
     let text = std::fs::read_to_string(&csv).unwrap();
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     let statuses: Vec<(String, String)> = reader
@@ -381,6 +390,40 @@ fn a_failing_site_is_recorded_and_bad_lists_are_refused_with_the_line() {
         statuses[1].1.contains(&format!("127.0.0.1:{closed}")),
         "{statuses:?}"
     );
+
+    // --retry-failed audits the failed site alone; the evaluated one is not crawled again.
+    let good_before = good.log().len();
+    let (code, _, err) = reachaudit(&[
+        "batch",
+        list.to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap(),
+        "--allow-private",
+        "--rate",
+        "50",
+        "--retry-failed",
+        "-o",
+        &out,
+    ]);
+    assert!(err.contains("retrying 1 failed site(s) of run 1"), "{err}");
+    assert_eq!(code, 1, "still down: {err}");
+    assert_eq!(
+        good.log().len(),
+        good_before,
+        "the evaluated site was not crawled again"
+    );
+
+    // Nothing evaluated at all is exit 3, like scan.
+    let dead = dir.path().join("dead.txt");
+    std::fs::write(&dead, format!("http://127.0.0.1:{closed}/\n")).unwrap();
+    let (code, _, err) = reachaudit(&[
+        "batch",
+        dead.to_str().unwrap(),
+        "--db",
+        dir.path().join("dead.db").to_str().unwrap(),
+        "--allow-private",
+    ]);
+    assert_eq!(code, 3, "{err}");
 
     // A bare domain is the company's website, not a fatal error: read as https://…/, said on
     // standard error and kept beside the result.

@@ -133,7 +133,7 @@ fn the_html_report_renders_in_chromium_and_no_site_text_becomes_markup() {
         "-o",
         &format!("jsonl={}", jsonl.display()),
     ]);
-    assert_eq!(code, 0, "{err}");
+    assert_eq!(code, 1, "one site is unreachable, so some failed: {err}");
     let text = std::fs::read_to_string(&html).unwrap();
 
     // The file itself: the page's one script, site text only as escaped text.

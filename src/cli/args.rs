@@ -209,6 +209,11 @@ pub struct BatchArgs {
     /// Start a new run even though this list's last run finished or is unfinished (both are kept).
     #[arg(long)]
     pub rerun: bool,
+
+    /// Audit again only the sites that failed in the last run of this list (unreachable,
+    /// refused, nothing found), keeping the others.
+    #[arg(long, conflicts_with = "rerun")]
+    pub retry_failed: bool,
     /// Write results: jsonl=PATH, json=PATH, csv=PATH (a row per site), channels=PATH (a row
     /// per channel), html=PATH (ranking and evidence in one page); repeatable.
     #[arg(long, short = 'o', value_name = "FMT=PATH")]

@@ -42,7 +42,26 @@ pub(super) fn run(a: BatchArgs) -> Result<Exit> {
     let rules_version = options.rules.version();
     let now = super::probe::now;
     let tool = env!("CARGO_PKG_VERSION");
-    let last = store.runs(Some(&list.digest))?.pop();
+    let mut last = store.runs(Some(&list.digest))?.pop();
+    if a.retry_failed {
+        match &mut last {
+            Some(r) => {
+                let n = store.forget_failed(r.id)?;
+                eprintln!(
+                    "reachaudit: retrying {n} failed site(s) of run {} of {}",
+                    r.id,
+                    a.list.display()
+                );
+                if n > 0 {
+                    r.finished_at = None;
+                }
+            }
+            None => bail!(
+                "--retry-failed: {} has no earlier run to retry; run it once without the flag",
+                a.list.display()
+            ),
+        }
+    }
     let run = match last {
         Some(r) if !a.rerun && r.finished_at.is_none() => {
             eprintln!(
@@ -142,18 +161,35 @@ pub(super) fn run(a: BatchArgs) -> Result<Exit> {
         .find(|r| r.id == run.id)
         .unwrap_or(run);
     let written = write(&store, &run, &exports, &options.rules, &list.columns)?;
+    let (done, failed) = store.site_counts(run.id)?;
+    let files: Vec<String> = a
+        .output
+        .iter()
+        .filter_map(|o| o.split_once('=').map(|(_, p)| p.to_owned()))
+        .collect();
     eprintln!(
-        "reachaudit: run {}: {} site(s) stored in {}{}",
+        "reachaudit: run {}: {written} site(s) stored in {} ({done} evaluated, {failed} failed){}",
         run.id,
-        written,
         db.display(),
-        if a.output.is_empty() {
+        if files.is_empty() {
             "; add -o csv=PATH (or jsonl, json, channels, html) for files".to_owned()
         } else {
-            String::new()
+            format!("; wrote {}", files.join(", "))
         }
     );
-    Ok(Exit::Ok)
+    // Like scan: nothing evaluated is exit 3, some sites failed is exit 1 (retry them alone
+    // with --retry-failed), all evaluated is 0.
+    Ok(if done == 0 && failed > 0 {
+        Exit::NotEvaluated
+    } else if failed > 0 {
+        eprintln!(
+            "reachaudit: {failed} site(s) failed; `reachaudit batch {} --retry-failed` audits only those again",
+            a.list.display()
+        );
+        Exit::AssertionFailed
+    } else {
+        Exit::Ok
+    })
 }
 
 fn exports(outputs: &[String], bom: bool) -> Result<Exports> {

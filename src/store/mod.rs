@@ -660,6 +660,27 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// Forgets a run's failed sites and reopens the run, so resuming it audits them again
+    /// (`batch --retry-failed`); returns how many.
+    ///
+    /// # Errors
+    /// A failed write.
+    pub fn forget_failed(&mut self, run_id: i64) -> Result<usize, StoreError> {
+        let tx = self.conn.transaction()?;
+        let n = tx.execute(
+            "DELETE FROM site WHERE run_id = ?1 AND status = 'failed'",
+            params![run_id],
+        )?;
+        if n > 0 {
+            tx.execute(
+                "UPDATE run SET finished_at = NULL WHERE id = ?1",
+                params![run_id],
+            )?;
+        }
+        tx.commit()?;
+        Ok(n)
+    }
+
     /// Marks a run finished.
     ///
     /// # Errors
