@@ -1330,6 +1330,10 @@ pub struct ProbeResult {
     pub first_human_secs: Option<i64>,
     /// The address bounced: the published address does not work.
     pub bounced: bool,
+    /// A challenge-response filter holds the probe until a person confirms being one: the
+    /// address answers nobody who does not click through.
+    #[serde(default)]
+    pub challenged: bool,
     /// `answered` (a person within the window), `late` (a person after it), `unanswered`
     /// (window over, no person), `pending` (window still open), `unconfirmed` (interrupted while
     /// being handed over: it may have left, and is never sent again), `not_sent`.

@@ -1034,6 +1034,7 @@ mod tests {
             first_reply_class: human.map(|_| "human".into()),
             first_human_secs: human,
             bounced,
+            challenged: false,
             outcome: outcome.into(),
         }
     }

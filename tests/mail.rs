@@ -358,7 +358,7 @@ fn send_poll_and_status_end_to_end() {
     let replies = store.replies(mail.id).unwrap();
     assert_eq!(replies.len(), 2);
     assert!(
-        replies[0].new.automated && replies[0].new.class != "human",
+        replies[0].new.automated == Some(true) && replies[0].new.class != "human",
         "{replies:#?}"
     );
     assert_eq!(replies[1].new.class, "human");

@@ -36,6 +36,8 @@ fn every_fixture_mail_gets_its_expected_class() {
         [
             "auto_reply",
             "bounce",
+            "challenge_response",
+            "delayed",
             "human",
             "out_of_office",
             "ticket_ack",
@@ -64,12 +66,17 @@ fn every_fixture_mail_gets_its_expected_class() {
             !r["signals"].as_array().unwrap().is_empty(),
             "{file}: every class says why"
         );
-        if r["class"].as_str() != e["class"].as_str()
-            || r["automated"].as_bool() != e["automated"].as_bool()
-        {
+        // `automated` left out of expected.toml means undecided: JSON null.
+        let automated = e.get("automated").and_then(|v| v.as_bool());
+        if r["class"].as_str() != e["class"].as_str() || r["automated"].as_bool() != automated {
             wrong.push(format!(
-                "{file}: expected {} (automated {}), got {} (automated {}) from {}; {}",
-                e["class"], e["automated"], r["class"], r["automated"], r["signals"], e["why"]
+                "{file}: expected {} (automated {automated:?}), got {} (automated {}) from {}; {}",
+                e["class"], r["class"], r["automated"], r["signals"], e["why"]
+            ));
+        }
+        if r["automated"].is_null() != automated.is_none() {
+            wrong.push(format!(
+                "{file}: automated must be null exactly when undecided"
             ));
         }
     }
@@ -245,7 +252,7 @@ fn status_reports_reply_times_from_a_real_database() {
                     sender: None,
                     subject: None,
                     class: (*class).into(),
-                    automated: *class != "human",
+                    automated: Some(*class != "human"),
                     signals: vec![],
                     matched_by: "in_reply_to".into(),
                     source: "test".into(),
@@ -265,6 +272,18 @@ fn status_reports_reply_times_from_a_real_database() {
         now - 20 * day,
         &[(60, "ticket_ack")],
     );
+    add(
+        "ra-cccccccccc",
+        "info@example.de",
+        now - 20 * day,
+        &[(90, "challenge_response")],
+    );
+    add(
+        "ra-dddddddddd",
+        "alt@example.de",
+        now - 20 * day,
+        &[(120, "bounce")],
+    );
     drop(store);
     let db = db.to_str().unwrap();
 
@@ -272,21 +291,30 @@ fn status_reports_reply_times_from_a_real_database() {
     assert_eq!(code, 0, "{stderr}");
     let v: Value = serde_json::from_str(&stdout).unwrap();
     let c = &v["companies"][0];
-    assert_eq!(c["sent"], 2);
+    assert_eq!(c["sent"], 4);
     assert_eq!(c["answered"], 1);
-    assert_eq!(c["median_first_human_secs"], 3 * 3600);
-    assert_eq!(c["median_first_reply_secs"], 45);
     assert_eq!(
-        c["unanswered_share"], 0.5,
-        "a ticket acknowledgement is no answer"
+        (c["bounced"].as_u64(), c["challenged"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(c["median_first_human_secs"], 3 * 3600);
+    assert_eq!(c["median_first_reply_secs"], 75);
+    assert_eq!(
+        c["unanswered_share"], 0.75,
+        "an acknowledgement, a challenge and a bounce are no answers"
     );
 
     let (code, csv_text, _) = reachaudit(&["probe", "status", "--db", db, "--format", "csv"]);
     assert_eq!(code, 0);
     let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
-    assert_eq!(rows.len(), 2);
-    assert_eq!(&rows[0][11], "answered");
+    assert_eq!(rows.len(), 4);
+    assert_eq!(&rows[0][12], "answered");
+    assert_eq!(
+        (&rows[2][11], &rows[3][10]),
+        ("true", "true"),
+        "challenged, bounced"
+    );
     assert!(
         rows[1][3].starts_with("'="),
         "formulas from crawled sites are defused: {:?}",
@@ -295,7 +323,7 @@ fn status_reports_reply_times_from_a_real_database() {
 
     let (_, text, _) = reachaudit(&["probe", "status", "--db", db]);
     assert!(
-        text.contains("example.de: 2 sent, 1 answered by a person"),
+        text.contains("example.de: 4 sent, 1 answered by a person, 0 pending, 1 bounced, 1 held for a challenge a person must confirm"),
         "{text}"
     );
     assert!(text.contains("first human reply 3 h 0 min"), "{text}");

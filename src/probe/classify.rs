@@ -27,7 +27,12 @@ pub enum ReplyClass {
     TicketAck,
     /// The message could not be delivered.
     Bounce,
-    /// None of the above (a newsletter, a challenge-response filter).
+    /// Delivery is delayed and still being retried: not a bounce yet, and not an answer.
+    Delayed,
+    /// A filter holds the probe until the sender proves to be a person: automated, not an
+    /// answer, and only a person can release it.
+    ChallengeResponse,
+    /// None of the above (a newsletter, mail that answers nothing).
     Unknown,
 }
 
@@ -41,6 +46,8 @@ impl ReplyClass {
             Self::OutOfOffice => "out_of_office",
             Self::TicketAck => "ticket_ack",
             Self::Bounce => "bounce",
+            Self::Delayed => "delayed",
+            Self::ChallengeResponse => "challenge_response",
             Self::Unknown => "unknown",
         }
     }
@@ -51,8 +58,9 @@ impl ReplyClass {
 pub struct Classification {
     /// The class.
     pub class: ReplyClass,
-    /// Sent by a machine.
-    pub automated: bool,
+    /// Sent by a machine (`true`), written by a person (`false`, only when the evidence says so:
+    /// a reply with its own text and no automation header or wording), or undecided (`null`).
+    pub automated: Option<bool>,
     /// What decided it: headers as `Name: value`, wording as `subject: …` or `text: …`.
     pub signals: Vec<String>,
 }
@@ -64,7 +72,7 @@ pub fn classify(raw: &[u8], cues: &MailCues) -> Classification {
         Some(message) => classify_message(&message, cues),
         None => Classification {
             class: ReplyClass::Unknown,
-            automated: false,
+            automated: None,
             signals: vec!["not a parseable e-mail".to_owned()],
         },
     }
@@ -84,10 +92,12 @@ pub fn classify_message(message: &Message<'_>, cues: &MailCues) -> Classificatio
         return Classification {
             class: if failed {
                 ReplyClass::Bounce
+            } else if action.starts_with("delayed") {
+                ReplyClass::Delayed
             } else {
                 ReplyClass::AutoReply
             },
-            automated: true,
+            automated: Some(true),
             signals,
         };
     }
@@ -148,7 +158,8 @@ pub fn classify_message(message: &Message<'_>, cues: &MailCues) -> Classificatio
     }
     if let Some(s) = words(&subject, &own, &cues.challenge) {
         signals.push(s);
-        return done(ReplyClass::Unknown, true, signals);
+        signals.push("a person must confirm before the probe is delivered".to_owned());
+        return done(ReplyClass::ChallengeResponse, true, signals);
     }
     if let Some(s) = words(&subject, &own, &cues.auto_reply) {
         signals.push(s);
@@ -163,13 +174,13 @@ pub fn classify_message(message: &Message<'_>, cues: &MailCues) -> Classificatio
     }
     if own.trim().is_empty() {
         signals.push("no text of its own".to_owned());
-        return done(ReplyClass::Unknown, false, signals);
+        return undecided(signals);
     }
     if !is_reply(message, &subject, cues) {
         signals.push(
             "not a reply: no In-Reply-To or References, no reply prefix, no probe token".to_owned(),
         );
-        return done(ReplyClass::Unknown, false, signals);
+        return undecided(signals);
     }
     signals.push(match &helpdesk {
         Some(id) => {
@@ -199,7 +210,16 @@ fn is_reply(message: &Message<'_>, subject: &str, cues: &MailCues) -> bool {
 fn done(class: ReplyClass, automated: bool, signals: Vec<String>) -> Classification {
     Classification {
         class,
-        automated,
+        automated: Some(automated),
+        signals,
+    }
+}
+
+/// Nothing says who wrote it: `automated` stays `null`, never a silent "a person".
+fn undecided(signals: Vec<String>) -> Classification {
+    Classification {
+        class: ReplyClass::Unknown,
+        automated: None,
         signals,
     }
 }
@@ -364,7 +384,7 @@ mod tests {
             "From: Jan Becker <jan@example.de>\r\nTo: auditor+ra-7kx3m9p2qd@audit.example.org\r\nSubject: Re: Kurze Frage\r\n\r\nJa, rufen Sie uns gern an.\r\n\r\nAm 3. März schrieb Erika Mustermann:\r\n> Vielen Dank für Ihre Nachricht\r\n> Dies ist eine automatisch erzeugte Testanfrage\r\n",
         );
         assert_eq!(c.class, ReplyClass::Human, "{c:?}");
-        assert!(!c.automated);
+        assert_eq!(c.automated, Some(false));
     }
 
     #[test]

@@ -24,6 +24,8 @@ pub struct CompanyTiming {
     pub pending: usize,
     /// Probes that bounced.
     pub bounced: usize,
+    /// Probes a challenge-response filter holds until a person confirms.
+    pub challenged: usize,
     /// Median seconds to the first reply of any kind, over probes with one.
     pub median_first_reply_secs: Option<i64>,
     /// Median seconds to the first reply by a person, over probes with one.
@@ -61,6 +63,7 @@ pub fn timings(
                 answered: count("answered"),
                 pending: count("pending"),
                 bounced: mine.iter().filter(|t| t.bounced).count(),
+                challenged: mine.iter().filter(|t| t.challenged).count(),
                 median_first_reply_secs: median(mine.iter().filter_map(|t| t.first_reply_secs)),
                 median_first_human_secs: median(mine.iter().filter_map(|t| t.first_human_secs)),
                 unanswered_share: (closed > 0)
@@ -117,6 +120,7 @@ fn probe_timing(p: &Probe, replies: &[Reply], now: i64, window: i64) -> ProbeRes
         first_reply_class: first.map(|r| r.new.class.clone()),
         first_human_secs,
         bounced: replies.iter().any(|r| r.new.class == "bounce"),
+        challenged: replies.iter().any(|r| r.new.class == "challenge_response"),
         outcome: outcome.to_owned(),
     }
 }
@@ -179,7 +183,7 @@ mod tests {
                 sender: None,
                 subject: None,
                 class: class.into(),
-                automated: class != "human",
+                automated: Some(class != "human"),
                 signals: vec![],
                 matched_by: "to".into(),
                 source: "test".into(),

@@ -60,6 +60,7 @@ const MIGRATIONS: &[&str] = &[
         last_uid    INTEGER NOT NULL,
         polled_at   INTEGER NOT NULL
     );",
+    // 4 (below) makes reply.automated nullable: undecided is neither "a person" nor "a machine".
     // 3: batch runs and each site's result, written as the site finishes.
     "CREATE TABLE run (
         id            INTEGER PRIMARY KEY,
@@ -84,6 +85,30 @@ const MIGRATIONS: &[&str] = &[
         finished_at INTEGER NOT NULL,
         PRIMARY KEY (run_id, url)
     );",
+    // 4: `automated` may be unknown (NULL); an undecided reply stored as 0 before meant "a
+    // person" to every reader, so those become NULL.
+    "CREATE TABLE reply_new (
+        id          INTEGER PRIMARY KEY,
+        probe_id    INTEGER NOT NULL REFERENCES probe (id),
+        message_key TEXT NOT NULL,
+        received_at INTEGER NOT NULL,
+        sender      TEXT,
+        subject     TEXT,
+        class       TEXT NOT NULL,
+        automated   INTEGER,
+        signals     TEXT NOT NULL,
+        matched_by  TEXT NOT NULL,
+        source      TEXT NOT NULL,
+        UNIQUE (probe_id, message_key)
+    );
+    INSERT INTO reply_new
+        SELECT id, probe_id, message_key, received_at, sender, subject, class,
+               CASE WHEN class = 'unknown' AND automated = 0 THEN NULL ELSE automated END,
+               signals, matched_by, source
+        FROM reply;
+    DROP TABLE reply;
+    ALTER TABLE reply_new RENAME TO reply;
+    CREATE INDEX reply_probe ON reply (probe_id, received_at);",
 ];
 
 /// What can go wrong with the database file.
@@ -210,8 +235,8 @@ pub struct NewReply {
     pub subject: Option<String>,
     /// `human`, `auto_reply`, …
     pub class: String,
-    /// Sent by a machine.
-    pub automated: bool,
+    /// Sent by a machine; `None` when undecided.
+    pub automated: Option<bool>,
     /// Why it got its class (JSON array of strings).
     pub signals: Vec<String>,
     /// How it was matched (`to`, `in_reply_to`, `subject`, `body`, …).
@@ -843,12 +868,55 @@ mod tests {
         }
     }
 
+    /// A database of schema 3 keeps its replies, and an undecided one stored as "not
+    /// automated" becomes unknown (NULL), never "a person".
+    #[test]
+    fn undecided_replies_of_an_older_database_become_null() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        {
+            let conn = rusqlite::Connection::open(&path).unwrap();
+            for sql in &MIGRATIONS[..3] {
+                conn.execute_batch(sql).unwrap();
+            }
+            conn.pragma_update(None, "user_version", 3).unwrap();
+            conn.execute_batch(
+                "INSERT INTO probe (id, token, company, channel, target, sender, reply_to, message_id,
+                                    subject, body, state, created_at)
+                 VALUES (1, 'ra-7kx3m9p2qd', 'example.de', 'email', 'a@example.de', 's', 'r',
+                         '<m>', 'S', 'B', 'sent', 1);
+                 INSERT INTO reply (probe_id, message_key, received_at, class, automated, signals,
+                                    matched_by, source)
+                 VALUES (1, 'a', 2, 'unknown', 0, '[]', 'to', 't'),
+                        (1, 'b', 3, 'human', 0, '[]', 'to', 't'),
+                        (1, 'c', 4, 'auto_reply', 1, '[]', 'to', 't');",
+            )
+            .unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.schema_version().unwrap(), 4);
+        let automated: Vec<(String, Option<bool>)> = store
+            .replies(1)
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.new.class, r.new.automated))
+            .collect();
+        assert_eq!(
+            automated,
+            [
+                ("unknown".to_owned(), None),
+                ("human".to_owned(), Some(false)),
+                ("auto_reply".to_owned(), Some(true))
+            ]
+        );
+    }
+
     #[test]
     fn states_move_forward_once_and_survive_reopening() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("r.db");
         let mut store = Store::open(&path).unwrap();
-        assert_eq!(store.schema_version().unwrap(), 3);
+        assert_eq!(store.schema_version().unwrap(), 4);
         let p = store.plan(&probe("ra-7kx3m9p2qd"), 100).unwrap();
         assert!(
             store.plan(&probe("ra-7kx3m9p2qd"), 101).is_err(),
@@ -890,7 +958,7 @@ mod tests {
             sender: Some("Jan <jan@example.de>".into()),
             subject: Some("Re: Kurze Frage".into()),
             class: "human".into(),
-            automated: false,
+            automated: Some(false),
             signals: vec!["no automation header or wording".into()],
             matched_by: "in_reply_to".into(),
             source: "maildir:new/1".into(),

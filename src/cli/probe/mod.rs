@@ -220,10 +220,10 @@ fn classify_files(
                 "{}  {}{}",
                 c.file,
                 c.result.class.as_str(),
-                if c.result.automated {
-                    " (automated)"
-                } else {
-                    ""
+                match c.result.automated {
+                    Some(true) => " (automated)",
+                    Some(false) => " (a person)",
+                    None => " (undecided)",
                 }
             );
             for signal in &c.result.signals {
@@ -423,6 +423,7 @@ fn status(
                 "first_reply_class",
                 "first_human_secs",
                 "bounced",
+                "challenged",
                 "outcome",
             ])?;
             let opt = |v: Option<i64>| v.map(|x| x.to_string()).unwrap_or_default();
@@ -439,6 +440,7 @@ fn status(
                     defuse(t.first_reply_class.as_deref().unwrap_or_default()),
                     opt(t.first_human_secs),
                     t.bounced.to_string(),
+                    t.challenged.to_string(),
                     defuse(&t.outcome),
                 ])?;
             }
@@ -455,12 +457,13 @@ fn status(
                 );
                 let _ = writeln!(
                     s,
-                    "{}: {} sent, {} answered by a person, {} pending, {} bounced; median first reply {}, first human reply {}; {share} within {window} days",
+                    "{}: {} sent, {} answered by a person, {} pending, {} bounced, {} held for a challenge a person must confirm; median first reply {}, first human reply {}; {share} within {window} days",
                     clean(&c.company),
                     c.sent,
                     c.answered,
                     c.pending,
                     c.bounced,
+                    c.challenged,
                     dur(c.median_first_reply_secs),
                     dur(c.median_first_human_secs),
                 );
