@@ -148,6 +148,12 @@ pub fn classify_message(message: &Message<'_>, cues: &MailCues) -> Classificatio
 
     // 3. Wording, strongest class first. Helpdesks stamp their agents' answers with the same
     // automation headers as their acknowledgements, so there only wording decides.
+    // A challenge holds the probe whatever else it says ("automatic", "received").
+    if let Some(s) = words(&subject, &own, &cues.challenge) {
+        signals.push(s);
+        signals.push("a person must confirm before the probe is delivered".to_owned());
+        return done(ReplyClass::ChallengeResponse, true, signals);
+    }
     if let Some(s) = words(&subject, &own, &cues.out_of_office) {
         signals.push(s);
         return done(ReplyClass::OutOfOffice, true, signals);
@@ -155,11 +161,6 @@ pub fn classify_message(message: &Message<'_>, cues: &MailCues) -> Classificatio
     if let Some(s) = words(&subject, &own, &cues.ticket_ack) {
         signals.push(s);
         return done(ReplyClass::TicketAck, true, signals);
-    }
-    if let Some(s) = words(&subject, &own, &cues.challenge) {
-        signals.push(s);
-        signals.push("a person must confirm before the probe is delivered".to_owned());
-        return done(ReplyClass::ChallengeResponse, true, signals);
     }
     if let Some(s) = words(&subject, &own, &cues.auto_reply) {
         signals.push(s);
@@ -355,15 +356,21 @@ fn words(subject: &str, own: &str, words: &ClassWords) -> Option<String> {
     find_word(own, &words.body).map(|w| format!("text: {w}"))
 }
 
-/// The first cue that occurs where a word starts.
+/// The first cue that occurs where a word starts. Scripts written without spaces (Japanese,
+/// Chinese) have no word starts: their cues match anywhere.
 fn find_word<'a>(haystack: &str, cues: &'a [String]) -> Option<&'a str> {
     cues.iter()
         .find(|cue| {
+            let spaced = cue
+                .chars()
+                .next()
+                .is_some_and(|c| !c.is_alphanumeric() || u32::from(c) < 0x2E80);
             haystack.match_indices(cue.as_str()).any(|(i, _)| {
-                haystack[..i]
-                    .chars()
-                    .next_back()
-                    .is_none_or(|c| !c.is_alphanumeric())
+                !spaced
+                    || haystack[..i]
+                        .chars()
+                        .next_back()
+                        .is_none_or(|c| !c.is_alphanumeric())
             })
         })
         .map(String::as_str)
