@@ -1078,7 +1078,9 @@ impl Crawler<'_> {
             RenderMode::Never => false,
             RenderMode::Always => true,
             RenderMode::Auto => {
-                is_start || priority >= HELP_PRIORITY || looks_scripted(&hop.body, self.hints)
+                is_start
+                    || priority >= self.help_priority()
+                    || looks_scripted(&hop.body, self.hints)
             }
         };
         if !wanted {
@@ -1093,6 +1095,17 @@ impl Crawler<'_> {
                 (n < budget).then_some(n + 1)
             })
             .is_ok()
+    }
+
+    /// Link priority from which `auto` renders a page: that of help pages in
+    /// `rules/cues/pages.toml`, so contact, imprint and help pages (which rank at least as high)
+    /// are rendered.
+    fn help_priority(&self) -> u32 {
+        self.cues
+            .kinds
+            .iter()
+            .find(|k| k.kind == crate::model::PageKind::Help)
+            .map_or(u32::MAX, |k| k.priority)
     }
 
     /// Loads a page in the browser, answering its requests the way pages are fetched.
@@ -1141,10 +1154,6 @@ impl Crawler<'_> {
         }
     }
 }
-
-/// Link priority from which `auto` renders a page: help, imprint and contact pages
-/// (`rules/cues/pages.toml`).
-const HELP_PRIORITY: u32 = 70;
 
 /// Whether a page's source shows a tag manager or loader that adds widgets at runtime, or an
 /// app shell that draws the page with JavaScript (little text, a root element, "enable

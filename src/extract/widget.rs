@@ -141,12 +141,7 @@ pub(super) fn observe(
     // A consent manager's mark decides first: some keep a type that runs and block the script
     // while it loads (CookieYes), others hold it back as a template (Borlabs).
     let script_state = |node: ego_tree::NodeRef<'_, Node>, e: &scraper::node::Element| -> Runs {
-        let consent = scraper::ElementRef::wrap(node).and_then(|el| {
-            vendors
-                .list
-                .iter()
-                .position(|v| v.kind == VendorKind::Consent && v.dom.iter().any(|s| s.matches(&el)))
-        });
+        let consent = scraper::ElementRef::wrap(node).and_then(|el| vendors.consent_for(&el));
         match consent {
             Some(cmp) => Runs::AfterConsent(cmp),
             None if rules.scripts.runs(e.attr("type")) == ScriptRuns::Yes => Runs::Yes,

@@ -528,13 +528,12 @@ impl Vendors {
         found.into_iter()
     }
 
-    /// The consent manager whose selector matches a held-back script, by name.
+    /// The consent manager (its index in `list`) whose selector matches a held-back script.
     #[must_use]
-    pub fn consent_for(&self, script: &scraper::ElementRef<'_>) -> Option<&Vendor> {
+    pub fn consent_for(&self, script: &scraper::ElementRef<'_>) -> Option<usize> {
         self.list
             .iter()
-            .filter(|v| v.kind == VendorKind::Consent)
-            .find(|v| v.dom.iter().any(|s| s.matches(script)))
+            .position(|v| v.kind == VendorKind::Consent && v.dom.iter().any(|s| s.matches(script)))
     }
 }
 
