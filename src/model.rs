@@ -1330,6 +1330,14 @@ pub struct ProbeResult {
     pub first_human_secs: Option<i64>,
     /// The address bounced: the published address does not work.
     pub bounced: bool,
+    /// What the first bounce or delay notice says: its RFC 3463 status (`5.1.1`: the address
+    /// does not exist; 4.x.x: still being retried).
+    #[serde(default)]
+    pub delivery_status: Option<String>,
+    /// The address that notice says failed, when it is not the one written to (a forward to
+    /// another mailbox that does not work).
+    #[serde(default)]
+    pub failed_recipient: Option<String>,
     /// A challenge-response filter holds the probe until a person confirms being one: the
     /// address answers nobody who does not click through.
     #[serde(default)]
@@ -1338,4 +1346,27 @@ pub struct ProbeResult {
     /// (window over, no person), `pending` (window still open), `unconfirmed` (interrupted while
     /// being handed over: it may have left, and is never sent again), `not_sent`.
     pub outcome: String,
+}
+
+impl ProbeResult {
+    /// What the mail system said, for people: `bounced (5.1.1)`, `bounced (5.2.2) at
+    /// owner@mail.example`, `delayed (4.4.1)`; `None` without a notice.
+    #[must_use]
+    pub fn delivery(&self) -> Option<String> {
+        let what = if self.bounced {
+            "bounced"
+        } else if self.delivery_status.is_some() {
+            "delayed"
+        } else {
+            return None;
+        };
+        let mut out = what.to_owned();
+        if let Some(status) = &self.delivery_status {
+            out.push_str(&format!(" ({status})"));
+        }
+        if let Some(at) = &self.failed_recipient {
+            out.push_str(&format!(" at {at}"));
+        }
+        Some(out)
+    }
 }

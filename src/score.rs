@@ -1034,6 +1034,8 @@ mod tests {
             first_reply_class: human.map(|_| "human".into()),
             first_human_secs: human,
             bounced,
+            delivery_status: None,
+            failed_recipient: None,
             challenged: false,
             outcome: outcome.into(),
         }

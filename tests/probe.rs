@@ -74,6 +74,17 @@ fn every_fixture_mail_gets_its_expected_class() {
                 e["class"], r["class"], r["automated"], r["signals"], e["why"]
             ));
         }
+        // A notice's failed address and status, where the fixture says what they are.
+        for key in ["recipient", "status"] {
+            if let Some(want) = e.get(key).and_then(|v| v.as_str())
+                && r[key].as_str() != Some(want)
+            {
+                wrong.push(format!(
+                    "{file}: expected {key} {want}, got {} from {}",
+                    r[key], r["signals"]
+                ));
+            }
+        }
         if r["automated"].is_null() != automated.is_none() {
             wrong.push(format!(
                 "{file}: automated must be null exactly when undecided"
@@ -254,6 +265,8 @@ fn status_reports_reply_times_from_a_real_database() {
                     class: (*class).into(),
                     automated: Some(*class != "human"),
                     signals: vec![],
+                    failed_recipient: None,
+                    status: None,
                     matched_by: "in_reply_to".into(),
                     source: "test".into(),
                 })

@@ -575,6 +575,8 @@ pub fn absorb(
             class: class.class.as_str().to_owned(),
             automated: class.automated,
             signals: class.signals,
+            failed_recipient: class.recipient,
+            status: class.status,
             matched_by: found.matched_by.to_owned(),
             source: m.source.clone(),
         };

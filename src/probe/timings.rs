@@ -99,6 +99,17 @@ fn probe_timing(p: &Probe, replies: &[Reply], now: i64, window: i64) -> ProbeRes
     let after = |r: &Reply| sent_at.map(|s| (r.new.received_at - s).max(0));
     let first = replies.first();
     let human = replies.iter().find(|r| r.new.class == "human");
+    // A bounce outranks a delay warning that came before it.
+    let notice = replies
+        .iter()
+        .find(|r| r.new.class == "bounce")
+        .or_else(|| {
+            // A delay that ended in a person's answer is history, not a finding.
+            replies
+                .iter()
+                .find(|r| r.new.class == "delayed")
+                .filter(|_| human.is_none())
+        });
     let first_human_secs = human.and_then(after);
     let outcome = match (sent_at, first_human_secs) {
         (None, _) if p.state == ProbeState::Sending => "unconfirmed",
@@ -120,6 +131,10 @@ fn probe_timing(p: &Probe, replies: &[Reply], now: i64, window: i64) -> ProbeRes
         first_reply_class: first.map(|r| r.new.class.clone()),
         first_human_secs,
         bounced: replies.iter().any(|r| r.new.class == "bounce"),
+        delivery_status: notice.and_then(|r| r.new.status.clone()),
+        failed_recipient: notice
+            .and_then(|r| r.new.failed_recipient.clone())
+            .filter(|a| !a.eq_ignore_ascii_case(&p.new.target)),
         challenged: replies.iter().any(|r| r.new.class == "challenge_response"),
         outcome: outcome.to_owned(),
     }
@@ -185,6 +200,8 @@ mod tests {
                 class: class.into(),
                 automated: Some(class != "human"),
                 signals: vec![],
+                failed_recipient: None,
+                status: None,
                 matched_by: "to".into(),
                 source: "test".into(),
             },
@@ -234,5 +251,48 @@ mod tests {
         assert_eq!((b.sent, b.pending, b.bounced), (2, 1, 1));
         assert_eq!(b.unanswered_share, Some(1.0));
         assert_eq!(b.median_first_human_secs, None);
+    }
+
+    #[test]
+    fn notices_say_what_failed_and_a_delay_a_person_outlived_is_history() {
+        let notice = |id, at, class: &str, status: &str, to: &str| {
+            let mut r = reply(id, at, class);
+            r.new.status = Some(status.into());
+            r.new.failed_recipient = Some(to.into());
+            r
+        };
+        let probes = vec![
+            // A delay warning, then the bounce: the bounce tells, and the forward is named.
+            (
+                probe(1, "a.de", Some(0)),
+                vec![
+                    notice(1, 60, "delayed", "4.2.2", "owner@mail.example"),
+                    notice(1, 600, "bounce", "5.2.2", "owner@mail.example"),
+                ],
+            ),
+            // Delayed, then a person answered: nothing to report.
+            (
+                probe(2, "a.de", Some(0)),
+                vec![
+                    notice(2, 60, "delayed", "4.4.1", "service@a.de"),
+                    reply(2, 900, "human"),
+                ],
+            ),
+            // Only delayed so far; the failed address is the one written to.
+            (
+                probe(3, "a.de", Some(0)),
+                vec![notice(3, 60, "delayed", "4.4.1", "SERVICE@a.de")],
+            ),
+        ];
+        let (per_probe, _) = timings(&probes, 3600, DEFAULT_WINDOW_SECS);
+        let said: Vec<Option<String>> = per_probe.iter().map(ProbeResult::delivery).collect();
+        assert_eq!(
+            said,
+            [
+                Some("bounced (5.2.2) at owner@mail.example".to_owned()),
+                None,
+                Some("delayed (4.4.1)".to_owned()),
+            ]
+        );
     }
 }

@@ -903,7 +903,9 @@ fn site_details(out: &mut String, index: usize, s: &SiteSummary, r: Option<&Repo
                         "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                         esc(&p.channel),
                         esc(&p.target),
-                        esc(&p.outcome),
+                        esc(&p
+                            .delivery()
+                            .map_or_else(|| p.outcome.clone(), |d| format!("{}, {d}", p.outcome))),
                         esc(&time(p.first_reply_secs)),
                         esc(&time(p.first_human_secs))
                     );

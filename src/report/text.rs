@@ -147,7 +147,8 @@ fn render_one(out: &mut String, r: &Report) {
                 p.channel,
                 clean(&p.target),
                 p.outcome,
-                if p.bounced { ", bounced" } else { "" },
+                p.delivery()
+                    .map_or_else(String::new, |d| format!(", {}", clean(&d))),
                 p.first_reply_class
                     .as_deref()
                     .map_or_else(|| "–".to_owned(), clean),

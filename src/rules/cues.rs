@@ -362,8 +362,16 @@ pub struct MailCues {
     pub challenge: ClassWords,
     /// What makes a mail a reply.
     pub reply: ReplyCues,
-    /// Bounce subjects and sender local parts.
+    /// Bounce wording and the senders of delivery notices.
     pub bounce: BounceCues,
+    /// Delay-warning wording.
+    pub delayed: ClassWords,
+    /// Mail systems and what their notices say.
+    #[serde(rename = "system")]
+    pub systems: Vec<MailSystem>,
+    /// What a failure means when a notice gives no status code.
+    #[serde(rename = "status")]
+    pub statuses: Vec<StatusWords>,
     /// Where quoted text begins.
     pub quote: QuoteCues,
 }
@@ -418,14 +426,63 @@ pub struct ReplyCues {
     pub prefixes: Vec<String>,
 }
 
-/// Bounce subjects and the senders of delivery reports.
+/// Bounce wording and the senders of delivery notices.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BounceCues {
+    /// Local parts of notice senders.
+    pub senders: Vec<String>,
+    /// Words in the display names of notice senders.
+    pub names: Vec<String>,
     /// Matched in the subject.
     pub subject: Vec<String>,
-    /// Local parts of report senders.
+    /// Matched in the notice's text.
+    pub body: Vec<String>,
+}
+
+/// A mail system (MTA, gateway, provider) and how its notices read.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailSystem {
+    /// Stable id.
+    pub id: String,
+    /// The name a reader knows.
+    pub name: String,
+    /// Local parts of its notices' senders.
+    #[serde(default)]
     pub senders: Vec<String>,
+    /// Words in its notices' display names.
+    #[serde(default)]
+    pub names: Vec<String>,
+    /// Header names only it writes.
+    #[serde(default)]
+    pub headers: Vec<String>,
+    /// Failure wording in the subject.
+    #[serde(default)]
+    pub subject: Vec<String>,
+    /// Failure wording in the text.
+    #[serde(default)]
+    pub body: Vec<String>,
+    /// Delay wording in the subject.
+    #[serde(default)]
+    pub delayed_subject: Vec<String>,
+    /// Delay wording in the text.
+    #[serde(default)]
+    pub delayed_body: Vec<String>,
+    /// Where the wording was taken from.
+    pub source: String,
+}
+
+/// A failure's meaning, for notices without a status code.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusWords {
+    /// RFC 3463 subject and detail (`1.1`); the class digit comes from the notice.
+    pub detail: String,
+    /// What it means, in words.
+    pub meaning: String,
+    /// Wording that says so.
+    pub words: Vec<String>,
 }
 
 /// Where quoted text begins.

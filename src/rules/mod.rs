@@ -491,6 +491,10 @@ impl Rules {
             ("reply.prefixes", &mut mail.reply.prefixes),
             ("bounce.subject", &mut mail.bounce.subject),
             ("bounce.senders", &mut mail.bounce.senders),
+            ("bounce.names", &mut mail.bounce.names),
+            ("bounce.body", &mut mail.bounce.body),
+            ("delayed.subject", &mut mail.delayed.subject),
+            ("delayed.body", &mut mail.delayed.body),
             ("quote.markers", &mut mail.quote.markers),
             ("quote.headers", &mut mail.quote.headers),
             ("quote.attribution", &mut mail.quote.attribution),
@@ -505,6 +509,38 @@ impl Rules {
         for helpdesk in &mut mail.helpdesks {
             normalize_words(&file, &text, "headers", &mut helpdesk.headers)?;
             normalize_words(&file, &text, "message_id", &mut helpdesk.message_id)?;
+        }
+        for system in &mut mail.systems {
+            for (key, list) in [
+                ("senders", &mut system.senders),
+                ("names", &mut system.names),
+                ("headers", &mut system.headers),
+                ("subject", &mut system.subject),
+                ("body", &mut system.body),
+                ("delayed_subject", &mut system.delayed_subject),
+                ("delayed_body", &mut system.delayed_body),
+            ] {
+                normalize_words(&file, &text, key, list)?;
+            }
+        }
+        for status in &mut mail.statuses {
+            normalize_words(&file, &text, "words", &mut status.words)?;
+            let digits: Vec<&str> = status.detail.split('.').collect();
+            let valid = digits.len() == 2
+                && digits
+                    .iter()
+                    .all(|d| (1..=3).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit()));
+            if !valid {
+                return Err(invalid_at(
+                    &file,
+                    &text,
+                    &format!("\"{}\"", status.detail),
+                    format!(
+                        "status detail \"{}\" is not an RFC 3463 subject.detail such as \"1.1\"",
+                        status.detail
+                    ),
+                ));
+            }
         }
 
         let (file, text) = source("probe.toml")?;

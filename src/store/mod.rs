@@ -109,6 +109,9 @@ const MIGRATIONS: &[&str] = &[
     DROP TABLE reply;
     ALTER TABLE reply_new RENAME TO reply;
     CREATE INDEX reply_probe ON reply (probe_id, received_at);",
+    // 5: what a bounce or delay notice names: the address that failed and its RFC 3463 status.
+    "ALTER TABLE reply ADD COLUMN failed_recipient TEXT;
+    ALTER TABLE reply ADD COLUMN status TEXT;",
 ];
 
 /// What can go wrong with the database file.
@@ -239,6 +242,10 @@ pub struct NewReply {
     pub automated: Option<bool>,
     /// Why it got its class (JSON array of strings).
     pub signals: Vec<String>,
+    /// For a bounce or delay notice: the address that failed.
+    pub failed_recipient: Option<String>,
+    /// For a bounce or delay notice: its RFC 3463 status (`5.1.1`).
+    pub status: Option<String>,
     /// How it was matched (`to`, `in_reply_to`, `subject`, `body`, …).
     pub matched_by: String,
     /// Where it was read (`imap://host/INBOX#uid`, a Maildir file).
@@ -766,8 +773,9 @@ impl Store {
         let signals = serde_json::to_string(&reply.signals).unwrap_or_else(|_| "[]".to_owned());
         let inserted = tx.execute(
             "INSERT OR IGNORE INTO reply (probe_id, message_key, received_at, sender, subject,
-                                          class, automated, signals, matched_by, source)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                                          class, automated, signals, matched_by, source,
+                                          failed_recipient, status)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             params![
                 reply.probe_id,
                 reply.message_key,
@@ -778,7 +786,9 @@ impl Store {
                 reply.automated,
                 signals,
                 reply.matched_by,
-                reply.source
+                reply.source,
+                reply.failed_recipient,
+                reply.status
             ],
         )?;
         tx.commit()?;
@@ -792,7 +802,7 @@ impl Store {
     pub fn replies(&self, probe_id: i64) -> Result<Vec<Reply>, StoreError> {
         let mut stmt = self.conn.prepare(
             "SELECT id, probe_id, message_key, received_at, sender, subject, class, automated,
-                    signals, matched_by, source
+                    signals, matched_by, source, failed_recipient, status
              FROM reply WHERE probe_id = ?1 ORDER BY received_at, id",
         )?;
         let rows = stmt.query_map(params![probe_id], |r| {
@@ -810,6 +820,8 @@ impl Store {
                     signals: serde_json::from_str(&signals).unwrap_or_default(),
                     matched_by: r.get(9)?,
                     source: r.get(10)?,
+                    failed_recipient: r.get(11)?,
+                    status: r.get(12)?,
                 },
             })
         })?;
@@ -894,7 +906,7 @@ mod tests {
             .unwrap();
         }
         let store = Store::open(&path).unwrap();
-        assert_eq!(store.schema_version().unwrap(), 4);
+        assert_eq!(store.schema_version().unwrap(), 5);
         let automated: Vec<(String, Option<bool>)> = store
             .replies(1)
             .unwrap()
@@ -916,7 +928,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("r.db");
         let mut store = Store::open(&path).unwrap();
-        assert_eq!(store.schema_version().unwrap(), 4);
+        assert_eq!(store.schema_version().unwrap(), 5);
         let p = store.plan(&probe("ra-7kx3m9p2qd"), 100).unwrap();
         assert!(
             store.plan(&probe("ra-7kx3m9p2qd"), 101).is_err(),
@@ -960,6 +972,8 @@ mod tests {
             class: "human".into(),
             automated: Some(false),
             signals: vec!["no automation header or wording".into()],
+            failed_recipient: None,
+            status: None,
             matched_by: "in_reply_to".into(),
             source: "maildir:new/1".into(),
         };
@@ -968,6 +982,18 @@ mod tests {
         let stored = store.replies(p.id).unwrap();
         assert_eq!(stored.len(), 1);
         assert_eq!(stored[0].new, reply);
+        // A bounce keeps the address that failed and its status.
+        let bounce = NewReply {
+            message_key: "<b@mx.example.de>".into(),
+            received_at: 300,
+            class: "bounce".into(),
+            automated: Some(true),
+            failed_recipient: Some("owner@mail.example".into()),
+            status: Some("5.2.2".into()),
+            ..reply
+        };
+        assert!(store.add_reply(&bounce).unwrap());
+        assert_eq!(store.replies(p.id).unwrap()[1].new, bounce);
     }
 
     #[test]
