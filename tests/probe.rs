@@ -265,8 +265,9 @@ fn status_reports_reply_times_from_a_real_database() {
                     class: (*class).into(),
                     automated: Some(*class != "human"),
                     signals: vec![],
-                    failed_recipient: None,
-                    status: None,
+                    // The bounce names a forward that does not work.
+                    failed_recipient: (*class == "bounce").then(|| "owner@mail.example".into()),
+                    status: (*class == "bounce").then(|| "5.2.2".into()),
                     matched_by: "in_reply_to".into(),
                     source: "test".into(),
                 })
@@ -328,6 +329,10 @@ fn status_reports_reply_times_from_a_real_database() {
         ("true", "true"),
         "challenged, bounced"
     );
+    assert_eq!(
+        (&rows[3][13], &rows[3][14]),
+        ("5.2.2", "owner@mail.example")
+    );
     assert!(
         rows[1][3].starts_with("'="),
         "formulas from crawled sites are defused: {:?}",
@@ -340,6 +345,11 @@ fn status_reports_reply_times_from_a_real_database() {
         "{text}"
     );
     assert!(text.contains("first human reply 3 h 0 min"), "{text}");
+    assert!(
+        text.contains("alt@example.de: unanswered, bounced (5.2.2) at owner@mail.example"),
+        "{text}"
+    );
+    assert_eq!(v["probes"][3]["delivery_status"], "5.2.2");
 
     let (code, _, stderr) = reachaudit(&["probe", "status", "--db", "/no/such.db"]);
     assert_eq!(code, 2);

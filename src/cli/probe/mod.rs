@@ -425,6 +425,8 @@ fn status(
                 "bounced",
                 "challenged",
                 "outcome",
+                "delivery_status",
+                "failed_recipient",
             ])?;
             let opt = |v: Option<i64>| v.map(|x| x.to_string()).unwrap_or_default();
             for t in &per_probe {
@@ -442,6 +444,8 @@ fn status(
                     t.bounced.to_string(),
                     t.challenged.to_string(),
                     defuse(&t.outcome),
+                    defuse(t.delivery_status.as_deref().unwrap_or_default()),
+                    defuse(t.failed_recipient.as_deref().unwrap_or_default()),
                 ])?;
             }
             String::from_utf8(w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?)?
@@ -470,11 +474,13 @@ fn status(
                 for t in per_probe.iter().filter(|t| t.company == c.company) {
                     let _ = writeln!(
                         s,
-                        "  {} {} {}: {} ({} replies; first {} {}, person {})",
+                        "  {} {} {}: {}{} ({} replies; first {} {}, person {})",
                         t.token,
                         t.channel,
                         clean(&t.target),
                         t.outcome,
+                        t.delivery()
+                            .map_or_else(String::new, |d| format!(", {}", clean(&d))),
                         t.replies,
                         t.first_reply_class.as_deref().unwrap_or("–"),
                         dur(t.first_reply_secs),
