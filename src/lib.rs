@@ -248,9 +248,22 @@ pub async fn audit(
         .collect();
     let identity = synthesize::Identity::new(&output.site, &own_names(&output.pages, names));
     let synthesize::Channels {
-        company: channels,
-        third_parties,
+        company: mut channels,
+        mut third_parties,
     } = synthesize::channels(observations, &clicks, &identity);
+    let requests: HashMap<&str, u32> = output
+        .pages
+        .iter()
+        .map(|p| (p.url.as_str(), p.request))
+        .collect();
+    for channel in channels.iter_mut().chain(third_parties.iter_mut()) {
+        channel.found_at_request = channel
+            .seen_on
+            .iter()
+            .filter_map(|url| requests.get(url.as_str()).copied())
+            .filter(|r| *r > 0)
+            .min();
+    }
     let signals = synthesize::signals(signals, &clicks);
     synthesize::settle_notes(&mut widget_notes, &channels);
     let source = match start {
@@ -295,6 +308,8 @@ pub async fn audit(
             limits: output.limits,
             duration_ms,
             render: output.render,
+            traps: output.traps,
+            stopped_early: output.stopped_early,
         },
         channels,
         third_parties,

@@ -127,6 +127,22 @@ pub struct Tool {
     pub version: String,
 }
 
+impl Report {
+    /// The request by which the crawl had seen every one of the company's channels; `None`
+    /// without channels, or when one was seen only on a page fetched outside the crawl.
+    #[must_use]
+    pub fn all_found_at_request(&self) -> Option<u32> {
+        if self.channels.is_empty() {
+            return None;
+        }
+        self.channels
+            .iter()
+            .map(|c| c.found_at_request)
+            .collect::<Option<Vec<u32>>>()
+            .and_then(|v| v.into_iter().max())
+    }
+}
+
 impl Tool {
     /// This build of reachaudit.
     #[must_use]
@@ -228,6 +244,29 @@ pub struct Crawl {
     /// Whether pages were rendered in a browser, and with which.
     #[serde(default)]
     pub render: Render,
+    /// URL families the crawl stopped following (calendars, pagination, facets, session ids),
+    /// each with an example and how much was fetched and held back.
+    #[serde(default)]
+    pub traps: Vec<TrapFamily>,
+    /// Why the crawl ended before its budget (`--stop-when-found`); `null` when it did not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped_early: Option<String>,
+}
+
+/// A family of URLs that serve near-identical pages, and what the crawl did with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct TrapFamily {
+    /// The URLs' shape: numbers and dates replaced (`/programm/monat/{date}/`), the query reduced to
+    /// its parameter names (`/katalog/?farbe&seite`).
+    pub pattern: String,
+    /// Why it counts as a trap.
+    pub why: String,
+    /// The first URL held back.
+    pub example: String,
+    /// Pages fetched from it.
+    pub fetched: u32,
+    /// URLs held back (for session ids: the variants merged into one URL).
+    pub skipped: u32,
 }
 
 /// How the crawl used a browser.
@@ -327,6 +366,10 @@ pub struct Page {
     /// The page was also loaded in a headless browser, and what the browser showed was read.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub rendered: bool,
+    /// The number of the HTTP request that fetched it, counting every request of the crawl
+    /// (robots.txt, sitemaps and redirects too): how much of the budget was spent to get here.
+    #[serde(default)]
+    pub request: u32,
 }
 
 /// What a page is about.
@@ -457,6 +500,10 @@ pub enum SkipReason {
     RobotsTxt,
     /// `--max-pages` was reached.
     MaxPages,
+    /// Its URL family is a crawl trap that was fetched often enough (`crawl.traps`).
+    Trap,
+    /// `--stop-when-found` ended the crawl before it (`crawl.stopped_early`).
+    StoppedEarly,
     /// Deeper than `--max-depth` clicks.
     MaxDepth,
 }
@@ -497,6 +544,10 @@ pub struct Channel {
     pub mode: Mode,
     /// Fewest clicks from the start page to a page that shows it; `null` if only the sitemap leads there.
     pub clicks: Option<u32>,
+    /// The request at which the crawl first saw it (`crawl.pages[].request`): a measure of how
+    /// well the crawl spent its budget.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub found_at_request: Option<u32>,
     /// Where it was seen, best (fewest clicks) first.
     pub evidence: Vec<Evidence>,
     /// Every crawled page that shows it (evidence keeps only the best few).
@@ -697,6 +748,7 @@ impl Channel {
             vendor: None,
             mode: Mode::Unknown,
             clicks: None,
+            found_at_request: None,
             evidence: Vec::new(),
             seen_on: Vec::new(),
             labels: Vec::new(),

@@ -808,6 +808,7 @@ mod tests {
             reached_from: from.map(url),
             link_text: Some(link.to_owned()),
             rendered: false,
+            request: clicks + 2,
         }
     }
 
@@ -863,6 +864,8 @@ mod tests {
                 },
                 duration_ms: 0,
                 render: crate::model::Render::default(),
+                traps: vec![],
+                stopped_early: None,
             },
             channels,
             third_parties: Vec::new(),

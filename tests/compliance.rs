@@ -98,6 +98,7 @@ fn report(case: &Case) -> Report {
             reached_from: None,
             link_text: None,
             rendered: false,
+            request: 0,
         })
         .collect();
     if pages.is_empty() {
@@ -113,6 +114,7 @@ fn report(case: &Case) -> Report {
             reached_from: None,
             link_text: None,
             rendered: false,
+            request: 0,
         });
     }
     let clicks_of = |path: &str| {
@@ -219,6 +221,8 @@ fn report(case: &Case) -> Report {
             },
             duration_ms: 0,
             render: reachaudit::model::Render::default(),
+            traps: vec![],
+            stopped_early: None,
         },
         channels,
         third_parties: Vec::new(),

@@ -387,6 +387,11 @@ pub struct CrawlArgs {
     #[arg(long, value_name = "N")]
     pub max_depth: Option<u32>,
 
+    /// End a site's crawl early once its contact and imprint pages are fetched and no link left
+    /// promises contact details; saves requests in large batches. The report says why it stopped.
+    #[arg(long)]
+    pub stop_when_found: bool,
+
     /// Requests per second per host [default: 2]; a robots.txt Crawl-delay can only slow it down.
     #[arg(long, value_name = "PER_SEC")]
     pub rate: Option<f64>,

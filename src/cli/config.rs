@@ -107,6 +107,7 @@ struct CrawlConfig {
     resolve: Vec<String>,
     render: Option<String>,
     browser: Option<PathBuf>,
+    stop_when_found: Option<bool>,
 }
 
 /// A loaded configuration and where it came from.
@@ -292,6 +293,7 @@ impl Loaded {
         if args.crawl.resolve.is_empty() {
             args.crawl.resolve = k.resolve;
         }
+        args.crawl.stop_when_found |= k.stop_when_found.unwrap_or(false);
         args.crawl.render = args.crawl.render.take().or(k.render);
         args.crawl.browser = args
             .crawl

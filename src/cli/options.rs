@@ -282,6 +282,7 @@ impl ScanOptions {
             base_url,
             render,
             render_note,
+            stop_when_found: args.crawl.stop_when_found,
             ..defaults
         };
         Ok(Self {

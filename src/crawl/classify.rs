@@ -108,6 +108,51 @@ pub fn link_priority(cues: &PageCues, target: &Url, text: &str) -> u32 {
     kinds.chain(boosts).max().unwrap_or(0)
 }
 
+/// Where a link sits, for [`frontier_priority`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LinkPlace {
+    /// In the header, navigation or footer: the site-wide places for contact and legal links.
+    pub chrome: bool,
+    /// Found on a contact, help or imprint page.
+    pub on_service_page: bool,
+    /// Its URL falls into a trap-like family (a date, a page number, a view parameter).
+    pub trap: bool,
+}
+
+/// A link's place in the frontier (higher = earlier) and whether its cue is strong enough to pass
+/// a trap family's cap, after `[crawl]` in `rules/cues/pages.toml`: base, plus the cue, plus
+/// placement, minus content and trap penalties.
+#[must_use]
+pub fn frontier_priority(
+    cues: &PageCues,
+    target: &Url,
+    text: &str,
+    place: LinkPlace,
+) -> (u32, bool) {
+    let c = &cues.crawl;
+    let cue = link_priority(cues, target, text);
+    let strong = cue >= c.strong_cue;
+    let mut priority = c.base + cue;
+    if place.chrome {
+        priority += c.placement;
+    }
+    if place.on_service_page {
+        priority += c.from_service_page;
+    }
+    if cue == 0 {
+        let text = text.to_lowercase();
+        if text_matches(&text, &c.demote_words)
+            || path_matches(&path_segments(target), &c.demote_paths)
+        {
+            priority = priority.saturating_sub(c.demote);
+        }
+    }
+    if place.trap && !strong {
+        priority = priority.saturating_sub(c.trap_penalty);
+    }
+    (priority, strong)
+}
+
 /// What a page is about, from its URL, title, main heading and the text of links pointing to it.
 #[must_use]
 pub fn page_kinds(
@@ -167,6 +212,38 @@ mod tests {
         let product = link_priority(&cues, &base.join("/sofa-berlin/").unwrap(), "Sofa Berlin");
         assert!(contact > imprint && imprint > kuendigen && kuendigen > product);
         assert_eq!(product, 0);
+    }
+
+    #[test]
+    fn navigation_first_content_and_traps_last() {
+        let cues = cues();
+        let base = Url::parse("https://e.de/").unwrap();
+        let at = |path: &str, text: &str, place: LinkPlace| {
+            frontier_priority(&cues, &base.join(path).unwrap(), text, place)
+        };
+        let footer = LinkPlace {
+            chrome: true,
+            ..LinkPlace::default()
+        };
+        let (contact, strong) = at("/haus/kontakt/", "Kontakt & Anfahrt", footer);
+        assert!(strong);
+        let (section, _) = at("/haus/", "Das Haus", footer);
+        let (teaser, _) = at("/haus/geschichte/", "Geschichte", LinkPlace::default());
+        let (article, weak) = at(
+            "/aktuelles/sommerfest/",
+            "Weiterlesen",
+            LinkPlace::default(),
+        );
+        let (month, _) = at(
+            "/programm/2026-04/",
+            "April",
+            LinkPlace {
+                trap: true,
+                ..LinkPlace::default()
+            },
+        );
+        assert!(!weak);
+        assert!(contact > section && section > teaser && teaser > article && article >= month);
     }
 
     #[test]

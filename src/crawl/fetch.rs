@@ -21,6 +21,8 @@ pub(crate) struct Hop {
     pub content_type: Option<String>,
     pub body: Vec<u8>,
     pub truncated: bool,
+    /// The request's number in the crawl (set by the crawler; 0 until then).
+    pub seq: u32,
 }
 
 /// A request that got no usable response.
@@ -107,6 +109,7 @@ impl Source {
                     content_type,
                     body,
                     truncated,
+                    seq: 0,
                 })
             }
             Self::Http {
@@ -153,6 +156,7 @@ impl Source {
                     content_type,
                     body,
                     truncated,
+                    seq: 0,
                 })
             }
         }

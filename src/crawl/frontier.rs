@@ -19,6 +19,8 @@ pub struct Entry {
     pub depth: u32,
     /// Cue priority (higher first).
     pub priority: u32,
+    /// Its link carries a strong contact cue: it passes a trap family's cap.
+    pub strong: bool,
     seq: u64,
 }
 
@@ -49,34 +51,49 @@ impl Ord for Entry {
 #[derive(Debug, Default)]
 pub struct Frontier {
     heap: BinaryHeap<Entry>,
-    best: HashMap<String, (u32, u32)>,
+    best: HashMap<String, (u32, u32, bool)>,
     taken: HashSet<String>,
     seq: u64,
 }
 
 impl Frontier {
     /// Queues a URL unless it was already taken or queued at least as well.
-    pub fn push(&mut self, mut url: Url, depth: u32, priority: u32) {
+    pub fn push(&mut self, mut url: Url, depth: u32, priority: u32, strong: bool) {
         url.set_fragment(None);
         let key = url.as_str().to_owned();
         if self.taken.contains(&key) {
             return;
         }
-        if let Some(&(p, d)) = self.best.get(&key)
+        if let Some(&(p, d, s)) = self.best.get(&key)
             && p >= priority
             && d <= depth
+            && (s || !strong)
         {
             return;
         }
-        let (p, d) = self.best.get(&key).copied().unwrap_or((0, u32::MAX));
-        self.best.insert(key, (p.max(priority), d.min(depth)));
+        let (p, d, s) = self.best.get(&key).copied().unwrap_or((0, u32::MAX, false));
+        let (priority, depth, strong) = (p.max(priority), d.min(depth), s || strong);
+        self.best.insert(key, (priority, depth, strong));
         self.seq += 1;
         self.heap.push(Entry {
             url,
-            depth: d.min(depth),
-            priority: p.max(priority),
+            depth,
+            priority,
+            strong,
             seq: self.seq,
         });
+    }
+
+    /// The priority of the best URL still waiting.
+    pub fn best_waiting(&mut self) -> Option<u32> {
+        while let Some(top) = self.heap.peek() {
+            if self.taken.contains(top.url.as_str()) {
+                self.heap.pop();
+            } else {
+                return Some(top.priority);
+            }
+        }
+        None
     }
 
     /// The best URL not yet taken.
@@ -126,10 +143,10 @@ mod tests {
     #[test]
     fn priority_then_depth_then_order() {
         let mut f = Frontier::default();
-        f.push(u("https://e.de/a"), 1, 0);
-        f.push(u("https://e.de/b"), 1, 0);
-        f.push(u("https://e.de/deep-kontakt"), 3, 100);
-        f.push(u("https://e.de/c"), 0, 0);
+        f.push(u("https://e.de/a"), 1, 0, false);
+        f.push(u("https://e.de/b"), 1, 0, false);
+        f.push(u("https://e.de/deep-kontakt"), 3, 100, false);
+        f.push(u("https://e.de/c"), 0, 0, false);
         let order: Vec<_> = std::iter::from_fn(|| f.pop())
             .map(|e| e.url.path().to_owned())
             .collect();
@@ -139,9 +156,9 @@ mod tests {
     #[test]
     fn each_url_once_and_upgrades_win() {
         let mut f = Frontier::default();
-        f.push(u("https://e.de/x#top"), 2, 0);
-        f.push(u("https://e.de/y"), 1, 0);
-        f.push(u("https://e.de/x"), 1, 50);
+        f.push(u("https://e.de/x#top"), 2, 0, false);
+        f.push(u("https://e.de/y"), 1, 0, false);
+        f.push(u("https://e.de/x"), 1, 50, false);
         let first = f.pop().unwrap();
         assert_eq!(
             (first.url.path(), first.depth, first.priority),
@@ -149,7 +166,7 @@ mod tests {
         );
         assert_eq!(f.pop().unwrap().url.path(), "/y");
         assert!(f.pop().is_none(), "the stale /x entry must not come back");
-        f.push(u("https://e.de/x"), 0, 100);
+        f.push(u("https://e.de/x"), 0, 100, false);
         assert!(f.pop().is_none(), "a taken URL is never queued again");
     }
 }

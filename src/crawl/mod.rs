@@ -15,6 +15,7 @@ pub mod local;
 pub mod render;
 pub mod robots;
 pub mod sitemap;
+mod traps;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::IpAddr;
@@ -31,7 +32,8 @@ use tokio::sync::{OnceCell, Semaphore};
 use url::Url;
 
 use crate::model::{
-    CrawlError, ErrorKind, Limits, Page, Render, RenderMode, RobotsStatus, SkipReason, Skipped,
+    CrawlError, ErrorKind, Limits, Page, PageKind, Render, RenderMode, RobotsStatus, SkipReason,
+    Skipped,
 };
 use crate::rules::PageCues;
 use fetch::{Hop, HopError, HttpSettings, Source};
@@ -130,6 +132,9 @@ pub struct CrawlOptions {
     pub render_max_pages: u32,
     /// Longest time one rendering may take.
     pub render_timeout: Duration,
+    /// End the crawl once the contact and imprint pages are fetched and no link left in the
+    /// queue carries a contact, legal, help or service cue (`--stop-when-found`).
+    pub stop_when_found: bool,
 }
 
 /// What tells the crawler a page needs a browser, and what to ask the browser afterwards.
@@ -164,6 +169,7 @@ impl Default for CrawlOptions {
             render_note: None,
             render_max_pages: DEFAULT_RENDER_MAX_PAGES,
             render_timeout: DEFAULT_RENDER_TIMEOUT,
+            stop_when_found: false,
         }
     }
 }
@@ -222,6 +228,10 @@ pub struct CrawlOutput {
     pub failure: Option<String>,
     /// How a browser was used.
     pub render: crate::model::Render,
+    /// URL families held back as traps.
+    pub traps: Vec<crate::model::TrapFamily>,
+    /// Why the crawl ended before its budget (`--stop-when-found`).
+    pub stopped_early: Option<String>,
 }
 
 /// A crawl that could not start.
@@ -326,6 +336,7 @@ pub async fn crawl(
         origins: Mutex::new(HashMap::new()),
         hosts: Mutex::new(HashMap::new()),
         frontier: Mutex::new(Frontier::default()),
+        traps: Mutex::new(traps::Traps::new(&cues.crawl)),
         requests: AtomicU32::new(0),
         robots_found: AtomicU32::new(0),
         site: Mutex::new(site_of(&start_url).unwrap_or_default()),
@@ -381,6 +392,12 @@ struct State {
     robots_found: bool,
     /// Page fetches started (the `max_pages` budget).
     budget_used: u32,
+    /// Trap URLs listed in `skipped` so far (the families count the rest).
+    traps_listed: usize,
+    /// Kinds of the pages fetched so far, judged by URL and title (for `--stop-when-found`).
+    kinds_seen: HashSet<PageKind>,
+    /// Why the crawl stopped before its budget.
+    stopped_early: Option<String>,
 }
 
 /// The result of one page task.
@@ -414,6 +431,7 @@ struct Crawler<'a> {
     origins: Mutex<HashMap<String, Arc<Origin>>>,
     hosts: Mutex<HashMap<String, Arc<Host>>>,
     frontier: Mutex<Frontier>,
+    traps: Mutex<traps::Traps<'a>>,
     requests: AtomicU32,
     robots_found: AtomicU32,
     site: Mutex<String>,
@@ -463,9 +481,11 @@ impl Crawler<'_> {
         if let Some(limiter) = limiter {
             limiter.until_ready().await;
         }
-        self.requests.fetch_add(1, Ordering::Relaxed);
+        let seq = self.requests.fetch_add(1, Ordering::Relaxed) + 1;
         let max = usize::try_from(self.options.max_bytes).unwrap_or(usize::MAX);
-        self.source.get(url, max, want_body).await
+        let mut hop = self.source.get(url, max, want_body).await?;
+        hop.seq = seq;
+        Ok(hop)
     }
 
     /// The robots.txt rules for a URL's origin, fetched on first use.
@@ -676,9 +696,24 @@ impl Crawler<'_> {
         let mut in_flight = FuturesUnordered::new();
         loop {
             while in_flight.len() < max_in_flight && state.budget_used < self.options.max_pages {
+                if self.options.stop_when_found && state.stopped_early.is_none() {
+                    state.stopped_early = self.found_enough(state);
+                }
+                if state.stopped_early.is_some() {
+                    break;
+                }
                 let Some(entry) = self.frontier.lock().expect("lock").pop() else {
                     break;
                 };
+                if !self
+                    .traps
+                    .lock()
+                    .expect("lock")
+                    .admit(&entry.url, entry.strong)
+                {
+                    state.skip_trap(entry.url.as_str());
+                    continue;
+                }
                 state.budget_used += 1;
                 in_flight.push(self.fetch_page(entry.url, entry.depth, entry.priority, false));
             }
@@ -695,11 +730,28 @@ impl Crawler<'_> {
         state.robots_found = self.robots_found.load(Ordering::Relaxed) > 0;
 
         let rest = self.frontier.lock().expect("lock").drain();
-        let left = rest.len();
-        for entry in rest.into_iter().take(MAX_SKIPPED_LISTED) {
-            state.skip(entry.url.as_str(), SkipReason::MaxPages);
+        let (held, rest): (Vec<_>, Vec<_>) = {
+            let traps = self.traps.lock().expect("lock");
+            rest.into_iter()
+                .partition(|e| !e.strong && traps.held_back(&e.url))
+        };
+        {
+            let mut traps = self.traps.lock().expect("lock");
+            for entry in &held {
+                traps.hold_back(&entry.url);
+                state.skip_trap(entry.url.as_str());
+            }
         }
-        if left > MAX_SKIPPED_LISTED {
+        let left = rest.len();
+        let reason = if state.stopped_early.is_some() {
+            SkipReason::StoppedEarly
+        } else {
+            SkipReason::MaxPages
+        };
+        for entry in rest.into_iter().take(MAX_SKIPPED_LISTED) {
+            state.skip(entry.url.as_str(), reason);
+        }
+        if left > MAX_SKIPPED_LISTED && state.stopped_early.is_none() {
             state.errors.push(CrawlError {
                 url: start_url.to_string(),
                 kind: ErrorKind::Truncated,
@@ -716,6 +768,24 @@ impl Crawler<'_> {
                 state.skip(url, SkipReason::MaxDepth);
             }
         }
+    }
+
+    /// `--stop-when-found`: the contact and imprint pages are in, and nothing left in the queue
+    /// carries a cue (contact, legal, help, service); the reason, or `None` to go on.
+    fn found_enough(&self, state: &State) -> Option<String> {
+        let wanted = [PageKind::Contact, PageKind::Imprint];
+        if !wanted.iter().all(|k| state.kinds_seen.contains(k)) {
+            return None;
+        }
+        let best = self.frontier.lock().expect("lock").best_waiting();
+        let c = &self.cues.crawl;
+        let cue_left = best.is_some_and(|p| p > c.base + c.placement + c.from_service_page);
+        (!cue_left).then(|| {
+            format!(
+                "--stop-when-found: contact and imprint pages fetched after {} pages, and no link left in the queue promises contact details",
+                state.budget_used
+            )
+        })
     }
 
     /// Reads robots.txt `Sitemap:` lines (or `/sitemap.xml`) and queues the pages they list.
@@ -765,11 +835,17 @@ impl Crawler<'_> {
                     queue.extend(children.iter().filter_map(|c| url.join(c).ok()));
                 }
                 Ok(sitemap::Sitemap::Pages(pages)) => {
+                    let traps = self.traps.lock().expect("lock");
                     let mut frontier = self.frontier.lock().expect("lock");
                     for page in pages.iter().filter_map(|p| url.join(p).ok()) {
                         if self.in_scope(&page) && !is_non_html_path(&page) {
-                            let priority = classify::link_priority(self.cues, &page, "");
-                            frontier.push(page, 1, priority);
+                            let place = classify::LinkPlace {
+                                trap: traps.shape(&page).trap.is_some(),
+                                ..classify::LinkPlace::default()
+                            };
+                            let (priority, strong) =
+                                classify::frontier_priority(self.cues, &page, "", place);
+                            frontier.push(page, 1, priority, strong);
                         }
                     }
                 }
@@ -847,6 +923,7 @@ impl Crawler<'_> {
             reached_from: None,
             link_text: None,
             rendered: rendered.is_some(),
+            request: hop.seq,
         };
         if hop.status >= 400 {
             state.error(
@@ -906,8 +983,22 @@ impl Crawler<'_> {
                 .filter(|b| matches!(b.scheme(), "http" | "https"))
                 .unwrap_or_else(|| final_url.clone());
             let mut targets = Vec::new();
+            let kinds = classify::page_kinds(
+                self.cues,
+                &final_url,
+                facts.title.as_deref(),
+                facts.heading.as_deref(),
+                state.anchors.get(&final_key).map_or(&[][..], Vec::as_slice),
+                false,
+            );
+            let on_service_page = kinds
+                .iter()
+                .any(|k| matches!(k, PageKind::Contact | PageKind::Help | PageKind::Imprint));
+            state.kinds_seen.extend(kinds);
+            let mut traps = self.traps.lock().expect("lock");
+            traps.observe(&final_url, facts.fingerprint);
             let mut frontier = self.frontier.lock().expect("lock");
-            for (href, text) in facts.links {
+            for (href, text, chrome) in facts.links {
                 let Ok(mut target) = base.join(href.trim()) else {
                     continue;
                 };
@@ -915,6 +1006,7 @@ impl Crawler<'_> {
                 if !self.in_scope(&target) {
                     continue;
                 }
+                traps.clean(&mut target);
                 let key = target.to_string();
                 let texts = state.anchors.entry(key.clone()).or_default();
                 if !text.is_empty() && texts.len() < MAX_ANCHOR_TEXTS && !texts.contains(&text) {
@@ -930,8 +1022,14 @@ impl Crawler<'_> {
                     }
                     continue;
                 }
-                let priority = classify::link_priority(self.cues, &target, &text);
-                frontier.push(target, depth + 1, priority);
+                let place = classify::LinkPlace {
+                    chrome,
+                    on_service_page,
+                    trap: traps.shape(&target).trap.is_some(),
+                };
+                let (priority, strong) =
+                    classify::frontier_priority(self.cues, &target, &text, place);
+                frontier.push(target, depth + 1, priority, strong);
             }
             state.links.insert(final_key.clone(), targets);
         }
@@ -1033,6 +1131,8 @@ impl Crawler<'_> {
             robots,
             errors: state.errors,
             skipped: state.skipped,
+            traps: self.traps.lock().expect("lock").report(),
+            stopped_early: state.stopped_early,
             limits,
             duration: started.elapsed(),
             failure,
@@ -1211,6 +1311,14 @@ impl State {
         });
     }
 
+    /// A URL held back as part of a trap family: listed up to the usual limit, counted always.
+    fn skip_trap(&mut self, url: &str) {
+        if self.traps_listed < MAX_SKIPPED_LISTED {
+            self.traps_listed += 1;
+            self.skip(url, SkipReason::Trap);
+        }
+    }
+
     fn skip(&mut self, url: &str, reason: SkipReason) {
         if self.skipped_seen.insert(url.to_owned()) {
             self.skipped.push(Skipped {
@@ -1275,7 +1383,10 @@ struct PageFacts {
     heading: Option<String>,
     lang: Option<String>,
     base: Option<String>,
-    links: Vec<(String, String)>,
+    /// `href`, the text a reader sees, and whether it sits in the header, navigation or footer.
+    links: Vec<(String, String, bool)>,
+    /// A SimHash of the main text, to tell near-identical pages.
+    fingerprint: u64,
 }
 
 fn selector(s: &str) -> Selector {
@@ -1316,11 +1427,57 @@ impl PageFacts {
                     .map(str::to_owned),
                 links: document
                     .select(links)
-                    .filter_map(|a| Some((a.value().attr("href")?.to_owned(), link_text(a))))
+                    .filter_map(|a| {
+                        Some((
+                            a.value().attr("href")?.to_owned(),
+                            link_text(a),
+                            in_chrome(a),
+                        ))
+                    })
                     .collect(),
+                fingerprint: fingerprint(document),
             }
         })
     }
+}
+
+/// Whether an element sits in the page's header, navigation or footer (by element, ARIA role or
+/// a class or id such as `site-footer`). The walk up is bounded: a hostile page may nest deeply.
+fn in_chrome(element: ElementRef<'_>) -> bool {
+    const MAX_LEVELS: usize = 24;
+    const NAMES: [&str; 3] = ["header", "nav", "footer"];
+    const ROLES: [&str; 3] = ["banner", "navigation", "contentinfo"];
+    const WORDS: [&str; 5] = ["footer", "header", "nav", "menu", "topbar"];
+    element
+        .ancestors()
+        .take(MAX_LEVELS)
+        .filter_map(ElementRef::wrap)
+        .any(|e| {
+            let v = e.value();
+            NAMES.contains(&v.name())
+                || v.attr("role").is_some_and(|r| ROLES.contains(&r))
+                || v.classes().chain(v.id()).any(|c| {
+                    let c = c.to_ascii_lowercase();
+                    WORDS
+                        .iter()
+                        .any(|w| c.starts_with(w) || c.ends_with(&format!("-{w}")))
+                })
+        })
+}
+
+/// A SimHash of the page's main text (`<main>`, else the body), over at most 20,000 words.
+fn fingerprint(document: &Html) -> u64 {
+    thread_local! {
+        static MAIN: [Selector; 2] = [selector("main, [role=main]"), selector("body")];
+    }
+    MAIN.with(|[main, body]| {
+        let root = document
+            .select(main)
+            .next()
+            .or_else(|| document.select(body).next())
+            .unwrap_or_else(|| document.root_element());
+        traps::simhash(root.text().flat_map(str::split_whitespace).take(20_000))
+    })
 }
 
 /// A link's text as a reader sees it: its text, else an image's alt, else its title or label.

@@ -342,6 +342,7 @@ where
                             content_type: document.content_type.clone(),
                             body: document.body.clone(),
                             truncated: document.truncated,
+                            seq: 0,
                         }),
                     ))));
                 } else if skipped(&event.resource_type) || !matches!(method.as_str(), "GET" | "HEAD") {

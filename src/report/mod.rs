@@ -204,6 +204,7 @@ pub(crate) mod sample {
                         reached_from: None,
                         link_text: None,
                         rendered: false,
+                        request: 2,
                     },
                     Page {
                         url: "https://www.acme-shop.de/kontakt/".into(),
@@ -217,6 +218,7 @@ pub(crate) mod sample {
                         reached_from: Some("https://www.acme-shop.de/".into()),
                         link_text: Some("Kontakt".into()),
                         rendered: false,
+                        request: 4,
                     },
                 ],
                 requests: 4,
@@ -231,6 +233,8 @@ pub(crate) mod sample {
                     url: "https://www.acme-shop.de/intern/".into(),
                     reason: SkipReason::RobotsTxt,
                 }],
+                traps: vec![],
+                stopped_early: None,
                 limits: Limits {
                     max_pages: 50,
                     max_depth: 5,

@@ -271,6 +271,34 @@ fn render_one(out: &mut String, r: &Report) {
         })
         .collect();
     table(out, ["REACHED", "STATUS", "KINDS", "URL", "TITLE"], &rows);
+    if let Some(n) = r.all_found_at_request() {
+        let _ = writeln!(
+            out,
+            "  all {} channels found after {n} of {} requests",
+            r.channels.len(),
+            r.crawl.requests
+        );
+    }
+    if let Some(why) = &r.crawl.stopped_early {
+        let _ = writeln!(out, "  stopped early: {}", clean(why));
+    }
+    if !r.crawl.traps.is_empty() {
+        let _ = writeln!(out, "\nCrawl traps held back ({})", r.crawl.traps.len());
+        let rows: Vec<[String; 4]> = r
+            .crawl
+            .traps
+            .iter()
+            .map(|t| {
+                [
+                    clean(&t.pattern),
+                    format!("{} fetched, {} held back", t.fetched, t.skipped),
+                    clean(&t.why),
+                    clean(&t.example),
+                ]
+            })
+            .collect();
+        table(out, ["FAMILY", "PAGES", "WHY", "EXAMPLE"], &rows);
+    }
 
     if !r.crawl.skipped.is_empty() {
         let _ = writeln!(out, "\nNot fetched ({})", r.crawl.skipped.len());

@@ -150,6 +150,38 @@ pub struct PageCues {
     /// Words that raise a link's priority without naming a kind.
     #[serde(rename = "boost", default)]
     pub boosts: Vec<BoostCue>,
+    /// How the crawler spends its budget.
+    pub crawl: CrawlCues,
+}
+
+/// How the crawler orders links and which URL families it stops following.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CrawlCues {
+    /// Every link's starting priority.
+    pub base: u32,
+    /// Added for links in header, navigation or footer.
+    pub placement: u32,
+    /// Added for links found on contact, help and imprint pages.
+    pub from_service_page: u32,
+    /// Taken from content links.
+    pub demote: u32,
+    /// Taken from links into trap-like families.
+    pub trap_penalty: u32,
+    /// Pages fetched per trap family.
+    pub trap_cap: u32,
+    /// A link cue this strong passes a family's cap.
+    pub strong_cue: u32,
+    /// SimHash bits two near-identical pages may differ in.
+    pub near_duplicate_bits: u32,
+    /// Path segments of content pages.
+    pub demote_paths: Vec<String>,
+    /// Link texts of content links.
+    pub demote_words: Vec<String>,
+    /// Query parameters that only page, sort, filter or change the view of a listing.
+    pub trap_params: Vec<String>,
+    /// Query (and `;name=` path) parameters that carry a session id.
+    pub session_params: Vec<String>,
 }
 
 /// Words announcing one page kind.
@@ -744,6 +776,24 @@ fn validate_pages(file: &Path, text: &str, pages: &mut PageCues) -> Result<(), R
         normalize_words(file, text, "words", &mut cue.words)?;
         normalize_words(file, text, "paths", &mut cue.paths)?;
     }
+    let crawl = &mut pages.crawl;
+    for (key, list) in [
+        ("demote_paths", &mut crawl.demote_paths),
+        ("demote_words", &mut crawl.demote_words),
+        ("trap_params", &mut crawl.trap_params),
+        ("session_params", &mut crawl.session_params),
+    ] {
+        normalize_words(file, text, key, list)?;
+    }
+    if crawl.trap_cap == 0 {
+        return Err(invalid_at(
+            file,
+            text,
+            "trap_cap",
+            "trap_cap = 0 would never fetch a page of a numbered or paged family; use 1 or more"
+                .to_owned(),
+        ));
+    }
     Ok(())
 }
 
@@ -885,14 +935,24 @@ mod tests {
     fn empty_word_and_duplicate_kind_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("cues")).unwrap();
+        let embedded = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/rules/cues/pages.toml"
+        ))
+        .unwrap();
+        let crawl = &embedded[embedded.find("[crawl]").unwrap()..];
         let page = "[[kind]]\nkind = \"contact\"\npriority = 1\nwords = [\"\"]\npaths = []\n";
-        std::fs::write(dir.path().join("cues/pages.toml"), page).unwrap();
+        std::fs::write(dir.path().join("cues/pages.toml"), format!("{page}{crawl}")).unwrap();
         let err = Rules::load(Some(dir.path())).unwrap_err().to_string();
         assert!(err.contains("pages.toml:4:"), "{err}");
 
         let twice = "[[kind]]\nkind = \"contact\"\npriority = 1\nwords = [\"a\"]\npaths = []\n\
                      [[kind]]\nkind = \"contact\"\npriority = 2\nwords = [\"b\"]\npaths = []\n";
-        std::fs::write(dir.path().join("cues/pages.toml"), twice).unwrap();
+        std::fs::write(
+            dir.path().join("cues/pages.toml"),
+            format!("{twice}{crawl}"),
+        )
+        .unwrap();
         let err = Rules::load(Some(dir.path())).unwrap_err().to_string();
         assert!(err.contains("defined twice"), "{err}");
     }
