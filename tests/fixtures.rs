@@ -36,6 +36,21 @@ struct Expected {
     /// Whether pages link to the contact page from navigation, header or footer.
     #[serde(default)]
     contact_link_in_navigation: Option<bool>,
+    /// URL families the crawl must recognise as traps (`crawl.traps`).
+    #[serde(default)]
+    traps: Vec<ExpectedTrap>,
+}
+
+/// A trap family: URLs under `path_prefix`, with the query parameter `param` if given.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExpectedTrap {
+    path_prefix: String,
+    param: Option<String>,
+    #[allow(dead_code)]
+    kind: String,
+    #[allow(dead_code)]
+    note: Option<String>,
 }
 
 /// One channel: `kind` plus what identifies it (`e164`, `address`, `postal`, `vendor`, `url`,
@@ -389,6 +404,34 @@ fn check(name: &str, report: &Report, expected: &Expected, origin: &str) -> Vec<
             }
         }
     }
+    for trap in &expected.traps {
+        let param = trap.param.as_deref().map(str::to_lowercase);
+        let held = report.crawl.traps.iter().any(|t| {
+            let Ok(example) = url::Url::parse(&t.example) else {
+                return false;
+            };
+            example.path().starts_with(trap.path_prefix.as_str())
+                && param
+                    .as_ref()
+                    .is_none_or(|p| example.query_pairs().any(|(k, _)| k.to_lowercase() == *p))
+        });
+        if !held {
+            let families: Vec<String> = report
+                .crawl
+                .traps
+                .iter()
+                .map(|t| format!("{} ({})", t.pattern, t.example))
+                .collect();
+            problems.push(format!(
+                "trap {}{} not recognised; families held back: {families:?}",
+                trap.path_prefix,
+                trap.param
+                    .as_deref()
+                    .map(|p| format!("?{p}="))
+                    .unwrap_or_default()
+            ));
+        }
+    }
     for error in &expected.errors {
         if !report
             .crawl
@@ -518,6 +561,12 @@ fixture!(devhub_api, "devhub-api");
 fixture!(modehaus_lumen, "modehaus-lumen");
 fixture!(stromfix_energie, "stromfix-energie");
 fixture!(schreinerei_holzmann, "schreinerei-holzmann");
+fixture!(kulturhaus_am_fluss, "kulturhaus-am-fluss");
+fixture!(moebelmarkt_faceted, "moebelmarkt-faceted");
+fixture!(tageblatt_regional, "tageblatt-regional");
+fixture!(stadtbibliothek_sessions, "stadtbibliothek-sessions");
+fixture!(sitemap_only_kontakt, "sitemap-only-kontakt");
+fixture!(werkstatt_tiefer_footer, "werkstatt-tiefer-footer");
 fixture!(paketblitz, "paketblitz");
 fixture!(viajes_costa_azul, "viajes-costa-azul");
 fixture!(fastfibre_broadband, "fastfibre-broadband");

@@ -768,8 +768,9 @@ fn a_killed_send_loses_nothing_and_sends_nothing_twice() {
             );
             break;
         }
+        // A hang detector, not a speed test: the whole suite may be running beside it.
         assert!(
-            start.elapsed() < Duration::from_secs(60),
+            start.elapsed() < Duration::from_secs(120),
             "send never reached the mail server: {states:?}; exited: {:?}; it said: {}",
             child.try_wait(),
             std::fs::read_to_string(&said).unwrap_or_default()

@@ -100,20 +100,37 @@ pub fn link_priority(cues: &PageCues, target: &Url, text: &str) -> u32 {
         .iter()
         .filter(|c| cue_matches(&text, c) || path_matches_except(&segments, &c.paths, &c.except))
         .map(|c| c.priority);
+    // Boost words name menu items ("Standorte", "Über uns"); in a headline ("Bäckerei eröffnet
+    // zweite Filiale") they name nothing to fetch.
+    let menu_item = text.split_whitespace().count() <= cues.crawl.boost_max_words as usize;
     let boosts = cues
         .boosts
         .iter()
-        .filter(|c| text_matches(&text, &c.words) || path_matches(&segments, &c.paths))
+        .filter(|c| {
+            (menu_item && text_matches(&text, &c.words)) || path_matches(&segments, &c.paths)
+        })
         .map(|c| c.priority);
     kinds.chain(boosts).max().unwrap_or(0)
+}
+
+/// Where on its page a link sits.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Placement {
+    /// The page's own content.
+    #[default]
+    Content,
+    /// The header or a navigation menu (mostly sections and products).
+    Navigation,
+    /// The footer (service, legal, store and contact links).
+    Footer,
 }
 
 /// Where a link sits, for [`frontier_priority`].
 #[derive(Debug, Clone, Copy, Default)]
 pub struct LinkPlace {
-    /// In the header, navigation or footer: the site-wide places for contact and legal links.
-    pub chrome: bool,
-    /// Found on a contact, help or imprint page.
+    /// Header, navigation, footer or content.
+    pub placement: Placement,
+    /// Found on a contact, help, imprint or service page (see [`is_service_page`]).
     pub on_service_page: bool,
     /// Its URL falls into a trap-like family (a date, a page number, a view parameter).
     pub trap: bool,
@@ -133,9 +150,11 @@ pub fn frontier_priority(
     let cue = link_priority(cues, target, text);
     let strong = cue >= c.strong_cue;
     let mut priority = c.base + cue;
-    if place.chrome {
-        priority += c.placement;
-    }
+    priority += match place.placement {
+        Placement::Content => 0,
+        Placement::Navigation => c.navigation,
+        Placement::Footer => c.footer,
+    };
     if place.on_service_page {
         priority += c.from_service_page;
     }
@@ -151,6 +170,29 @@ pub fn frontier_priority(
         priority = priority.saturating_sub(c.trap_penalty);
     }
     (priority, strong)
+}
+
+/// A page whose links lead on to contact details: a contact, help or imprint page, or one a boost
+/// cue names (service, about us, team, branches) by its URL or title.
+#[must_use]
+pub fn is_service_page(
+    cues: &PageCues,
+    url: &Url,
+    title: Option<&str>,
+    heading: Option<&str>,
+) -> bool {
+    let kinds = page_kinds(cues, url, title, heading, &[], false);
+    if kinds
+        .iter()
+        .any(|k| matches!(k, PageKind::Contact | PageKind::Help | PageKind::Imprint))
+    {
+        return true;
+    }
+    let segments = path_segments(url);
+    let own = format!("{} | {}", title.unwrap_or(""), heading.unwrap_or("")).to_lowercase();
+    cues.boosts
+        .iter()
+        .any(|b| text_matches(&own, &b.words) || path_matches(&segments, &b.paths))
 }
 
 /// What a page is about, from its URL, title, main heading and the text of links pointing to it.
@@ -222,7 +264,7 @@ mod tests {
             frontier_priority(&cues, &base.join(path).unwrap(), text, place)
         };
         let footer = LinkPlace {
-            chrome: true,
+            placement: Placement::Footer,
             ..LinkPlace::default()
         };
         let (contact, strong) = at("/haus/kontakt/", "Kontakt & Anfahrt", footer);

@@ -733,7 +733,7 @@ impl Crawler<'_> {
         let (held, rest): (Vec<_>, Vec<_>) = {
             let traps = self.traps.lock().expect("lock");
             rest.into_iter()
-                .partition(|e| !e.strong && traps.held_back(&e.url))
+                .partition(|e| !e.strong && traps.is_trap(&e.url))
         };
         {
             let mut traps = self.traps.lock().expect("lock");
@@ -779,7 +779,8 @@ impl Crawler<'_> {
         }
         let best = self.frontier.lock().expect("lock").best_waiting();
         let c = &self.cues.crawl;
-        let cue_left = best.is_some_and(|p| p > c.base + c.placement + c.from_service_page);
+        let cue_left =
+            best.is_some_and(|p| p > c.base + c.footer.max(c.navigation) + c.from_service_page);
         (!cue_left).then(|| {
             format!(
                 "--stop-when-found: contact and imprint pages fetched after {} pages, and no link left in the queue promises contact details",
@@ -983,22 +984,20 @@ impl Crawler<'_> {
                 .filter(|b| matches!(b.scheme(), "http" | "https"))
                 .unwrap_or_else(|| final_url.clone());
             let mut targets = Vec::new();
-            let kinds = classify::page_kinds(
+            let (title, heading) = (facts.title.as_deref(), facts.heading.as_deref());
+            state.kinds_seen.extend(classify::page_kinds(
                 self.cues,
                 &final_url,
-                facts.title.as_deref(),
-                facts.heading.as_deref(),
+                title,
+                heading,
                 state.anchors.get(&final_key).map_or(&[][..], Vec::as_slice),
                 false,
-            );
-            let on_service_page = kinds
-                .iter()
-                .any(|k| matches!(k, PageKind::Contact | PageKind::Help | PageKind::Imprint));
-            state.kinds_seen.extend(kinds);
+            ));
+            let on_service_page = classify::is_service_page(self.cues, &final_url, title, heading);
             let mut traps = self.traps.lock().expect("lock");
             traps.observe(&final_url, facts.fingerprint);
             let mut frontier = self.frontier.lock().expect("lock");
-            for (href, text, chrome) in facts.links {
+            for (href, text, placement) in facts.links {
                 let Ok(mut target) = base.join(href.trim()) else {
                     continue;
                 };
@@ -1023,7 +1022,7 @@ impl Crawler<'_> {
                     continue;
                 }
                 let place = classify::LinkPlace {
-                    chrome,
+                    placement,
                     on_service_page,
                     trap: traps.shape(&target).trap.is_some(),
                 };
@@ -1383,8 +1382,8 @@ struct PageFacts {
     heading: Option<String>,
     lang: Option<String>,
     base: Option<String>,
-    /// `href`, the text a reader sees, and whether it sits in the header, navigation or footer.
-    links: Vec<(String, String, bool)>,
+    /// `href`, the text a reader sees, and where on the page it sits.
+    links: Vec<(String, String, classify::Placement)>,
     /// A SimHash of the main text, to tell near-identical pages.
     fingerprint: u64,
 }
@@ -1431,7 +1430,7 @@ impl PageFacts {
                         Some((
                             a.value().attr("href")?.to_owned(),
                             link_text(a),
-                            in_chrome(a),
+                            placement(a),
                         ))
                     })
                     .collect(),
@@ -1441,28 +1440,41 @@ impl PageFacts {
     }
 }
 
-/// Whether an element sits in the page's header, navigation or footer (by element, ARIA role or
-/// a class or id such as `site-footer`). The walk up is bounded: a hostile page may nest deeply.
-fn in_chrome(element: ElementRef<'_>) -> bool {
+/// Where an element sits: in the footer, the header or a navigation menu (by element, ARIA role,
+/// or a class or id such as `site-footer`, `main-nav`), else the content. The nearest such
+/// ancestor decides; the walk up is bounded, as a hostile page may nest deeply.
+fn placement(element: ElementRef<'_>) -> classify::Placement {
+    use classify::Placement;
     const MAX_LEVELS: usize = 24;
-    const NAMES: [&str; 3] = ["header", "nav", "footer"];
-    const ROLES: [&str; 3] = ["banner", "navigation", "contentinfo"];
-    const WORDS: [&str; 5] = ["footer", "header", "nav", "menu", "topbar"];
-    element
+    let named = |word: &str, c: &str| c.starts_with(word) || c.ends_with(&format!("-{word}"));
+    for e in element
         .ancestors()
         .take(MAX_LEVELS)
         .filter_map(ElementRef::wrap)
-        .any(|e| {
-            let v = e.value();
-            NAMES.contains(&v.name())
-                || v.attr("role").is_some_and(|r| ROLES.contains(&r))
-                || v.classes().chain(v.id()).any(|c| {
-                    let c = c.to_ascii_lowercase();
-                    WORDS
-                        .iter()
-                        .any(|w| c.starts_with(w) || c.ends_with(&format!("-{w}")))
-                })
-        })
+    {
+        let v = e.value();
+        let role = v.attr("role").unwrap_or_default();
+        let words: Vec<String> = v
+            .classes()
+            .chain(v.id())
+            .map(str::to_ascii_lowercase)
+            .collect();
+        if v.name() == "footer" || role == "contentinfo" || words.iter().any(|c| named("footer", c))
+        {
+            return Placement::Footer;
+        }
+        if matches!(v.name(), "header" | "nav")
+            || matches!(role, "banner" | "navigation")
+            || words.iter().any(|c| {
+                ["header", "nav", "menu", "topbar"]
+                    .iter()
+                    .any(|w| named(w, c))
+            })
+        {
+            return Placement::Navigation;
+        }
+    }
+    Placement::Content
 }
 
 /// A SimHash of the page's main text (`<main>`, else the body), over at most 20,000 words.

@@ -49,8 +49,8 @@ pub(crate) struct Traps<'a> {
     families: HashMap<String, Family>,
     /// Order of first sight, for a stable report.
     order: Vec<String>,
-    session_variants: HashSet<String>,
-    session_example: Option<String>,
+    /// Per session parameter: the first URL that carried it and the variants removed.
+    sessions: Vec<(String, String, HashSet<String>)>,
 }
 
 impl<'a> Traps<'a> {
@@ -59,8 +59,7 @@ impl<'a> Traps<'a> {
             cues,
             families: HashMap::new(),
             order: Vec::new(),
-            session_variants: HashSet::new(),
-            session_example: None,
+            sessions: Vec::new(),
         }
     }
 
@@ -73,6 +72,7 @@ impl<'a> Traps<'a> {
     pub(crate) fn clean(&mut self, url: &mut Url) -> bool {
         let raw = url.as_str().to_owned();
         let mut changed = false;
+        let mut removed: Vec<String> = Vec::new();
         let path = url.path().to_owned();
         if path.contains(';') {
             let cleaned: Vec<String> = path
@@ -82,8 +82,9 @@ impl<'a> Traps<'a> {
                     let mut kept = parts.next().unwrap_or_default().to_owned();
                     for param in parts {
                         let name = param.split('=').next().unwrap_or_default().to_lowercase();
-                        if self.cues.session_params.contains(&name) {
+                        if self.cues.strip_params.contains(&name) {
                             changed = true;
+                            removed.push(name);
                         } else {
                             kept.push(';');
                             kept.push_str(param);
@@ -101,10 +102,11 @@ impl<'a> Traps<'a> {
                 .query_pairs()
                 .map(|(k, v)| (k.into_owned(), v.into_owned()))
                 .collect();
-            let kept: Vec<&(String, String)> = pairs
+            type Pairs<'p> = Vec<&'p (String, String)>;
+            let (gone, kept): (Pairs<'_>, Pairs<'_>) = pairs
                 .iter()
-                .filter(|(k, _)| !self.cues.session_params.contains(&k.to_lowercase()))
-                .collect();
+                .partition(|(k, _)| self.cues.strip_params.contains(&k.to_lowercase()));
+            removed.extend(gone.iter().map(|(k, _)| k.to_lowercase()));
             if kept.len() < pairs.len() {
                 changed = true;
                 if kept.is_empty() {
@@ -116,10 +118,17 @@ impl<'a> Traps<'a> {
                 }
             }
         }
-        if changed {
-            self.session_example.get_or_insert(raw.clone());
-            if self.session_variants.len() < MAX_VARIANTS {
-                self.session_variants.insert(raw);
+        for name in removed {
+            let at = match self.sessions.iter().position(|(n, _, _)| *n == name) {
+                Some(at) => at,
+                None => {
+                    self.sessions.push((name, raw.clone(), HashSet::new()));
+                    self.sessions.len() - 1
+                }
+            };
+            let variants = &mut self.sessions[at].2;
+            if variants.len() < MAX_VARIANTS {
+                variants.insert(raw.clone());
             }
         }
         changed
@@ -142,6 +151,7 @@ impl<'a> Traps<'a> {
     }
 
     /// Whether the URL's family is capped and the URL would be held back.
+    #[cfg(test)]
     pub(crate) fn held_back(&self, url: &Url) -> bool {
         let shape = self.shape(url);
         self.families
@@ -149,7 +159,17 @@ impl<'a> Traps<'a> {
             .is_some_and(|f| f.why.is_some() && f.fetched >= self.cues.trap_cap)
     }
 
-    /// Counts a URL held back at the end of the crawl (left in the queue).
+    /// Whether the URL belongs to a trap family, by its shape or by near-identical pages.
+    pub(crate) fn is_trap(&self, url: &Url) -> bool {
+        let shape = self.shape(url);
+        shape.trap.is_some()
+            || self
+                .families
+                .get(&shape.family)
+                .is_some_and(|f| f.why.is_some())
+    }
+
+    /// Counts a URL of a trap family left in the queue at the end of the crawl.
     pub(crate) fn hold_back(&mut self, url: &Url) {
         let shape = self.shape(url);
         let family = self.family(&shape);
@@ -203,13 +223,13 @@ impl<'a> Traps<'a> {
                 })
             })
             .collect();
-        if let Some(example) = &self.session_example {
+        for (name, example, variants) in &self.sessions {
             out.push(TrapFamily {
-                pattern: "session id in the URL".to_owned(),
-                why: "session parameters removed: each page is fetched once".to_owned(),
+                pattern: format!("?{name}= in the URL"),
+                why: "a session, tracking or reply parameter that never changes the page: removed, each page fetched once".to_owned(),
                 example: example.clone(),
                 fetched: 0,
-                skipped: u32::try_from(self.session_variants.len()).unwrap_or(u32::MAX),
+                skipped: u32::try_from(variants.len()).unwrap_or(u32::MAX),
             });
         }
         out
@@ -257,7 +277,15 @@ fn shape(url: &Url, cues: &CrawlCues) -> Shape {
         let mut names: Vec<String> = url.query_pairs().map(|(k, _)| k.to_lowercase()).collect();
         names.sort();
         names.dedup();
-        if names.iter().any(|n| cues.trap_params.contains(n)) {
+        // PHP array parameters name their meaning last: tx_news_pi1[overwriteDemand][year].
+        let meaning = |n: &str| {
+            n.trim_end_matches(']')
+                .rsplit('[')
+                .next()
+                .unwrap_or(n)
+                .to_owned()
+        };
+        if names.iter().any(|n| cues.trap_params.contains(&meaning(n))) {
             trap.get_or_insert("a page, sort, filter or view parameter");
         }
         pattern.push('?');
@@ -356,6 +384,11 @@ mod tests {
                 true,
             ),
             ("https://e.de/a/b/a/b/a/b/", "/a/b/…", true),
+            (
+                "https://e.de/archiv/?tx_news_pi1[overwriteDemand][year]=2025",
+                "/archiv/?tx_news_pi1[overwritedemand][year]",
+                true,
+            ),
             // Numbers alone are ids, not traps: only near-identical pages would make them one.
             ("https://e.de/seite-42.html", "/{n}", false),
             ("https://e.de/index.php?id=7", "/index.php?id", false),
@@ -408,11 +441,12 @@ mod tests {
         assert!(traps.clean(&mut url));
         assert_eq!(url.as_str(), "https://e.de/produkte/liste?p=2");
         assert!(!traps.clean(&mut url));
-        assert!(
-            traps
-                .report()
-                .iter()
-                .any(|f| f.pattern == "session id in the URL")
-        );
+        let report = traps.report();
+        let sessions: Vec<&str> = report
+            .iter()
+            .filter(|f| f.pattern.ends_with("= in the URL"))
+            .map(|f| f.pattern.as_str())
+            .collect();
+        assert_eq!(sessions, ["?jsessionid= in the URL", "?sid= in the URL"]);
     }
 }

@@ -384,9 +384,24 @@ pub(crate) fn hint(blocks: &[Block], i: usize, at: Option<usize>, rules: &Rules)
                 item.split_whitespace().count() <= 2 && !item.bytes().any(|b| b.is_ascii_digit())
             })
     };
+    // "Hafenlicht Medien GmbH": a role word inside an organisation's name is no label.
+    let legal_lines: Vec<(usize, usize)> = found
+        .iter()
+        .filter(|(_, _, c)| *c == Cue::LegalForm)
+        .map(|(at, _, _)| {
+            let from = folded[..*at].rfind('\n').map_or(0, |i| i + 1);
+            let to = folded[*at..].find('\n').map_or(folded.len(), |i| at + i);
+            (from, to)
+        })
+        .collect();
+    let in_name = |at: usize| {
+        legal_lines
+            .iter()
+            .any(|(from, to)| (*from..*to).contains(&at))
+    };
     found.retain(|(s, _, c)| match c {
         Cue::Third(_) => *s >= cut && !topic_list(*s),
-        Cue::Own => *s >= label_from && (*s >= own_start || label_line(*s)),
+        Cue::Own => *s >= label_from && (*s >= own_start || label_line(*s)) && !in_name(*s),
         _ => true,
     });
     let third_before = |at: usize| {
@@ -815,6 +830,22 @@ mod tests {
             Hint::Third(o) => Some(o.kind),
             _ => None,
         }
+    }
+
+    #[test]
+    fn a_role_word_inside_a_company_name_is_no_label() {
+        // "Medien" labels a press contact, but not inside "Hafenlicht Medien GmbH".
+        let html = "<h1>Impressum</h1><p>Kulturhaus am Fluss gGmbH<br>Elbuferweg 7<br>39104 Magdeburg</p>\
+                    <h2>Webdesign &amp; Umsetzung</h2><p>Hafenlicht Medien GmbH<br>\
+                    Am Handelshafen 9, 39124 Magdeburg<br>Tel. 0391 7235790</p>";
+        assert_eq!(
+            kind(&owner_of(html, "0391 7235790")),
+            Some(OwnerKind::WebAgency)
+        );
+        assert_eq!(
+            kind(&owner_of(html, "Am Handelshafen")),
+            Some(OwnerKind::WebAgency)
+        );
     }
 
     #[test]

@@ -160,8 +160,10 @@ pub struct PageCues {
 pub struct CrawlCues {
     /// Every link's starting priority.
     pub base: u32,
-    /// Added for links in header, navigation or footer.
-    pub placement: u32,
+    /// Added for links in the page's footer.
+    pub footer: u32,
+    /// Added for links in the header or navigation.
+    pub navigation: u32,
     /// Added for links found on contact, help and imprint pages.
     pub from_service_page: u32,
     /// Taken from content links.
@@ -172,6 +174,8 @@ pub struct CrawlCues {
     pub trap_cap: u32,
     /// A link cue this strong passes a family's cap.
     pub strong_cue: u32,
+    /// Longest link text (in words) whose boost words count: menu items, not headlines.
+    pub boost_max_words: u32,
     /// SimHash bits two near-identical pages may differ in.
     pub near_duplicate_bits: u32,
     /// Path segments of content pages.
@@ -180,8 +184,9 @@ pub struct CrawlCues {
     pub demote_words: Vec<String>,
     /// Query parameters that only page, sort, filter or change the view of a listing.
     pub trap_params: Vec<String>,
-    /// Query (and `;name=` path) parameters that carry a session id.
-    pub session_params: Vec<String>,
+    /// Query (and `;name=` path) parameters that never change what a page says: session ids,
+    /// campaign tags, comment-reply links.
+    pub strip_params: Vec<String>,
 }
 
 /// Words announcing one page kind.
@@ -781,7 +786,7 @@ fn validate_pages(file: &Path, text: &str, pages: &mut PageCues) -> Result<(), R
         ("demote_paths", &mut crawl.demote_paths),
         ("demote_words", &mut crawl.demote_words),
         ("trap_params", &mut crawl.trap_params),
-        ("session_params", &mut crawl.session_params),
+        ("strip_params", &mut crawl.strip_params),
     ] {
         normalize_words(file, text, key, list)?;
     }
