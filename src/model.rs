@@ -257,7 +257,7 @@ pub struct Crawl {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct TrapFamily {
     /// The URLs' shape: numbers and dates replaced (`/programm/monat/{date}/`), the query reduced to
-    /// its parameter names (`/katalog/?farbe&seite`).
+    /// its parameter names (`/moebel/*/?farbe&seite`; a view parameter groups sibling pages).
     pub pattern: String,
     /// Why it counts as a trap.
     pub why: String,

@@ -3,7 +3,8 @@
 //! files — robots.txt, then the shortest link path from `/` to a page showing each channel (shared
 //! steps counted once, redirects counted as the requests they are), plus the sitemap when a
 //! channel is only listed there. Prints the table; the mean ratio must stay at or below 1.5 and
-//! every site must show all its channels within the default 50 pages.
+//! every site must show all its channels within the default 50 pages. The same sites scanned with
+//! `--stop-when-found` show what the early stop saves and what it costs.
 
 mod support;
 
@@ -20,12 +21,17 @@ use support::{TestServer, fixtures};
 const ORIGIN: &str = "http://oracle.invalid";
 
 fn scan(url: &str, max_pages: u32) -> Report {
+    scan_with(url, max_pages, false)
+}
+
+fn scan_with(url: &str, max_pages: u32, stop_when_found: bool) -> Report {
     let options = AuditOptions {
         crawl: CrawlOptions {
             allow_private: true,
             rate: Some(500.0),
             max_pages,
             max_depth: if max_pages > 50 { 1000 } else { 5 },
+            stop_when_found,
             ..CrawlOptions::default()
         },
         ..AuditOptions::default()
@@ -154,9 +160,10 @@ fn every_site_shows_its_channels_within_the_budget_and_near_the_oracle() {
     names.sort();
     let mut ratios = Vec::new();
     let mut problems = Vec::new();
+    let (mut pages, mut pages_early, mut channels_all, mut channels_early) = (0, 0, 0, 0);
     println!(
-        "{:<32} {:>8} {:>8} {:>8} {:>6}",
-        "site", "channels", "needed", "oracle", "ratio"
+        "{:<32} {:>8} {:>8} {:>8} {:>6} {:>12} {:>14}",
+        "site", "channels", "needed", "oracle", "ratio", "pages/early", "channels/early"
     );
     for name in &names {
         let server = TestServer::fixture(name);
@@ -189,12 +196,25 @@ fn every_site_shows_its_channels_within_the_budget_and_near_the_oracle() {
             continue;
         };
         let ratio = f64::from(needed) / f64::from(oracle);
+        let early = scan_with(&server.url("/"), 50, true);
+        if early.crawl.pages.len() > report.crawl.pages.len() {
+            problems.push(format!("{name}: --stop-when-found fetched more pages"));
+        }
+        pages += report.crawl.pages.len();
+        pages_early += early.crawl.pages.len();
+        channels_all += report.channels.len();
+        channels_early += early.channels.len();
         println!(
-            "{name:<32} {:>8} {needed:>8} {oracle:>8} {ratio:>6.2}",
-            report.channels.len()
+            "{name:<32} {:>8} {needed:>8} {oracle:>8} {ratio:>6.2} {:>12} {:>14}",
+            report.channels.len(),
+            format!("{}/{}", report.crawl.pages.len(), early.crawl.pages.len()),
+            format!("{}/{}", report.channels.len(), early.channels.len()),
         );
         ratios.push(ratio);
     }
+    println!(
+        "--stop-when-found: {pages_early} of {pages} pages fetched, {channels_early} of {channels_all} channels found"
+    );
     let mean = ratios.iter().sum::<f64>() / ratios.len() as f64;
     println!(
         "mean requests-to-all-channels / oracle over {} sites: {mean:.2}",

@@ -532,3 +532,78 @@ fn the_readme_lists_every_rule() {
         assert!(readme.contains(&format!("`{id}`")), "README lacks {id}");
     }
 }
+
+/// The crawl's budget in the report: the request by which every channel was seen, the trap
+/// families held back, and `--stop-when-found` saying why it ended early.
+#[test]
+fn the_report_says_what_the_crawl_spent_and_why_it_stopped() {
+    let site = support::fixtures().join("kulturhaus-am-fluss");
+    let site = site.to_str().unwrap();
+    let output = reachaudit().args(["scan", site]).output().unwrap();
+    assert!(matches!(output.status.code(), Some(0 | 1)), "{output:?}");
+    let text = String::from_utf8(output.stdout).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.contains("channels found after"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        line.trim().starts_with("all 9 channels found after"),
+        "{line}"
+    );
+
+    let full = reachaudit()
+        .args(["scan", site, "--format", "json"])
+        .output()
+        .unwrap();
+    let full: serde_json::Value = serde_json::from_slice(&full.stdout).unwrap();
+    assert!(full["crawl"]["stopped_early"].is_null());
+    let found: Vec<u64> = full["channels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["found_at_request"].as_u64().unwrap())
+        .collect();
+    assert!(
+        found
+            .iter()
+            .all(|r| *r >= 1 && *r <= full["crawl"]["requests"].as_u64().unwrap())
+    );
+
+    let early = reachaudit()
+        .args(["scan", site, "--stop-when-found", "--format", "json"])
+        .output()
+        .unwrap();
+    let early: serde_json::Value = serde_json::from_slice(&early.stdout).unwrap();
+    let why = early["crawl"]["stopped_early"].as_str().unwrap();
+    assert!(
+        why.starts_with("--stop-when-found: contact and imprint pages fetched"),
+        "{why}"
+    );
+    let pages = |r: &serde_json::Value| r["crawl"]["pages"].as_array().unwrap().len();
+    assert!(
+        pages(&early) < pages(&full),
+        "{} vs {}",
+        pages(&early),
+        pages(&full)
+    );
+    let values = |r: &serde_json::Value| -> Vec<String> {
+        r["channels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["value"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        values(&early),
+        values(&full),
+        "the early stop lost nothing here"
+    );
+    assert!(
+        early["crawl"]["skipped"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["reason"] == "stopped_early")
+    );
+}

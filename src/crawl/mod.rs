@@ -779,8 +779,8 @@ impl Crawler<'_> {
         }
         let best = self.frontier.lock().expect("lock").best_waiting();
         let c = &self.cues.crawl;
-        let cue_left =
-            best.is_some_and(|p| p > c.base + c.footer.max(c.navigation) + c.from_service_page);
+        // Only plain content links left: no cue, no header, menu or footer link.
+        let cue_left = best.is_some_and(|p| p > c.base);
         (!cue_left).then(|| {
             format!(
                 "--stop-when-found: contact and imprint pages fetched after {} pages, and no link left in the queue promises contact details",

@@ -27,7 +27,7 @@ const MAX_VARIANTS: usize = 10_000;
 /// What a URL's shape says about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Shape {
-    /// The family's pattern (`/programm/monat/{date}/`, `/katalog/?farbe&seite`).
+    /// The family's pattern (`/programm/monat/{date}/`, `/moebel/*/?farbe&seite`).
     pub family: String,
     /// Why the URL alone marks the family a trap; `None` when only near-identical pages would.
     pub trap: Option<&'static str>,
@@ -287,6 +287,16 @@ fn shape(url: &Url, cues: &CrawlCues) -> Shape {
         };
         if names.iter().any(|n| cues.trap_params.contains(&meaning(n))) {
             trap.get_or_insert("a page, sort, filter or view parameter");
+            // The same view of every sibling page is one family: `?ical=1` on each event.
+            // Top-level sections stay apart: `/blog/?seite` is not `/projekte/?seite`.
+            if let Some(cut) = pattern.trim_end_matches('/').rfind('/')
+                && cut > 0
+            {
+                let slash = if pattern.ends_with('/') { "/" } else { "" };
+                pattern.truncate(cut);
+                pattern.push_str("/*");
+                pattern.push_str(slash);
+            }
         }
         pattern.push('?');
         pattern.push_str(&names.join("&"));
@@ -379,8 +389,13 @@ mod tests {
             ),
             ("https://e.de/archiv/seite/17/", "/archiv/seite/{n}/", true),
             (
-                "https://e.de/katalog/?farbe=rot&seite=2",
-                "/katalog/?farbe&seite",
+                "https://e.de/moebel/sofas/?farbe=rot&seite=2",
+                "/moebel/*/?farbe&seite",
+                true,
+            ),
+            (
+                "https://e.de/veranstaltung/lesung/?ical=1",
+                "/veranstaltung/*/?ical",
                 true,
             ),
             ("https://e.de/a/b/a/b/a/b/", "/a/b/…", true),
