@@ -997,7 +997,13 @@ impl Crawler<'_> {
             let mut traps = self.traps.lock().expect("lock");
             traps.observe(&final_url, facts.fingerprint);
             let mut frontier = self.frontier.lock().expect("lock");
-            for (href, text, placement) in facts.links {
+            for Link {
+                href,
+                text,
+                label,
+                placement,
+            } in facts.links
+            {
                 let Ok(mut target) = base.join(href.trim()) else {
                     continue;
                 };
@@ -1026,8 +1032,12 @@ impl Crawler<'_> {
                     on_service_page,
                     trap: traps.shape(&target).trap.is_some(),
                 };
+                let cue_text = match &label {
+                    Some(label) if !text.contains(label.as_str()) => format!("{text} {label}"),
+                    _ => text.clone(),
+                };
                 let (priority, strong) =
-                    classify::frontier_priority(self.cues, &target, &text, place);
+                    classify::frontier_priority(self.cues, &target, &cue_text, place);
                 frontier.push(target, depth + 1, priority, strong);
             }
             state.links.insert(final_key.clone(), targets);
@@ -1376,14 +1386,23 @@ fn is_non_html_path(url: &Url) -> bool {
         .is_some_and(|(_, ext)| NON_HTML_EXTENSIONS.contains(&ext.to_ascii_lowercase().as_str()))
 }
 
+/// A link as the crawl weighs it.
+struct Link {
+    href: String,
+    /// The text a reader sees.
+    text: String,
+    /// Its `aria-label` or `title`, which may name the target better ("Kontakt" on an icon).
+    label: Option<String>,
+    placement: classify::Placement,
+}
+
 /// What the crawl itself needs from a page.
 struct PageFacts {
     title: Option<String>,
     heading: Option<String>,
     lang: Option<String>,
     base: Option<String>,
-    /// `href`, the text a reader sees, and where on the page it sits.
-    links: Vec<(String, String, classify::Placement)>,
+    links: Vec<Link>,
     /// A SimHash of the main text, to tell near-identical pages.
     fingerprint: u64,
 }
@@ -1411,7 +1430,7 @@ impl PageFacts {
                     .map(|e| collapse(&e.text().collect::<String>()))
                     .filter(|t| !t.is_empty())
             };
-            Self {
+            let mut facts = Self {
                 title: first_text(title),
                 heading: first_text(h1),
                 lang: document
@@ -1427,15 +1446,22 @@ impl PageFacts {
                 links: document
                     .select(links)
                     .filter_map(|a| {
-                        Some((
-                            a.value().attr("href")?.to_owned(),
-                            link_text(a),
-                            placement(a),
-                        ))
+                        Some(Link {
+                            href: a.value().attr("href")?.to_owned(),
+                            text: link_text(a),
+                            label: a
+                                .value()
+                                .attr("aria-label")
+                                .or_else(|| a.value().attr("title"))
+                                .map(collapse),
+                            placement: placement(a),
+                        })
                     })
                     .collect(),
-                fingerprint: fingerprint(document),
-            }
+                fingerprint: 0,
+            };
+            facts.fingerprint = fingerprint(document, &facts.links);
+            facts
         })
     }
 }
@@ -1477,8 +1503,9 @@ fn placement(element: ElementRef<'_>) -> classify::Placement {
     Placement::Content
 }
 
-/// A SimHash of the page's main text (`<main>`, else the body), over at most 20,000 words.
-fn fingerprint(document: &Html) -> u64 {
+/// A SimHash of the page's main text (`<main>`, else the body, at most 20,000 words) and of its
+/// link targets: near-identical pages share both their words and their template's links.
+fn fingerprint(document: &Html, links: &[Link]) -> u64 {
     thread_local! {
         static MAIN: [Selector; 2] = [selector("main, [role=main]"), selector("body")];
     }
@@ -1488,7 +1515,12 @@ fn fingerprint(document: &Html) -> u64 {
             .next()
             .or_else(|| document.select(body).next())
             .unwrap_or_else(|| document.root_element());
-        traps::simhash(root.text().flat_map(str::split_whitespace).take(20_000))
+        traps::simhash(
+            root.text()
+                .flat_map(str::split_whitespace)
+                .take(20_000)
+                .chain(links.iter().take(2_000).map(|l| l.href.as_str())),
+        )
     })
 }
 
