@@ -588,6 +588,7 @@ mod tests {
             evidence: vec![],
             source: String::new(),
             why: String::new(),
+            check: String::new(),
         }
     }
 

@@ -316,21 +316,37 @@ pub async fn audit(
         signals,
         widget_notes,
         findings: Vec::new(),
+        jurisdictions: Vec::new(),
+        legal_note: None,
         score: Score::not_computed(),
         probes: Vec::new(),
         company: None,
         gate: None,
     };
-    let jurisdictions = options.jurisdictions.clone().unwrap_or_else(|| {
-        // The same guess as for national phone numbers: --country, the domain, the language.
-        let context = extract::Context {
-            rules,
-            country: options.country.as_deref(),
-            site_region: site_region.as_deref(),
-            site_lang: site_lang.as_deref(),
-        };
-        check::infer_jurisdictions(extract::region_for(&context, site_lang.as_deref()).as_deref())
-    });
+    // The same guess as for national phone numbers: --country, the domain, the language.
+    let context = extract::Context {
+        rules,
+        country: options.country.as_deref(),
+        site_region: site_region.as_deref(),
+        site_lang: site_lang.as_deref(),
+    };
+    let region = extract::region_for(&context, site_lang.as_deref());
+    let jurisdictions = options
+        .jurisdictions
+        .clone()
+        .unwrap_or_else(|| check::infer_jurisdictions(region.as_deref()));
+    if jurisdictions.is_empty() && report.evaluated {
+        let packs = "eu, de, at, ch, uk, es, fr";
+        report.legal_note = Some(match &region {
+            Some(r) => format!(
+                "no rule pack for {r}; choose one with --jurisdiction ({packs}) to check the site against that law"
+            ),
+            None => format!(
+                "the site's country is unknown; give --country or choose rule packs with --jurisdiction ({packs})"
+            ),
+        });
+    }
+    report.jurisdictions.clone_from(&jurisdictions);
     report.findings = check::check(
         &report,
         &rules.compliance,

@@ -70,6 +70,12 @@ pub struct Report {
     pub signals: Vec<Signal>,
     /// Compliance findings (empty until rule packs are checked).
     pub findings: Vec<Finding>,
+    /// The rule packs checked (`eu`, `de`, …); empty when none applies.
+    #[serde(default)]
+    pub jurisdictions: Vec<String>,
+    /// Why no rule pack was checked, and how to choose one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub legal_note: Option<String>,
     /// The reachability score.
     pub score: Score,
     /// Results of test contacts to this company (`scan --probes DB`; empty otherwise).
@@ -983,6 +989,9 @@ pub struct Evidence {
 pub struct Signal {
     /// Stable id (`faq_first`, `no_phone_support`, `contact_link_in_navigation`).
     pub id: String,
+    /// What it means, for people ("sends customers to the FAQ before contact").
+    #[serde(default)]
+    pub title: String,
     /// It pushes customers away from people.
     pub deflection: bool,
     /// How many crawled pages show it.
@@ -1021,6 +1030,9 @@ pub struct Finding {
     /// Why the duty exists, for help texts (SARIF, HTML).
     #[serde(default)]
     pub why: String,
+    /// The check that decided it (`phone_types_absent`), so summaries can use the same verdict.
+    #[serde(default)]
+    pub check: String,
 }
 
 /// Result of one rule.

@@ -465,9 +465,22 @@ fn evaluate(item: &Item, f: &Facts<'_>) -> (Option<f64>, String) {
                     }
                 })
                 .sum();
+            let said: Vec<String> = f
+                .report
+                .signals
+                .iter()
+                .filter(|s| s.deflection)
+                .map(|s| {
+                    if s.title.is_empty() {
+                        s.id.replace('_', " ")
+                    } else {
+                        s.title.clone()
+                    }
+                })
+                .collect();
             (
                 Some((1.0 - cost).max(0.0)),
-                format!("deflection wording: {}", found.join(", ")),
+                format!("deflection wording: {}", said.join("; ")),
             )
         }
         "no_bot_in_front" => {
@@ -872,6 +885,8 @@ mod tests {
             signals,
             widget_notes: vec![],
             findings: vec![],
+            jurisdictions: vec![],
+            legal_note: None,
             score: Score::not_computed(),
             probes: vec![],
             company: None,
@@ -939,6 +954,7 @@ mod tests {
     fn signal(id: &str, deflection: bool, on: &[&str]) -> Signal {
         Signal {
             id: id.into(),
+            title: id.replace('_', " "),
             deflection,
             pages: u32::try_from(on.len()).unwrap(),
             evidence: on
@@ -957,6 +973,7 @@ mod tests {
     fn nav(pages: u32) -> Signal {
         Signal {
             id: "contact_link_in_navigation".into(),
+            title: "a contact link in the navigation".into(),
             deflection: false,
             pages,
             evidence: vec![],
@@ -1214,6 +1231,7 @@ mod tests {
             evidence: vec![],
             source: String::new(),
             why: String::new(),
+            check: String::new(),
         });
         let s = score(&r, &rules.scoring);
         assert_eq!(s.grade.as_deref(), Some("D"), "{s:#?}");

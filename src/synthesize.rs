@@ -298,6 +298,7 @@ pub fn signals(seen: Vec<PageSignal>, clicks: &HashMap<String, Option<u32>>) -> 
             None => merged.push((
                 Signal {
                     id: s.id,
+                    title: s.title,
                     deflection: s.deflection,
                     pages: 1,
                     evidence: Vec::new(),

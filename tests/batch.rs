@@ -322,6 +322,31 @@ fn exports_open_as_what_they_claim_and_defuse_formulas() {
         count("third_parties") > 0,
         "the fixtures name third parties"
     );
+
+    // Opened in a real spreadsheet: no cell of either file is a formula, numbers are numbers,
+    // and phone numbers are text that keeps its plus.
+    for file in [&csv, &channels] {
+        let sheet = open_in_calc(file, dir.path());
+        assert!(
+            !sheet.contains("table:formula="),
+            "{}: a formula cell",
+            file.display()
+        );
+        assert!(
+            sheet.contains("office:value-type=\"float\""),
+            "{}: numbers stay numbers",
+            file.display()
+        );
+    }
+    let sheet = open_in_calc(&channels, dir.path());
+    assert!(
+        sheet.contains(">tel:+49-"),
+        "phone numbers in the tel: form"
+    );
+    assert!(
+        !sheet.contains(">&apos;+"),
+        "no apostrophe shows in front of a phone number"
+    );
     assert!(
         std::fs::read_dir(dir.path()).unwrap().all(|e| !e
             .unwrap()
@@ -521,4 +546,32 @@ fn the_readme_example_list_becomes_a_ranking() {
         let name = line.split(',').next().unwrap().replace('&', "&amp;");
         assert!(page.contains(&name), "{name} missing from the ranking");
     }
+}
+
+/// A CSV file as LibreOffice Calc (Debian's, headless, from `.ci/test-deps`) opens it: comma
+/// separated, UTF-8, saved as flat ODF XML, which says for every cell whether it is a formula,
+/// a number or text.
+fn open_in_calc(csv: &std::path::Path, dir: &std::path::Path) -> String {
+    let profile = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir_in(dir).unwrap();
+    let output = std::process::Command::new("soffice")
+        .arg(format!(
+            "-env:UserInstallation=file://{}",
+            profile.path().display()
+        ))
+        .args(["--headless", "--norestore", "--infilter=CSV:44,34,76,1"])
+        .args(["--convert-to", "fods", "--outdir"])
+        .arg(out.path())
+        .arg(csv)
+        .output()
+        .expect("soffice not found: run `bash .ci/test-deps` (installs libreoffice-calc-nogui)");
+    let stem = csv.file_stem().unwrap().to_string_lossy();
+    let saved = out.path().join(format!("{stem}.fods"));
+    std::fs::read_to_string(&saved).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; soffice said: {}",
+            saved.display(),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })
 }

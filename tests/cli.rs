@@ -607,3 +607,70 @@ fn the_report_says_what_the_crawl_spent_and_why_it_stopped() {
             .any(|s| s["reason"] == "stopped_early")
     );
 }
+
+/// A scan shows a progress line (pages, queue, current URL) on a terminal, and nothing when its
+/// output goes to a pipe or a CI log. The terminal is a real pseudo-terminal from util-linux's
+/// `script`.
+#[test]
+fn progress_shows_on_a_terminal_only() {
+    let site = support::fixtures().join("kulturhaus-am-fluss");
+    let site = site.to_str().unwrap();
+    let piped = reachaudit()
+        .args(["scan", site, "--format", "json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&piped.stderr);
+    assert!(!stderr.contains("pages of at most"), "{stderr}");
+
+    let command = format!(
+        "REACHAUDIT_RENDER=never {} scan {site} --format json > /dev/null",
+        env!("CARGO_BIN_EXE_reachaudit")
+    );
+    let on_terminal = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("TERM", "xterm")
+        .output()
+        .expect("util-linux script");
+    let seen = String::from_utf8_lossy(&on_terminal.stdout);
+    assert!(
+        seen.contains("pages of at most 50") && seen.contains("queued"),
+        "no progress line on the terminal: {seen:?}"
+    );
+}
+
+/// A site no rule pack applies to says so and how to choose one, instead of an empty section and
+/// "0 of 0"; choosing a pack checks it.
+#[test]
+fn a_site_without_a_rule_pack_says_how_to_choose_one() {
+    let site = support::fixtures().join("maple-street-dental");
+    let site = site.to_str().unwrap();
+    let text = reachaudit()
+        .args(["scan", site, "--country", "US"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(
+        text.contains("Legal checks\n  none: no rule pack for US; choose one with --jurisdiction"),
+        "{text}"
+    );
+    let json = reachaudit()
+        .args(["scan", site, "--country", "US", "--format", "json"])
+        .output()
+        .unwrap();
+    let r: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(r["jurisdictions"], serde_json::json!([]));
+    assert!(
+        r["legal_note"]
+            .as_str()
+            .unwrap()
+            .starts_with("no rule pack for US")
+    );
+    let chosen = reachaudit()
+        .args(["scan", site, "--jurisdiction", "uk", "--format", "json"])
+        .output()
+        .unwrap();
+    let r: serde_json::Value = serde_json::from_slice(&chosen.stdout).unwrap();
+    assert_eq!(r["jurisdictions"], serde_json::json!(["uk"]));
+    assert!(r["legal_note"].is_null());
+    assert!(!r["findings"].as_array().unwrap().is_empty());
+}

@@ -183,6 +183,7 @@ fn report(case: &Case) -> Report {
         .iter()
         .map(|s| Signal {
             id: s.id.clone(),
+            title: s.id.replace('_', " "),
             deflection: false,
             pages: s.pages,
             evidence: vec![Evidence {
@@ -229,6 +230,8 @@ fn report(case: &Case) -> Report {
         signals,
         widget_notes: vec![],
         findings: vec![],
+        jurisdictions: vec![],
+        legal_note: None,
         score: Score::not_computed(),
         probes: vec![],
         company: None,

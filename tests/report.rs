@@ -273,6 +273,68 @@ fn the_html_report_renders_in_chromium_and_no_site_text_becomes_markup() {
         "{} bytes",
         png.len()
     );
+
+    // On a 1280-pixel screen (and a 1024-pixel laptop) the ranking's key columns show without
+    // scrolling sideways, though the whole table is wider.
+    let keys = ["name", "score", "clicks", "failed_rules"];
+    for width in [1280, 1024] {
+        let (edges, visible) = ranking_edges(&html, width, &keys);
+        for (key, right) in keys.iter().zip(&edges) {
+            assert!(
+                *right <= visible,
+                "{width} px: column {key} ends at {right} px, the table shows {visible} px"
+            );
+        }
+    }
+}
+
+/// Where the ranking's header cells `keys` end (CSS pixels from the left) and where the table's
+/// visible area ends, with the report open in a window `width` pixels wide.
+fn ranking_edges(html: &Path, width: u32, keys: &[&str]) -> (Vec<f64>, f64) {
+    use futures::StreamExt as _;
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let profile = tempfile::tempdir().unwrap();
+        let config = chromiumoxide::BrowserConfig::builder()
+            .chrome_executable(chromium_bin())
+            .user_data_dir(profile.path())
+            .no_sandbox()
+            .window_size(width, 1000)
+            .viewport(chromiumoxide::handler::viewport::Viewport {
+                width,
+                height: 1000,
+                device_scale_factor: None,
+                emulating_mobile: false,
+                is_landscape: true,
+                has_touch: false,
+            })
+            .args([
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--proxy-server=http://127.0.0.1:9",
+            ])
+            .build()
+            .unwrap();
+        let (mut browser, mut handler) = chromiumoxide::Browser::launch(config).await.unwrap();
+        let events = tokio::spawn(async move { while handler.next().await.is_some() {} });
+        let page = browser.new_page(file_url(html, "")).await.unwrap();
+        page.wait_for_navigation().await.unwrap();
+        let script = format!(
+            "JSON.stringify({{edges: {keys:?}.map(k => document.querySelector('#ranking th[data-key=\"' + k + '\"]').getBoundingClientRect().right), visible: Math.min(window.innerWidth, document.querySelector('#ranking').parentElement.getBoundingClientRect().right)}})"
+        );
+        let json: String = page.evaluate(script).await.unwrap().into_value().unwrap();
+        let _ = browser.close().await;
+        events.abort();
+        let v: Value = serde_json::from_str(&json).unwrap();
+        let edges = v["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e.as_f64().unwrap())
+            .collect();
+        (edges, v["visible"].as_f64().unwrap())
+    })
 }
 
 const SMALL_HOME: &str = r#"<!DOCTYPE html><html lang="de"><head><meta charset="utf-8"><title>Kleinbetrieb Berlin</title></head>

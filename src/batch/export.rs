@@ -302,7 +302,10 @@ pub fn write(
                     row.name.clone(),
                     row.url.clone(),
                     c.kind.as_str().to_owned(),
-                    c.value.clone(),
+                    match &c.phone {
+                        Some(_) => crate::report::phone_cell(&c.value),
+                        None => c.value.clone(),
+                    },
                     json_name(&c.mode),
                     c.clicks.map(|n| n.to_string()).unwrap_or_default(),
                     c.phone

@@ -98,6 +98,7 @@ pub fn run(report: &Report, rule: &Rule, today: i64) -> Finding {
         evidence: outcome.evidence,
         source: rule.source.clone(),
         why: rule.why.clone(),
+        check: rule.check.clone(),
     }
 }
 

@@ -437,7 +437,8 @@ fn not_needed(report: &Report, rule: &Rule, what: &str) -> Option<Outcome> {
     signal_found(report, &needed).is_none().then(|| Outcome {
         status: Verdict::NeedsReview,
         message: format!(
-            "{what}; nothing on the pages crawled ({needed}) shows that the duty applies to this site"
+            "{what}; nothing on the pages crawled ({}) shows that the duty applies to this site",
+            named(report, &needed)
         ),
         evidence: Vec::new(),
     })
@@ -454,7 +455,10 @@ fn signal_share(report: &Report, rule: &Rule) -> Outcome {
         && let Some(review) = not_needed(
             report,
             rule,
-            &format!("{with} of {pages} crawled pages show {id}"),
+            &format!(
+                "{with} of {pages} crawled pages show {}",
+                named(report, &id)
+            ),
         )
     {
         return review;
@@ -466,13 +470,22 @@ fn signal_share(report: &Report, rule: &Rule) -> Outcome {
             Verdict::Fail
         },
         message: format!(
-            "{with} of {pages} crawled pages show {id} (at least {:.0} % expected)",
+            "{with} of {pages} crawled pages show {} (at least {:.0} % expected)",
+            named(report, &id),
             min * 100.0
         ),
         evidence: signal
             .map(|s| s.evidence.iter().take(2).cloned().collect())
             .unwrap_or_default(),
     }
+}
+
+/// A signal as people read it: its title, else its id's words ("cancellation button").
+fn named(report: &Report, id: &str) -> String {
+    signal_found(report, id)
+        .map(|s| s.title.clone())
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(|| id.replace('_', " "))
 }
 
 fn signal_found<'a>(report: &'a Report, id: &str) -> Option<&'a crate::model::Signal> {
@@ -488,7 +501,9 @@ fn button_path(report: &Report, rule: &Rule) -> Outcome {
             return Outcome {
                 status: Verdict::NeedsReview,
                 message: format!(
-                    "no {id} found, and nothing on the pages crawled ({needed}) shows that the duty applies"
+                    "no {} found, and nothing on the pages crawled ({}) shows that the duty applies",
+                    named(report, &id),
+                    named(report, &needed)
                 ),
                 evidence: Vec::new(),
             };
@@ -496,7 +511,8 @@ fn button_path(report: &Report, rule: &Rule) -> Outcome {
         return Outcome {
             status: Verdict::Fail,
             message: format!(
-                "no {id} on any of the {} pages crawled{}",
+                "no {} on any of the {} pages crawled{}",
+                named(report, &id),
                 report.crawl.pages.len(),
                 string(rule, "needed_if")
                     .and_then(|n| signal_found(report, &n))
@@ -512,7 +528,7 @@ fn button_path(report: &Report, rule: &Rule) -> Outcome {
     if let Some(confirm) = string(rule, "confirm_signal") {
         match signal_found(report, &confirm) {
             Some(s) => evidence.extend(s.evidence.iter().take(1).cloned()),
-            None => problems.push(format!("no {confirm} found")),
+            None => problems.push(format!("no {} found", named(report, &confirm))),
         }
     }
     // A form on a cancellation page that needs a login first is the classic breach.
@@ -534,7 +550,7 @@ fn button_path(report: &Report, rule: &Rule) -> Outcome {
         ));
         evidence.extend(evidence_of(c));
     }
-    let seen = format!("{id} on {} page(s)", button.pages);
+    let seen = format!("{} on {} page(s)", named(report, &id), button.pages);
     if problems.is_empty() {
         Outcome {
             status: Verdict::Pass,

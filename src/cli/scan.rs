@@ -1,5 +1,7 @@
 //! `reachaudit scan`.
 
+use std::io::IsTerminal as _;
+
 use anyhow::{Context as _, Result};
 
 use super::Exit;
@@ -56,10 +58,27 @@ pub(super) fn audit_all(options: &ScanOptions) -> Result<Vec<Report>> {
     };
     let (audit, renderer) = options.with_browser(&runtime)?;
     let mut reports: Vec<Report> = Vec::with_capacity(options.targets.len());
+    let terminal = std::io::stderr().is_terminal();
     for (input, start) in &options.targets {
-        let mut report = runtime
-            .block_on(crate::audit(input, start, &audit, &options.rules))
-            .with_context(|| format!("{input}: cannot start the crawl"))?;
+        // A progress line on a terminal only: a CI log or a pipe gets none.
+        let bar = terminal.then(|| {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} {prefix} {msg}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            );
+            bar.set_prefix(crate::report::clean(input));
+            bar.set_message("starting");
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            bar
+        });
+        let mut audit = audit.clone();
+        audit.crawl.progress.clone_from(&bar);
+        let result = runtime.block_on(crate::audit(input, start, &audit, &options.rules));
+        if let Some(bar) = &bar {
+            bar.finish_and_clear();
+        }
+        let mut report = result.with_context(|| format!("{input}: cannot start the crawl"))?;
         if let Some(store) = &store
             && report.evaluated
         {

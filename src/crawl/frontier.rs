@@ -84,6 +84,12 @@ impl Frontier {
         });
     }
 
+    /// How many URLs are queued (an entry re-queued with a better priority counts once).
+    #[must_use]
+    pub fn waiting(&self) -> usize {
+        self.best.len().saturating_sub(self.taken.len())
+    }
+
     /// The priority of the best URL still waiting.
     pub fn best_waiting(&mut self) -> Option<u32> {
         while let Some(top) = self.heap.peek() {

@@ -135,6 +135,9 @@ pub struct CrawlOptions {
     /// End the crawl once the contact and imprint pages are fetched and no link left in the
     /// queue carries a contact, legal, help or service cue (`--stop-when-found`).
     pub stop_when_found: bool,
+    /// A progress line to keep current (pages fetched, queue, current URL); the CLI sets one
+    /// only when standard error is a terminal.
+    pub progress: Option<indicatif::ProgressBar>,
 }
 
 /// What tells the crawler a page needs a browser, and what to ask the browser afterwards.
@@ -170,6 +173,7 @@ impl Default for CrawlOptions {
             render_max_pages: DEFAULT_RENDER_MAX_PAGES,
             render_timeout: DEFAULT_RENDER_TIMEOUT,
             stop_when_found: false,
+            progress: None,
         }
     }
 }
@@ -724,6 +728,16 @@ impl Crawler<'_> {
                 // The budget counts pages. A robots.txt refusal fetches nothing, and a redirect
                 // that lands on a page already claimed yields no page of its own.
                 state.budget_used -= 1;
+            }
+            if let (Some(bar), Outcome::Page { final_url, .. }) = (&self.options.progress, &outcome)
+            {
+                bar.set_message(format!(
+                    "{} pages of at most {}, {} queued · {}",
+                    state.pages.len() + 1,
+                    self.options.max_pages,
+                    self.frontier.lock().expect("lock").waiting(),
+                    crate::report::clean(final_url.as_str())
+                ));
             }
             self.settle(outcome, state, observe);
         }

@@ -15,6 +15,8 @@ use crate::rules::{Rules, SignalKind, SignalScope};
 pub struct PageSignal {
     /// Signal id (`faq_first`, `contact_link_in_navigation`).
     pub id: String,
+    /// What it means, for people.
+    pub title: String,
     /// Whether it pushes customers away from people.
     pub deflection: bool,
     /// Where it was seen.
@@ -73,6 +75,7 @@ pub(super) fn observe(
         if let Some(block) = hit {
             out.push(PageSignal {
                 id: signal.id.clone(),
+                title: signal.title.clone(),
                 deflection: signal.kind == SignalKind::Deflection,
                 evidence: Evidence {
                     url: view.url.to_string(),
@@ -94,6 +97,7 @@ pub(super) fn observe(
         if let Some(link) = navigation_link(view, rules, &nav, kind) {
             out.push(PageSignal {
                 id: id.to_owned(),
+                title: rules.signals.title(id),
                 deflection: false,
                 evidence: Evidence {
                     url: view.url.to_string(),

@@ -70,6 +70,9 @@ pub struct Change {
     pub rules_now_failing: Vec<String>,
     /// Rules failing before and not now.
     pub rules_fixed: Vec<String>,
+    /// The titles of those rules, for people (ids stay in the lists above).
+    #[serde(skip)]
+    pub rule_titles: BTreeMap<String, String>,
     /// How the customer's ways to a person changed ("at once: phone 089 … moved from 1 to 3
     /// clicks", "in writing: new gate topic picker").
     pub paths_changed: Vec<String>,
@@ -131,6 +134,7 @@ fn diff(name: &str, a: Option<&SiteSummary>, b: Option<&SiteSummary>) -> Change 
         modes_changed: Vec::new(),
         rules_now_failing: Vec::new(),
         rules_fixed: Vec::new(),
+        rule_titles: BTreeMap::new(),
         paths_changed: Vec::new(),
         reason: b.filter(|s| !s.evaluated).and_then(|s| s.reason.clone()),
     };
@@ -156,6 +160,15 @@ fn diff(name: &str, a: Option<&SiteSummary>, b: Option<&SiteSummary>) -> Change 
         let (ra, rb) = (rules(a), rules(b));
         change.rules_now_failing = rb.difference(&ra).cloned().collect();
         change.rules_fixed = ra.difference(&rb).cloned().collect();
+        change.rule_titles = a
+            .rule_titles
+            .iter()
+            .chain(&b.rule_titles)
+            .filter(|(id, _)| {
+                change.rules_now_failing.contains(id) || change.rules_fixed.contains(id)
+            })
+            .map(|(id, title)| (id.clone(), title.clone()))
+            .collect();
         change.paths_changed = path_changes(a, b);
     }
     change
@@ -350,11 +363,21 @@ impl Comparison {
                     what.push(format!("{}: {} → {}", m.kind, m.before, m.after));
                 }
                 what.extend(c.paths_changed.iter().map(|p| clean(p)));
+                // A rule by its title, its id beside it for whoever checks the JSON.
+                let named = |ids: &[String]| {
+                    ids.iter()
+                        .map(|id| match c.rule_titles.get(id) {
+                            Some(t) => format!("“{}” ({id})", clean(t)),
+                            None => id.clone(),
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
                 if !c.rules_now_failing.is_empty() {
-                    what.push(format!("now failing {}", c.rules_now_failing.join(", ")));
+                    what.push(format!("now failing {}", named(&c.rules_now_failing)));
                 }
                 if !c.rules_fixed.is_empty() {
-                    what.push(format!("fixed {}", c.rules_fixed.join(", ")));
+                    what.push(format!("fixed {}", named(&c.rules_fixed)));
                 }
                 if let Some(r) = &c.reason {
                     what.push(clean(r));
@@ -403,7 +426,8 @@ impl Comparison {
                 crate::model::json_name(&c.movement),
                 opt(c.before),
                 opt(c.after),
-                c.delta.map(|d| format!("{d:+}")).unwrap_or_default(),
+                // A number a spreadsheet reads as one: "+5" would be defused into text.
+                c.delta.map(|d| d.to_string()).unwrap_or_default(),
                 c.grade_before.clone().unwrap_or_default(),
                 c.grade_after.clone().unwrap_or_default(),
                 c.channels_gained.join(" "),

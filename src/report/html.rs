@@ -360,10 +360,18 @@ impl HtmlReport {
 
     fn ranking_table(&self, out: &mut String, order: &[usize]) {
         out.push_str("<section id=\"ranking-section\"><h2>Ranking</h2><p>Sorted by total score. Select a column heading to sort by it; type to filter.</p><p><label>Filter <input type=\"search\" id=\"filter\" placeholder=\"company, sector, site\"></label></p><div class=\"wide\"><table id=\"ranking\" class=\"sortable\"><thead><tr><th data-key=\"rank\" data-dir=\"asc\">#</th><th data-key=\"name\" data-type=\"text\" data-dir=\"asc\">Company</th><th data-key=\"sector\" data-type=\"text\" data-dir=\"asc\">Sector</th><th data-key=\"score\">Score</th><th data-key=\"grade\" data-type=\"text\" data-dir=\"asc\">Grade</th>");
+        // The key columns come right after the grade, so they show without scrolling sideways
+        // on a 1280-pixel screen; the category scores and the rest follow.
+        out.push_str("<th data-key=\"clicks\" data-dir=\"asc\">Clicks to a person</th><th data-key=\"failed_rules\" data-dir=\"asc\">Legal checks failed</th>");
         for (id, title, _) in &self.categories {
-            let _ = write!(out, "<th data-key=\"{}\">{}</th>", esc(id), esc(title));
+            let _ = write!(
+                out,
+                "<th data-key=\"{}\" class=\"cat\">{}</th>",
+                esc(id),
+                esc(title)
+            );
         }
-        out.push_str("<th data-key=\"phone\" data-type=\"text\">Phone</th><th data-key=\"email\" data-type=\"text\">E-mail</th><th data-key=\"human_chat\" data-type=\"text\">People in chat</th><th data-key=\"clicks\" data-dir=\"asc\">Clicks to a person</th><th data-key=\"failed_rules\" data-dir=\"asc\">Legal checks failed</th><th data-key=\"pages\">Pages</th></tr></thead><tbody>");
+        out.push_str("<th data-key=\"phone\" data-type=\"text\">Phone</th><th data-key=\"email\" data-type=\"text\">E-mail</th><th data-key=\"human_chat\" data-type=\"text\">People in chat</th><th data-key=\"pages\">Pages</th></tr></thead><tbody>");
         // Competition ranking: equal totals share a place (1, 1, 3); no total, no place.
         let mut rank = 0;
         let mut previous = None;
@@ -408,6 +416,22 @@ impl HtmlReport {
                 );
                 continue;
             }
+            let legal = if s.legally_checked {
+                format!(
+                    "<td data-v=\"{}\" class=\"num\">{}</td>",
+                    s.failed_rules.len(),
+                    s.failed_rules.len()
+                )
+            } else {
+                "<td data-v=\"-1\" class=\"num\" title=\"no rule pack applied\">–</td>".to_owned()
+            };
+            let _ = write!(
+                out,
+                "<td data-v=\"{}\" class=\"num\">{}</td>{legal}",
+                opt(s.clicks_to_human),
+                s.clicks_to_human
+                    .map_or_else(|| "none".to_owned(), |n| n.to_string()),
+            );
             for (id, _, _) in &self.categories {
                 let v = s.categories.get(id).copied().flatten();
                 let _ = write!(
@@ -419,7 +443,7 @@ impl HtmlReport {
             }
             let _ = write!(
                 out,
-                "<td>{}</td><td>{}</td><td>{}</td><td data-v=\"{}\" class=\"num\">{}</td><td data-v=\"{}\" class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+                "<td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td></tr>",
                 yes(s.has_phone),
                 yes(s.has_email),
                 if s.has_human_chat {
@@ -429,11 +453,6 @@ impl HtmlReport {
                 } else {
                     "–"
                 },
-                opt(s.clicks_to_human),
-                s.clicks_to_human
-                    .map_or_else(|| "none".to_owned(), |n| n.to_string()),
-                s.failed_rules.len(),
-                s.failed_rules.len(),
                 s.pages
             );
         }
@@ -490,7 +509,21 @@ impl HtmlReport {
                 pct(count(&|s| s.has_email)),
                 pct(count(&|s| s.has_human_chat)),
                 pct(count(&|s| s.bot_only_chat)),
-                pct(count(&|s| !s.failed_rules.is_empty())),
+                {
+                    // Only sites a rule pack was checked for count, whichever way.
+                    let checked = count(&|s| s.legally_checked);
+                    if checked == 0 {
+                        "<td data-v=\"-1\" class=\"num\">–</td>".to_owned()
+                    } else {
+                        #[allow(clippy::cast_precision_loss)]
+                        let k = count(&|s| s.legally_checked && !s.failed_rules.is_empty());
+                        let v = k as f64 * 100.0 / checked as f64;
+                        format!(
+                            "<td data-v=\"{v:.1}\" class=\"num\">{}</td>",
+                            share(k, checked)
+                        )
+                    }
+                },
             );
         }
         out.push_str("</tbody></table></div></section>");
@@ -860,6 +893,8 @@ fn site_details(out: &mut String, index: usize, s: &SiteSummary, r: Option<&Repo
                     "<h4>Legal checks</h4><p>{passed} passed, {} to look at.</p>",
                     open.len()
                 );
+            } else if let Some(note) = &r.legal_note {
+                let _ = write!(out, "<h4>Legal checks</h4><p>None: {}.</p>", esc(note));
             }
             if !open.is_empty() {
                 out.push_str("<ul class=\"findings\">");
@@ -963,6 +998,8 @@ a{color:var(--accent)}
 table{border-collapse:collapse;width:100%;margin:.5rem 0}
 th,td{border-bottom:1px solid var(--line);padding:.3rem .45rem;text-align:left;vertical-align:top}
 thead th{background:#f3f5f7;position:sticky;top:0}
+#ranking th,#ranking td{padding:.3rem .35rem}
+#ranking th.cat{font-size:.78rem;font-weight:500;max-width:7rem}
 th button{font:inherit;font-weight:600;background:none;border:0;padding:0;cursor:pointer;color:inherit;text-align:left}
 th[aria-sort=ascending] button::after{content:" ▲"}
 th[aria-sort=descending] button::after{content:" ▼"}
@@ -1107,6 +1144,49 @@ mod tests {
         let mut out = Vec::new();
         assert!(html.write_site(0, Some(&c), &mut out).is_err());
         assert!(html.write_end(&mut out).is_err());
+    }
+
+    #[test]
+    fn a_site_no_rule_pack_checked_counts_in_no_legal_share() {
+        let mut checked = sample::report();
+        checked.score.total = Some(70);
+        checked.company = Some(Company {
+            name: "Checked".into(),
+            sector: Some("dental".into()),
+            ..Company::default()
+        });
+        checked.findings.push(crate::model::Finding {
+            rule: "uk.ccr.41.basic_rate".into(),
+            jurisdiction: "uk".into(),
+            status: FindingStatus::Pass,
+            severity: crate::model::Severity::Warning,
+            title: "No premium-rate number".into(),
+            law: String::new(),
+            message: String::new(),
+            evidence: vec![],
+            source: String::new(),
+            why: String::new(),
+            check: "phone_types_absent".into(),
+        });
+        let mut unchecked = checked.clone();
+        unchecked.findings.clear();
+        unchecked.legal_note = Some("no rule pack for US; choose one with --jurisdiction".into());
+        unchecked.target.input = "https://us.example".into();
+        unchecked.company = Some(Company {
+            name: "Unchecked".into(),
+            sector: Some("dental".into()),
+            ..Company::default()
+        });
+        let html = Html.render(&[checked, unchecked]);
+        let sector = &html[html.find("id=\"sector-table\"").unwrap()..];
+        let row = &sector[sector.find("<td>dental</td>").unwrap()..];
+        let row = &row[..row.find("</tr>").unwrap()];
+        assert!(
+            row.ends_with("<td data-v=\"0.0\" class=\"num\">0 %</td>"),
+            "{row}"
+        );
+        assert!(html.contains("title=\"no rule pack applied\">–</td>"));
+        assert!(html.contains("<h4>Legal checks</h4><p>None: no rule pack for US"));
     }
 
     #[test]

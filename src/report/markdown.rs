@@ -224,6 +224,11 @@ fn render_one(out: &mut String, r: &Report) {
         }
         out.push_str("\n</details>\n\n");
     }
+    if r.findings.is_empty()
+        && let Some(note) = &r.legal_note
+    {
+        let _ = writeln!(out, "Legal checks: none; {}\n", md(note));
+    }
     let problems: Vec<_> = r
         .findings
         .iter()

@@ -151,6 +151,16 @@ pub fn defuse(cell: &str) -> String {
     }
 }
 
+/// A phone number for a spreadsheet cell: RFC 3966 (`tel:+49-89-1234567`). "+49 89 …" starts
+/// like a formula and would have to be defused into `'+49 89 …`, which shows the apostrophe;
+/// the `tel:` form is text in every spreadsheet, keeps the country code and its grouping, and
+/// opens a dialler when clicked.
+#[must_use]
+pub fn phone_cell(international: &str) -> String {
+    let grouped: Vec<&str> = international.split_whitespace().collect();
+    format!("tel:{}", grouped.join("-"))
+}
+
 /// Turns reports into one document of some format.
 pub trait Renderer {
     /// Renders all reports of one run (one per target).
@@ -161,7 +171,9 @@ pub trait Renderer {
 #[must_use]
 pub fn renderer(format: Format) -> Box<dyn Renderer> {
     match format {
-        Format::Text => Box::new(text::Text),
+        Format::Text => Box::new(text::Text {
+            width: text::width(),
+        }),
         Format::Json => Box::new(json::Json),
         Format::Markdown => Box::new(markdown::Markdown),
         Format::Sarif => Box::new(sarif::Sarif),
@@ -292,6 +304,8 @@ pub(crate) mod sample {
                 },
             ],
             findings: vec![],
+            jurisdictions: vec![],
+            legal_note: None,
             score: Score::not_computed(),
             probes: vec![],
             company: None,
@@ -313,6 +327,11 @@ mod tests {
         assert_eq!(defuse("-15"), "-15");
         assert_eq!(defuse("+4930123456"), "'+4930123456");
         assert_eq!(defuse("Acme"), "Acme");
+        assert_eq!(phone_cell("+49 89 1234567"), "tel:+49-89-1234567");
+        assert_eq!(
+            defuse(&phone_cell("+49 180 6 709300")),
+            "tel:+49-180-6-709300"
+        );
         assert_eq!(clean("Bank\u{202e}gnp.exe\u{1b}[2J"), "Bank gnp.exe [2J");
     }
 

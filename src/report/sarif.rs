@@ -403,6 +403,7 @@ mod tests {
             }],
             source: "https://www.gesetze-im-internet.de/ddg/__5.html".into(),
             why: "Customers must be able to write quickly.".into(),
+            check: String::new(),
         });
         let doc: Value = serde_json::from_str(&Sarif.render(&[report])).unwrap();
         let run = &doc["runs"][0];

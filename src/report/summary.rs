@@ -62,8 +62,32 @@ pub struct SiteSummary {
     pub caps: Vec<String>,
     /// Ids of the rules that failed.
     pub failed_rules: Vec<String>,
+    /// Some rule pack was checked (a site no pack applies to counts in no legal share).
+    pub legally_checked: bool,
+    /// Every checked rule's title by id, for people.
+    pub rule_titles: BTreeMap<String, String>,
     /// Pages fetched.
     pub pages: usize,
+}
+
+/// A premium-rate or shared-cost number for customers: the verdict of the rule packs' cost rules
+/// where one was checked (so a sales-only 0180 line that the rule lets pass counts as none, in
+/// every output alike), else any such number at all.
+fn premium_hotline(r: &Report) -> bool {
+    let cost: Vec<&crate::model::Finding> = r
+        .findings
+        .iter()
+        .filter(|f| f.check == "phone_types_absent")
+        .collect();
+    if cost.is_empty() {
+        return r.channels.iter().any(|c| {
+            c.phone
+                .as_ref()
+                .is_some_and(|p| matches!(p.kind, PhoneType::PremiumRate | PhoneType::SharedCost))
+        });
+    }
+    cost.iter()
+        .any(|f| matches!(f.status, FindingStatus::Fail | FindingStatus::Warn))
 }
 
 /// Ranks modes for "the most human of the kind".
@@ -126,11 +150,7 @@ impl SiteSummary {
                 .iter()
                 .any(|c| matches!(c.mode, Mode::Human | Mode::Hybrid)),
             bot_only_chat: !chats.is_empty() && chats.iter().all(|c| c.mode == Mode::Bot),
-            premium_hotline: r.channels.iter().any(|c| {
-                c.phone.as_ref().is_some_and(|p| {
-                    matches!(p.kind, PhoneType::PremiumRate | PhoneType::SharedCost)
-                })
-            }),
+            premium_hotline: premium_hotline(r),
             clicks_to_human: r
                 .channels
                 .iter()
@@ -145,6 +165,12 @@ impl SiteSummary {
                 .iter()
                 .filter(|f| f.status == FindingStatus::Fail)
                 .map(|f| f.rule.clone())
+                .collect(),
+            legally_checked: !r.findings.is_empty(),
+            rule_titles: r
+                .findings
+                .iter()
+                .map(|f| (f.rule.clone(), f.title.clone()))
                 .collect(),
             pages: r.crawl.pages.len(),
             kinds,
@@ -175,6 +201,8 @@ impl SiteSummary {
             steps_to_person: None,
             caps: Vec::new(),
             failed_rules: Vec::new(),
+            legally_checked: false,
+            rule_titles: BTreeMap::new(),
             pages: 0,
         }
     }

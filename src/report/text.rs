@@ -12,7 +12,32 @@ use crate::model::{
     Signal, SourceKind,
 };
 
-pub(super) struct Text;
+/// The text renderer, fitting its tables into `width` columns.
+pub(super) struct Text {
+    pub(super) width: usize,
+}
+
+/// Width when nothing says otherwise (not a terminal, no `COLUMNS`).
+pub(super) const DEFAULT_WIDTH: usize = 100;
+/// Narrowest a cut column gets.
+const MIN_COLUMN: usize = 16;
+
+/// The width to fit: `COLUMNS` when set, else the terminal's when stdout is one, else 100.
+#[must_use]
+pub(super) fn width() -> usize {
+    if let Some(columns) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|c| *c >= 40)
+    {
+        return columns;
+    }
+    let term = console::Term::stdout();
+    if term.is_term() {
+        return usize::from(term.size().1).max(40);
+    }
+    DEFAULT_WIDTH
+}
 
 impl Renderer for Text {
     fn render(&self, reports: &[Report]) -> String {
@@ -21,7 +46,7 @@ impl Renderer for Text {
             if i > 0 {
                 out.push_str("\n\n");
             }
-            render_one(&mut out, report);
+            render_one(&mut out, report, self.width);
         }
         out
     }
@@ -36,7 +61,7 @@ fn clicks(c: Option<u32>) -> String {
     }
 }
 
-fn render_one(out: &mut String, r: &Report) {
+fn render_one(out: &mut String, r: &Report, width: usize) {
     let source = match r.target.source {
         SourceKind::Http => String::new(),
         SourceKind::Directory => format!(" (local directory {})", clean(&r.target.input)),
@@ -94,11 +119,18 @@ fn render_one(out: &mut String, r: &Report) {
     if let Some(gate) = &r.gate {
         let failed = gate.assertions.iter().filter(|a| !a.passed).count();
         let verdict = if gate.passed { "passed" } else { "FAILED" };
+        let held = if gate.assertions.is_empty() {
+            "no assertion applied".to_owned()
+        } else {
+            format!(
+                "{} of {} assertions held",
+                gate.assertions.len() - failed,
+                gate.assertions.len()
+            )
+        };
         let _ = writeln!(
             out,
-            "  gate    {verdict}: {} of {} assertions held{}",
-            gate.assertions.len() - failed,
-            gate.assertions.len(),
+            "  gate    {verdict}: {held}{}",
             gate.baseline.as_ref().map_or_else(String::new, |d| format!(
                 "; {} worse, {} better than {}",
                 d.worse.len(),
@@ -166,7 +198,12 @@ fn render_one(out: &mut String, r: &Report) {
                 .first()
                 .map(|e| format!("{}  «{}»", clean(&e.url), clean(&e.snippet)))
                 .unwrap_or_default();
-            let _ = writeln!(out, "  {}  {seen}", s.id);
+            let title = if s.title.is_empty() {
+                s.id.replace('_', " ")
+            } else {
+                clean(&s.title)
+            };
+            let _ = writeln!(out, "  {title}  {seen}");
         }
     }
 
@@ -177,6 +214,7 @@ fn render_one(out: &mut String, r: &Report) {
         let rows: Vec<[String; 5]> = r.channels.iter().map(channel_row).collect();
         table(
             out,
+            width,
             ["KIND", "VALUE", "DETAIL", "REACHED", "SEEN ON"],
             &rows,
         );
@@ -197,9 +235,14 @@ fn render_one(out: &mut String, r: &Report) {
             r.third_parties.len()
         );
         let rows: Vec<[String; 4]> = r.third_parties.iter().map(third_party_row).collect();
-        table(out, ["KIND", "VALUE", "WHOSE", "WHY"], &rows);
+        table(out, width, ["KIND", "VALUE", "WHOSE", "WHY"], &rows);
     }
 
+    if r.findings.is_empty()
+        && let Some(note) = &r.legal_note
+    {
+        let _ = writeln!(out, "\nLegal checks\n  none: {}", clean(note));
+    }
     if !r.findings.is_empty() {
         let count = |s: FindingStatus| r.findings.iter().filter(|f| f.status == s).count();
         let _ = writeln!(
@@ -270,7 +313,12 @@ fn render_one(out: &mut String, r: &Report) {
             ]
         })
         .collect();
-    table(out, ["REACHED", "STATUS", "KINDS", "URL", "TITLE"], &rows);
+    table(
+        out,
+        width,
+        ["REACHED", "STATUS", "KINDS", "URL", "TITLE"],
+        &rows,
+    );
     if let Some(n) = r.all_found_at_request() {
         let _ = writeln!(
             out,
@@ -297,7 +345,7 @@ fn render_one(out: &mut String, r: &Report) {
                 ]
             })
             .collect();
-        table(out, ["FAMILY", "PAGES", "WHY", "EXAMPLE"], &rows);
+        table(out, width, ["FAMILY", "PAGES", "WHY", "EXAMPLE"], &rows);
     }
 
     if !r.crawl.skipped.is_empty() {
@@ -311,7 +359,7 @@ fn render_one(out: &mut String, r: &Report) {
                 [reason, clean(&s.url)]
             })
             .collect();
-        table(out, ["REASON", "URL"], &rows);
+        table(out, width, ["REASON", "URL"], &rows);
     }
 
     if !r.crawl.errors.is_empty() {
@@ -322,7 +370,7 @@ fn render_one(out: &mut String, r: &Report) {
             .iter()
             .map(|e| [e.kind.as_str().to_owned(), clean(&e.url), clean(&e.message)])
             .collect();
-        table(out, ["KIND", "URL", "WHAT HAPPENED"], &rows);
+        table(out, width, ["KIND", "URL", "WHAT HAPPENED"], &rows);
     }
     if let Some(gate) = &r.gate {
         render_gate(out, gate);
@@ -436,7 +484,19 @@ fn channel_row(c: &Channel) -> [String; 5] {
             detail.push("login required".to_owned());
         }
     }
-    for hours in c.hours.iter().take(2) {
+    // One form of the hours: the page's own words over the machine-readable form of
+    // structured data ("Monday,Tuesday,… 08:00–20:00") saying the same.
+    let written: Vec<&String> = c
+        .hours
+        .iter()
+        .filter(|h| !h.contains("day,") && !h.contains("Mo-Fr") && !h.starts_with("Mo,"))
+        .collect();
+    let shown: Vec<&String> = if written.is_empty() {
+        c.hours.iter().collect()
+    } else {
+        written
+    };
+    for hours in shown.into_iter().take(2) {
         detail.push(clean(hours));
     }
     detail.extend(super::channel_marks(c).iter().map(|m| clean(m)));
@@ -490,20 +550,41 @@ fn mode_name(mode: Mode) -> &'static str {
     }
 }
 
-/// Left-aligned columns; the last column is not padded.
-fn table<const N: usize>(out: &mut String, header: [&str; N], rows: &[[String; N]]) {
+/// Left-aligned columns fitted into `width`: while the table is wider, the widest column from
+/// the third on (the first two name the thing: kind and value) is narrowed, down to
+/// [`MIN_COLUMN`], and its cells cut with "…". The last column is not padded.
+fn table<const N: usize>(out: &mut String, width: usize, header: [&str; N], rows: &[[String; N]]) {
     let mut widths = header.map(|h| h.chars().count());
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
         }
     }
+    let first_cut = if N > 2 { 2 } else { N - 1 };
+    loop {
+        let total = 2 + widths.iter().sum::<usize>() + 2 * (N - 1);
+        if total <= width {
+            break;
+        }
+        let Some((i, w)) = widths
+            .iter()
+            .enumerate()
+            .skip(first_cut)
+            .filter(|(_, w)| **w > MIN_COLUMN)
+            .max_by_key(|(i, w)| (**w, *i))
+            .map(|(i, w)| (i, *w))
+        else {
+            break;
+        };
+        widths[i] = w.saturating_sub(total - width).max(MIN_COLUMN);
+    }
     let line = |out: &mut String, cells: &[&str]| {
         out.push_str("  ");
         for (i, cell) in cells.iter().enumerate() {
-            out.push_str(cell);
+            let shown = cut(cell, widths[i]);
+            out.push_str(&shown);
             if i + 1 < cells.len() {
-                let pad = widths[i] - cell.chars().count() + 2;
+                let pad = widths[i] - shown.chars().count() + 2;
                 out.extend(std::iter::repeat_n(' ', pad));
             }
         }
@@ -516,6 +597,16 @@ fn table<const N: usize>(out: &mut String, header: [&str; N], rows: &[[String; N
     }
 }
 
+/// A cell cut to `width` characters, the last one "…" when cut.
+fn cut(cell: &str, width: usize) -> String {
+    if cell.chars().count() <= width {
+        return cell.to_owned();
+    }
+    let mut shown: String = cell.chars().take(width.saturating_sub(1)).collect();
+    shown.push('…');
+    shown
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -523,7 +614,11 @@ mod tests {
 
     #[test]
     fn reads_like_a_report_and_strips_escape_sequences() {
-        let text = Text.render(&[sample::report()]);
+        let text = Text {
+            // Wide enough for every cell whole; fitting is tested below.
+            width: 400,
+        }
+        .render(&[sample::report()]);
         assert!(text.starts_with("reachaudit 0.1.0 · acme-shop.de\n"));
         assert!(text.contains("score   not computed yet"));
         assert!(text.contains("Channels (2)"));
@@ -541,11 +636,49 @@ mod tests {
     }
 
     #[test]
+    fn tables_fit_the_width_and_hours_appear_once() {
+        let mut report = sample::report();
+        report.channels[0].hours = vec![
+            "Monday,Tuesday,Wednesday,Thursday,Friday 08:00–20:00".into(),
+            "Mo–Fr 8–20 Uhr".into(),
+        ];
+        report.channels[0].evidence[0].snippet = "Hotline ".repeat(60);
+        for width in [80, 100, 160] {
+            let text = Text { width }.render(&[report.clone()]);
+            let channels: Vec<&str> = text
+                .lines()
+                .skip_while(|l| !l.starts_with("Channels"))
+                .skip(1)
+                .take_while(|l| !l.is_empty())
+                .collect();
+            assert!(channels.len() >= 2, "{text}");
+            for line in &channels {
+                assert!(line.chars().count() <= width, "{width}: {line}");
+            }
+            assert!(
+                channels[1].contains('…'),
+                "the evidence is cut: {}",
+                channels[1]
+            );
+            assert!(channels[1].contains("+49 800 3301000"), "values stay whole");
+            assert!(channels[1].contains("Mo–Fr 8–20 Uhr") || width < 160);
+            assert!(
+                !channels[1].contains("Monday,"),
+                "one hours form: {}",
+                channels[1]
+            );
+        }
+    }
+
+    #[test]
     fn an_unevaluated_site_says_so_first() {
         let mut report = sample::report();
         report.evaluated = false;
         report.reason = Some("connection refused".into());
-        let text = Text.render(&[report]);
+        let text = Text {
+            width: DEFAULT_WIDTH,
+        }
+        .render(&[report]);
         let header: String = text.lines().take(3).collect::<Vec<_>>().join("\n");
         assert!(
             header.contains("NOT EVALUATED: connection refused"),

@@ -12,6 +12,22 @@ pub const CONTACT_LINK_IN_NAVIGATION: &str = "contact_link_in_navigation";
 /// The signal id for pages whose navigation, header or footer links to the imprint.
 pub const IMPRINT_LINK_IN_NAVIGATION: &str = "imprint_link_in_navigation";
 
+impl SignalCues {
+    /// A signal's title for people; an id no rule names reads as its words.
+    #[must_use]
+    pub fn title(&self, id: &str) -> String {
+        match id {
+            CONTACT_LINK_IN_NAVIGATION => "a contact link in the navigation".to_owned(),
+            IMPRINT_LINK_IN_NAVIGATION => "an imprint link in the navigation".to_owned(),
+            _ => self
+                .signals
+                .iter()
+                .find(|s| s.id == id)
+                .map_or_else(|| id.replace('_', " "), |s| s.title.clone()),
+        }
+    }
+}
+
 /// `rules/cues/hours.toml`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -58,6 +74,8 @@ pub struct SignalCues {
 pub struct SignalCue {
     /// Stable id (`no_phone_support`).
     pub id: String,
+    /// What it means, for people ("sends customers to the FAQ before contact").
+    pub title: String,
     /// `deflection` (pushes customers away from people) or `notice` (what compliance rules look for).
     pub kind: SignalKind,
     /// Where the words are matched.
