@@ -674,3 +674,29 @@ fn a_site_without_a_rule_pack_says_how_to_choose_one() {
     assert!(r["legal_note"].is_null());
     assert!(!r["findings"].as_array().unwrap().is_empty());
 }
+
+/// Text meant for people names signals by their titles, not by ids.
+#[test]
+fn deflection_is_named_in_words() {
+    let site = support::fixtures().join("mobilfunk-blitz");
+    let output = reachaudit()
+        .args(["scan", site.to_str().unwrap()])
+        .env("COLUMNS", "200")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        text.contains("sends customers to the FAQ before contact"),
+        "{text}"
+    );
+    assert!(
+        text.contains("deflection wording: sends customers to the FAQ before contact; makes customers pick a topic"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("faq_first") && !text.contains("topic_picker"),
+        "{text}"
+    );
+    // Pages of the site by their path.
+    assert!(text.contains("  /kontakt/"), "{text}");
+}

@@ -270,6 +270,42 @@ mod tests {
     }
 
     #[test]
+    fn a_premium_hotline_is_what_the_cost_rule_says_it_is() {
+        use crate::model::{Finding, PhoneInfo, Severity};
+        let mut r = sample::report();
+        r.channels.push(Channel {
+            phone: Some(PhoneInfo {
+                e164: "+491806709300".into(),
+                kind: PhoneType::SharedCost,
+                region: Some("DE".into()),
+                extension: None,
+            }),
+            labels: vec!["sales".into()],
+            ..Channel::new(ChannelKind::Phone, "+49 180 6 709300")
+        });
+        // No rule pack checked: any such number counts.
+        assert!(SiteSummary::of(&r).premium_hotline);
+        let finding = |status| Finding {
+            rule: "de.bgb.312a.5.basic_rate".into(),
+            jurisdiction: "de".into(),
+            status,
+            severity: Severity::Error,
+            title: String::new(),
+            law: String::new(),
+            message: String::new(),
+            evidence: vec![],
+            source: String::new(),
+            why: String::new(),
+            check: "phone_types_absent".into(),
+        };
+        // The rule lets a sales-only line pass: so does the summary, and every export with it.
+        r.findings = vec![finding(FindingStatus::Pass)];
+        assert!(!SiteSummary::of(&r).premium_hotline);
+        r.findings = vec![finding(FindingStatus::Fail)];
+        assert!(SiteSummary::of(&r).premium_hotline);
+    }
+
+    #[test]
     fn ranking_puts_unevaluated_sites_last_and_ties_by_name() {
         let mut a = SiteSummary::of(&sample::report());
         a.name = "b".into();

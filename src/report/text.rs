@@ -211,7 +211,8 @@ fn render_one(out: &mut String, r: &Report, width: usize) {
     if r.channels.is_empty() {
         let _ = writeln!(out, "  none found on the pages crawled");
     } else {
-        let rows: Vec<[String; 5]> = r.channels.iter().map(channel_row).collect();
+        let origin = r.target.start_url.trim_end_matches('/');
+        let rows: Vec<[String; 5]> = r.channels.iter().map(|c| channel_row(c, origin)).collect();
         table(
             out,
             width,
@@ -438,7 +439,8 @@ fn render_gate(out: &mut String, gate: &Gate) {
     }
 }
 
-fn channel_row(c: &Channel) -> [String; 5] {
+/// A channel as a table row; pages of the site itself by their path (the header names the site).
+fn channel_row(c: &Channel, origin: &str) -> [String; 5] {
     let mut detail = Vec::new();
     if let Some(phone) = &c.phone {
         detail.push(phone.kind.as_str().to_owned());
@@ -509,7 +511,12 @@ fn channel_row(c: &Channel) -> [String; 5] {
             } else {
                 String::new()
             };
-            format!("{}{more}  «{}»", clean(&e.url), clean(&e.snippet))
+            let url = e
+                .url
+                .strip_prefix(origin)
+                .filter(|p| p.starts_with('/'))
+                .unwrap_or(&e.url);
+            format!("{}{more}  «{}»", clean(url), clean(&e.snippet))
         })
         .unwrap_or_default();
     [
