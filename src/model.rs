@@ -463,6 +463,8 @@ pub enum ErrorKind {
     Sitemap,
     /// A local file could not be read.
     Io,
+    /// robots.txt asked for a Crawl-delay longer than the cap; the cap was used.
+    CrawlDelayCapped,
 }
 
 impl ErrorKind {
@@ -484,6 +486,7 @@ impl ErrorKind {
             Self::Body => "body",
             Self::Sitemap => "sitemap",
             Self::Io => "io",
+            Self::CrawlDelayCapped => "crawl_delay_capped",
         }
     }
 }

@@ -396,6 +396,11 @@ pub struct CrawlArgs {
     #[arg(long, value_name = "PER_SEC")]
     pub rate: Option<f64>,
 
+    /// Longest robots.txt Crawl-delay obeyed, in seconds [default: 30]; a longer one is capped
+    /// and the report says so.
+    #[arg(long, value_name = "SECS")]
+    pub max_crawl_delay: Option<f64>,
+
     /// Requests in flight per host [default: 1].
     #[arg(long, value_name = "N")]
     pub host_concurrency: Option<usize>,

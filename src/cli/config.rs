@@ -108,6 +108,7 @@ struct CrawlConfig {
     render: Option<String>,
     browser: Option<PathBuf>,
     stop_when_found: Option<bool>,
+    max_crawl_delay: Option<f64>,
 }
 
 /// A loaded configuration and where it came from.
@@ -294,6 +295,7 @@ impl Loaded {
             args.crawl.resolve = k.resolve;
         }
         args.crawl.stop_when_found |= k.stop_when_found.unwrap_or(false);
+        args.crawl.max_crawl_delay = args.crawl.max_crawl_delay.or(k.max_crawl_delay);
         args.crawl.render = args.crawl.render.take().or(k.render);
         args.crawl.browser = args
             .crawl

@@ -283,6 +283,13 @@ impl ScanOptions {
             render,
             render_note,
             stop_when_found: args.crawl.stop_when_found,
+            max_crawl_delay: match args.crawl.max_crawl_delay {
+                Some(s) if (0.0..1e9).contains(&s) => Duration::from_secs_f64(s),
+                Some(s) => anyhow::bail!(
+                    "--max-crawl-delay {s}: give the longest Crawl-delay to obey in seconds, e.g. 30"
+                ),
+                None => defaults.max_crawl_delay,
+            },
             ..defaults
         };
         Ok(Self {

@@ -11,17 +11,24 @@ const PRESCAN_BYTES: usize = 1024;
 /// Decodes an HTML body; returns the text and the name of the encoding used.
 #[must_use]
 pub(crate) fn html(body: &[u8], content_type: Option<&str>) -> (String, &'static str) {
+    let utf16 = |e: &'static Encoding| e == encoding_rs::UTF_16LE || e == encoding_rs::UTF_16BE;
     let encoding = Encoding::for_bom(body)
         .map(|(e, _)| e)
-        .or_else(|| content_type.and_then(charset_param))
-        .or_else(|| meta_charset(&body[..body.len().min(PRESCAN_BYTES)]))
-        .map(|e| {
+        .or_else(|| {
+            // A header may declare UTF-16 for a body without a byte order mark; believe it when
+            // the bytes look like it (every other byte zero for Latin text).
+            content_type.and_then(charset_param).map(|e| {
+                if utf16(e) && !looks_utf16(body) {
+                    UTF_8
+                } else {
+                    e
+                }
+            })
+        })
+        .or_else(|| {
             // A page cannot really be UTF-16 if its meta tag was readable as ASCII.
-            if e == encoding_rs::UTF_16LE || e == encoding_rs::UTF_16BE {
-                UTF_8
-            } else {
-                e
-            }
+            meta_charset(&body[..body.len().min(PRESCAN_BYTES)])
+                .map(|e| if utf16(e) { UTF_8 } else { e })
         })
         .unwrap_or_else(|| {
             if std::str::from_utf8(body).is_ok() {
@@ -32,6 +39,12 @@ pub(crate) fn html(body: &[u8], content_type: Option<&str>) -> (String, &'static
         });
     let (text, used, _had_errors) = encoding.decode(body);
     (text.into_owned(), used.name())
+}
+
+/// Whether the start of a body has the zero bytes of UTF-16 text (a quarter or more).
+fn looks_utf16(body: &[u8]) -> bool {
+    let head = &body[..body.len().min(PRESCAN_BYTES)];
+    !head.is_empty() && head.iter().filter(|b| **b == 0).count() * 4 >= head.len()
 }
 
 fn charset_param(content_type: &str) -> Option<&'static Encoding> {

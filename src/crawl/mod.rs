@@ -8,6 +8,7 @@
 
 pub mod classify;
 mod decode;
+mod depth;
 mod fetch;
 pub mod frontier;
 pub mod guard;
@@ -65,6 +66,8 @@ pub const DEFAULT_RENDER_TIMEOUT: Duration = Duration::from_secs(20);
 /// Base URL given to pages of a local directory, whose root-relative links need an origin.
 pub const DEFAULT_LOCAL_BASE: &str = "https://site.invalid/";
 
+/// Longest Crawl-delay obeyed by default.
+pub const DEFAULT_MAX_CRAWL_DELAY: Duration = Duration::from_secs(30);
 /// Most sitemap files read per crawl (indexes included).
 const MAX_SITEMAP_FILES: usize = 10;
 /// Most entries listed in `crawl.skipped` per reason; the rest are counted in a message.
@@ -135,6 +138,9 @@ pub struct CrawlOptions {
     /// End the crawl once the contact and imprint pages are fetched and no link left in the
     /// queue carries a contact, legal, help or service cue (`--stop-when-found`).
     pub stop_when_found: bool,
+    /// Longest robots.txt `Crawl-delay` obeyed; a longer one is capped and the cap reported (a
+    /// delay of a day would stall a batch for weeks).
+    pub max_crawl_delay: Duration,
     /// A progress line to keep current (pages fetched, queue, current URL); the CLI sets one
     /// only when standard error is a terminal.
     pub progress: Option<indicatif::ProgressBar>,
@@ -173,6 +179,7 @@ impl Default for CrawlOptions {
             render_max_pages: DEFAULT_RENDER_MAX_PAGES,
             render_timeout: DEFAULT_RENDER_TIMEOUT,
             stop_when_found: false,
+            max_crawl_delay: DEFAULT_MAX_CRAWL_DELAY,
             progress: None,
         }
     }
@@ -341,6 +348,7 @@ pub async fn crawl(
         hosts: Mutex::new(HashMap::new()),
         frontier: Mutex::new(Frontier::default()),
         traps: Mutex::new(traps::Traps::new(&cues.crawl)),
+        notes: Mutex::new(Vec::new()),
         requests: AtomicU32::new(0),
         robots_found: AtomicU32::new(0),
         site: Mutex::new(site_of(&start_url).unwrap_or_default()),
@@ -436,6 +444,8 @@ struct Crawler<'a> {
     hosts: Mutex<HashMap<String, Arc<Host>>>,
     frontier: Mutex<Frontier>,
     traps: Mutex<traps::Traps<'a>>,
+    /// Problems noted outside a page's own fetch (a capped Crawl-delay).
+    notes: Mutex<Vec<CrawlError>>,
     requests: AtomicU32,
     robots_found: AtomicU32,
     site: Mutex<String>,
@@ -548,6 +558,20 @@ impl Crawler<'_> {
         if self.source.is_local() {
             return;
         }
+        let cap = self.options.max_crawl_delay.as_secs_f64();
+        let delay = if delay > cap {
+            self.notes.lock().expect("lock").push(CrawlError {
+                url: url.join("/robots.txt").map_or_else(|_| url.to_string(), |u| u.to_string()),
+                kind: ErrorKind::CrawlDelayCapped,
+                message: format!(
+                    "robots.txt asks for a Crawl-delay of {delay} s; capped at {cap} s, so the crawl ends in reasonable time"
+                ),
+                status: None,
+            });
+            cap
+        } else {
+            delay
+        };
         let ours = self.options.rate.map_or(0.0, |r| 1.0 / r);
         if delay <= ours {
             return;
@@ -963,6 +987,10 @@ impl Crawler<'_> {
         if (200..300).contains(&hop.status) && is_html {
             let (server_text, _encoding) = decode::html(&hop.body, hop.content_type.as_deref());
             drop(hop);
+            let server_text = match depth::limit(&server_text, depth::MAX_DEPTH) {
+                std::borrow::Cow::Owned(flat) => flat,
+                std::borrow::Cow::Borrowed(_) => server_text,
+            };
             let server_document = Html::parse_document(&server_text);
             // What the browser drew replaces the server's HTML for reading and for links; the
             // server's stays beside it, to tell what only the browser showed.
@@ -1063,6 +1091,9 @@ impl Crawler<'_> {
     }
 
     fn finish(self, start_url: Url, mut state: State, started: Instant) -> CrawlOutput {
+        state
+            .errors
+            .extend(std::mem::take(&mut *self.notes.lock().expect("lock")));
         // Clicks: breadth-first over the link graph from the start page, through redirects.
         let resolve = |target: &str| -> String {
             let mut current = target.to_owned();

@@ -1,0 +1,204 @@
+//! Deep nesting, flattened before parsing. The HTML standard's tree builder looks through the
+//! stack of open elements for every tag (scope checks, the active formatting elements), so a page
+//! of 100,000 nested `<div>`s or `<b><i>`s costs time that grows with the square of the page:
+//! minutes of CPU for a megabyte. Chromium's parser keeps at most 512 levels and puts deeper
+//! elements beside the last one; this pass does the same in one linear scan over the text — it
+//! closes the innermost element before a start tag that would go deeper, and leaves out that
+//! element's own end tag later — so no page can stall a batch worker, and no element, attribute
+//! or text is lost. Pages that stay below the limit (every ordinary page) come back unchanged.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+/// The depth Chromium's HTML parser keeps (`kMaximumHTMLParserDOMTreeDepth`).
+pub(crate) const MAX_DEPTH: usize = 512;
+
+/// Elements that never have content.
+const VOID: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
+    "track", "wbr", "keygen",
+];
+/// Elements whose content is text up to their own end tag.
+const RAW: &[&str] = &[
+    "script",
+    "style",
+    "textarea",
+    "title",
+    "xmp",
+    "iframe",
+    "noembed",
+    "noframes",
+    "plaintext",
+];
+/// Elements a start tag of the same name closes (`<p>a<p>b`, `<li>a<li>b`).
+const SIBLINGS: &[&str] = &[
+    "p", "li", "dt", "dd", "option", "optgroup", "tr", "td", "th", "rb", "rt", "rp",
+];
+
+/// `html` with no element nested deeper than `max` levels: a deeper one becomes the sibling of
+/// the innermost open element.
+#[must_use]
+pub(crate) fn limit(html: &str, max: usize) -> Cow<'_, str> {
+    let bytes = html.as_bytes();
+    let mut stack: Vec<String> = Vec::new();
+    let mut dropped: HashMap<String, usize> = HashMap::new();
+    let mut out: Option<String> = None;
+    let mut copied = 0;
+    let mut i = 0;
+    while let Some(p) = memchr(b'<', &bytes[i..]) {
+        let at = i + p;
+        let rest = &bytes[at..];
+        if rest.starts_with(b"<!--") {
+            i = find(bytes, b"-->", at + 4).map_or(bytes.len(), |e| e + 3);
+            continue;
+        }
+        let closing = rest.get(1) == Some(&b'/');
+        let name_start = at + 1 + usize::from(closing);
+        if !bytes.get(name_start).is_some_and(u8::is_ascii_alphabetic) {
+            i = at + 1;
+            continue;
+        }
+        let name_end = bytes[name_start..]
+            .iter()
+            .position(|b| !(b.is_ascii_alphanumeric() || *b == b'-' || *b == b':'))
+            .map_or(bytes.len(), |n| name_start + n);
+        let name = html[name_start..name_end].to_ascii_lowercase();
+        let end = tag_end(bytes, name_end);
+        let self_closing = end >= 2 && bytes[end - 2] == b'/';
+        let mut drop_tag = false;
+        let mut close_first: Option<String> = None;
+        if closing {
+            match dropped.get_mut(&name) {
+                Some(n) if *n > 0 => {
+                    *n -= 1;
+                    drop_tag = true;
+                }
+                _ => {
+                    if let Some(pos) = stack.iter().rposition(|s| *s == name) {
+                        stack.truncate(pos);
+                    }
+                }
+            }
+        } else if RAW.contains(&name.as_str()) {
+            // Its text is no markup: jump to its end tag, which closes nothing on the stack.
+            i = find_end_tag(bytes, &name, end);
+            continue;
+        } else if !VOID.contains(&name.as_str()) && !self_closing {
+            if SIBLINGS.contains(&name.as_str()) && stack.last() == Some(&name) {
+                stack.pop();
+            }
+            if stack.len() >= max
+                && let Some(top) = stack.pop()
+            {
+                *dropped.entry(top.clone()).or_default() += 1;
+                close_first = Some(top);
+            }
+            stack.push(name);
+        }
+        if drop_tag {
+            let buf = out.get_or_insert_with(|| String::with_capacity(html.len()));
+            buf.push_str(&html[copied..at]);
+            copied = end;
+        } else if let Some(top) = close_first {
+            let buf = out.get_or_insert_with(|| String::with_capacity(html.len()));
+            buf.push_str(&html[copied..at]);
+            buf.push_str("</");
+            buf.push_str(&top);
+            buf.push('>');
+            copied = at;
+        }
+        i = end;
+    }
+    match out {
+        None => Cow::Borrowed(html),
+        Some(mut buf) => {
+            buf.push_str(&html[copied..]);
+            Cow::Owned(buf)
+        }
+    }
+}
+
+/// Just past the `>` that ends a tag whose name ends at `from`, quotes respected.
+fn tag_end(bytes: &[u8], from: usize) -> usize {
+    let mut quote = None;
+    for (j, b) in bytes.iter().enumerate().skip(from) {
+        match (quote, *b) {
+            (None, b'"' | b'\'') => quote = Some(*b),
+            (Some(q), c) if c == q => quote = None,
+            (None, b'>') => return j + 1,
+            _ => {}
+        }
+    }
+    bytes.len()
+}
+
+/// Where `</name` starts at or after `from` (case-insensitive), else the end.
+fn find_end_tag(bytes: &[u8], name: &str, from: usize) -> usize {
+    let mut i = from;
+    while let Some(p) = find(bytes, b"</", i) {
+        let candidate = &bytes[p + 2..];
+        if candidate.len() >= name.len()
+            && candidate[..name.len()].eq_ignore_ascii_case(name.as_bytes())
+        {
+            return p;
+        }
+        i = p + 2;
+    }
+    bytes.len()
+}
+
+fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
+    haystack.iter().position(|b| *b == needle)
+}
+
+fn find(bytes: &[u8], needle: &[u8], from: usize) -> Option<usize> {
+    if from >= bytes.len() {
+        return None;
+    }
+    bytes[from..]
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .map(|p| from + p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ordinary_pages_come_back_unchanged() {
+        let page = "<!DOCTYPE html><html><head><title>a<b</title><script>if (a<b) x('<div>')</script></head>\
+                    <body><ul><li>a<li>b</ul><p>x<p>y<br><img src=x><!-- <div> --><div><span>z</span></div></body></html>";
+        assert!(matches!(limit(page, 8), Cow::Borrowed(_)));
+    }
+
+    /// The deepest nesting of a text's tags, counted the way [`limit`] reads them.
+    fn depth(html: &str) -> usize {
+        let (mut now, mut most) = (0usize, 0);
+        for tag in html.split('<').skip(1) {
+            if tag.starts_with('/') {
+                now = now.saturating_sub(1);
+            } else {
+                now += 1;
+                most = most.max(now);
+            }
+        }
+        most
+    }
+
+    #[test]
+    fn deeper_elements_become_siblings_and_nothing_is_lost() {
+        let deep = format!(
+            "{}<a href=\"tel:+4930901822\">030</a>{}",
+            "<div>".repeat(20),
+            "</div>".repeat(20)
+        );
+        let flat = limit(&deep, 5);
+        assert!(depth(&flat) <= 5, "{flat}");
+        assert_eq!(flat.matches("<div>").count(), 20, "every element stays");
+        assert_eq!(flat.matches("</div>").count(), 20, "and is closed once");
+        assert!(flat.contains("<a href=\"tel:+4930901822\">030</a>"));
+        let inline = "<b><i><span>".repeat(1_000) + "text";
+        assert!(depth(&limit(&inline, MAX_DEPTH)) <= MAX_DEPTH);
+    }
+}
