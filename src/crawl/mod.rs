@@ -1001,7 +1001,7 @@ impl Crawler<'_> {
                 Some((document, html)) => (document, *html),
                 None => (&server_document, server_text.as_ref()),
             };
-            let facts = PageFacts::read(document);
+            let facts = PageFacts::read(document, &self.cues.crawl);
             page.title.clone_from(&facts.title);
             state.headings.insert(
                 final_key.clone(),
@@ -1457,7 +1457,7 @@ fn selector(s: &str) -> Selector {
 }
 
 impl PageFacts {
-    fn read(document: &Html) -> Self {
+    fn read(document: &Html, cues: &crate::rules::CrawlCues) -> Self {
         thread_local! {
             static SELECTORS: [Selector; 5] = [
                 selector("title"),
@@ -1499,7 +1499,7 @@ impl PageFacts {
                                 .attr("aria-label")
                                 .or_else(|| a.value().attr("title"))
                                 .map(collapse),
-                            placement: placement(a),
+                            placement: placement(a, cues),
                         })
                     })
                     .collect(),
@@ -1514,10 +1514,14 @@ impl PageFacts {
 /// Where an element sits: in the footer, the header or a navigation menu (by element, ARIA role,
 /// or a class or id such as `site-footer`, `main-nav`), else the content. The nearest such
 /// ancestor decides; the walk up is bounded, as a hostile page may nest deeply.
-fn placement(element: ElementRef<'_>) -> classify::Placement {
+fn placement(element: ElementRef<'_>, cues: &crate::rules::CrawlCues) -> classify::Placement {
     use classify::Placement;
     const MAX_LEVELS: usize = 24;
-    let named = |word: &str, c: &str| c.starts_with(word) || c.ends_with(&format!("-{word}"));
+    let named = |words: &[String], c: &str| {
+        words
+            .iter()
+            .any(|w| c.starts_with(w.as_str()) || c.ends_with(&format!("-{w}")))
+    };
     for e in element
         .ancestors()
         .take(MAX_LEVELS)
@@ -1530,17 +1534,15 @@ fn placement(element: ElementRef<'_>) -> classify::Placement {
             .chain(v.id())
             .map(str::to_ascii_lowercase)
             .collect();
-        if v.name() == "footer" || role == "contentinfo" || words.iter().any(|c| named("footer", c))
+        if v.name() == "footer"
+            || role == "contentinfo"
+            || words.iter().any(|c| named(&cues.footer_classes, c))
         {
             return Placement::Footer;
         }
         if matches!(v.name(), "header" | "nav")
             || matches!(role, "banner" | "navigation")
-            || words.iter().any(|c| {
-                ["header", "nav", "menu", "topbar"]
-                    .iter()
-                    .any(|w| named(w, c))
-            })
+            || words.iter().any(|c| named(&cues.navigation_classes, c))
         {
             return Placement::Navigation;
         }

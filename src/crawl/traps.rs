@@ -250,7 +250,12 @@ fn shape(url: &Url, cues: &CrawlCues) -> Shape {
     for (i, segment) in segments.iter().enumerate() {
         pattern.push('/');
         let previous = i.checked_sub(1).map(|p| segments[p].as_str());
-        if is_date(segment, segments.get(i + 1).map(String::as_str), previous) {
+        if is_date(
+            segment,
+            segments.get(i + 1).map(String::as_str),
+            previous,
+            &cues.date_words,
+        ) {
             pattern.push_str("{date}");
             trap.get_or_insert("a date in the path (a calendar or a dated archive)");
         } else if segment.bytes().any(|b| b.is_ascii_digit()) {
@@ -309,7 +314,7 @@ fn shape(url: &Url, cues: &CrawlCues) -> Shape {
 
 /// `2024-03`, `2024-03-15`, `20240315`, or a year followed by a month (`/2024/03/`) or preceded by
 /// a calendar word.
-fn is_date(segment: &str, next: Option<&str>, previous: Option<&str>) -> bool {
+fn is_date(segment: &str, next: Option<&str>, previous: Option<&str>, words: &[String]) -> bool {
     let digits = |s: &str, n: std::ops::RangeInclusive<usize>| {
         n.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
     };
@@ -321,13 +326,7 @@ fn is_date(segment: &str, next: Option<&str>, previous: Option<&str>) -> bool {
         [d] if digits(d, 8..=8) => year(&d[..4]) && d[4..6] <= *"12",
         [y] if year(y) => {
             next.is_some_and(|n| digits(n, 1..=2))
-                || previous.is_some_and(|p| {
-                    [
-                        "kalender", "calendar", "termine", "events", "archiv", "archive", "monat",
-                        "month", "jahr", "year",
-                    ]
-                    .contains(&p)
-                })
+                || previous.is_some_and(|p| words.iter().any(|w| w == p))
         }
         [m] if digits(m, 1..=2) => previous.is_some_and(year),
         _ => false,

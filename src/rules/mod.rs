@@ -174,6 +174,12 @@ pub struct CrawlCues {
     pub trap_cap: u32,
     /// A link cue this strong passes a family's cap.
     pub strong_cue: u32,
+    /// Path segments after which a four-digit year is a date.
+    pub date_words: Vec<String>,
+    /// Class or id words of a footer.
+    pub footer_classes: Vec<String>,
+    /// Class or id words of a header or navigation.
+    pub navigation_classes: Vec<String>,
     /// Longest link text (in words) whose boost words count: menu items, not headlines.
     pub boost_max_words: u32,
     /// SimHash bits two near-identical pages may differ in.
@@ -787,6 +793,9 @@ fn validate_pages(file: &Path, text: &str, pages: &mut PageCues) -> Result<(), R
         ("demote_words", &mut crawl.demote_words),
         ("trap_params", &mut crawl.trap_params),
         ("strip_params", &mut crawl.strip_params),
+        ("date_words", &mut crawl.date_words),
+        ("footer_classes", &mut crawl.footer_classes),
+        ("navigation_classes", &mut crawl.navigation_classes),
     ] {
         normalize_words(file, text, key, list)?;
     }
