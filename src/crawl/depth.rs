@@ -6,12 +6,20 @@
 //! closes the innermost element before a start tag that would go deeper, and leaves out that
 //! element's own end tag later — so no page can stall a batch worker, and no element, attribute
 //! or text is lost. Pages that stay below the limit (every ordinary page) come back unchanged.
+//!
+//! The tokenizer checks each attribute against the tag's earlier ones (duplicates are dropped),
+//! which is quadratic in a tag's attributes: the same pass keeps the first
+//! [`MAX_ATTRIBUTES`] of a tag and leaves out the rest.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// The depth Chromium's HTML parser keeps (`kMaximumHTMLParserDOMTreeDepth`).
 pub(crate) const MAX_DEPTH: usize = 512;
+
+/// Most attributes kept on one tag. Real tags carry a few dozen; a hundred thousand (a hostile
+/// page) take html5ever's duplicate check minutes.
+pub(crate) const MAX_ATTRIBUTES: usize = 1024;
 
 /// Elements that never have content.
 const VOID: &[&str] = &[
@@ -107,6 +115,16 @@ pub(crate) fn limit(html: &str, max: usize) -> Cow<'_, str> {
             buf.push('>');
             copied = at;
         }
+        if !closing
+            && !drop_tag
+            && end - name_end > 2 * MAX_ATTRIBUTES
+            && let Some(cut) = attributes_cut(bytes, name_end, end)
+        {
+            let buf = out.get_or_insert_with(|| String::with_capacity(html.len()));
+            buf.push_str(&html[copied..cut]);
+            buf.push('>');
+            copied = end;
+        }
         i = end;
     }
     match out {
@@ -116,6 +134,38 @@ pub(crate) fn limit(html: &str, max: usize) -> Cow<'_, str> {
             Cow::Owned(buf)
         }
     }
+}
+
+/// Where the attribute after the first [`MAX_ATTRIBUTES`] of a tag starts, if the tag (its
+/// name ending at `from`, the tag at `end`) has more. Quoted values are skipped whole; a value
+/// written with spaces around its `=` may count as an attribute of its own, which only makes a
+/// tag of over a thousand attributes lose a few more.
+fn attributes_cut(bytes: &[u8], from: usize, end: usize) -> Option<usize> {
+    let mut count = 0;
+    let mut quote = None;
+    let mut in_attribute = false;
+    for (j, &b) in bytes.iter().enumerate().take(end).skip(from) {
+        if let Some(q) = quote {
+            if b == q {
+                quote = None;
+            }
+            continue;
+        }
+        match b {
+            b'"' | b'\'' => quote = Some(b),
+            b' ' | b'\t' | b'\n' | b'\r' | b'\x0c' | b'/' | b'>' => in_attribute = false,
+            b'=' => in_attribute = true,
+            _ if !in_attribute => {
+                in_attribute = true;
+                count += 1;
+                if count > MAX_ATTRIBUTES {
+                    return Some(j);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Just past the `>` that ends a tag whose name ends at `from`, quotes respected.
@@ -200,5 +250,25 @@ mod tests {
         assert!(flat.contains("<a href=\"tel:+4930901822\">030</a>"));
         let inline = "<b><i><span>".repeat(1_000) + "text";
         assert!(depth(&limit(&inline, MAX_DEPTH)) <= MAX_DEPTH);
+    }
+
+    #[test]
+    fn a_flood_of_attributes_keeps_the_first_ones() {
+        let many: String = (0..3 * MAX_ATTRIBUTES)
+            .map(|i| format!(" data-a{i}=\"x > {i}\""))
+            .collect();
+        let page = format!("<div id=k{many}>Tel. 030 1234567</div><p class=x>after</p>");
+        let cut = limit(&page, MAX_DEPTH);
+        let kept = scraper::Html::parse_fragment(&cut);
+        let div = kept
+            .select(&scraper::Selector::parse("div").unwrap())
+            .next()
+            .unwrap();
+        assert_eq!(div.value().attrs().count(), MAX_ATTRIBUTES);
+        assert_eq!(div.value().attr("id"), Some("k"));
+        assert!(cut.ends_with(">Tel. 030 1234567</div><p class=x>after</p>"));
+        // A tag with few attributes, however long its values, is left alone.
+        let long = format!("<a href=\"{}\">x</a>", "y".repeat(10 * MAX_ATTRIBUTES));
+        assert!(matches!(limit(&long, MAX_DEPTH), Cow::Borrowed(_)));
     }
 }

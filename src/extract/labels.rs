@@ -103,6 +103,9 @@ static NUMBER: LazyLock<Regex> =
 
 /// The start of the text after the last phone-like figure: labels of an earlier number end there.
 fn after_last_number(text: &str) -> &str {
+    // Labels are read from the last WINDOW characters; a few times that is enough to find
+    // where the last number before them ended, without reading a long block from its start.
+    let text = super::last_chars(text, 4 * WINDOW);
     NUMBER
         .find_iter(text)
         .last()

@@ -24,6 +24,9 @@ pub(super) fn observe(
     thread_local! {
         static LINKS: Selector = Selector::parse("a[href], area[href]").expect("valid selector");
     }
+    // Where the last link's text was found in each block: the next link's text is searched
+    // from there, so a block of many links is read once, not once per link.
+    let mut cursors: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
     let found: Vec<Observation> = LINKS.with(|links| {
         view.document
             .select(links)
@@ -48,9 +51,15 @@ pub(super) fn observe(
                 let at = block.and_then(|i| {
                     let shown = collapse(&a.text().collect::<String>());
                     let shown = shown.trim();
-                    (!shown.is_empty())
-                        .then(|| blocks.get(i)?.text.find(shown))
-                        .flatten()
+                    let text = &blocks.get(i)?.text;
+                    let cursor = cursors.entry(i).or_default();
+                    let at = (!shown.is_empty())
+                        .then(|| {
+                            find_near(text, *cursor, shown).or_else(|| find_near(text, 0, shown))
+                        })
+                        .flatten()?;
+                    *cursor = at + shown.len();
+                    Some(at)
                 });
                 for obs in &mut found {
                     obs.block = block;
@@ -61,6 +70,16 @@ pub(super) fn observe(
             .collect()
     });
     found
+}
+
+/// Where `needle` stands in `text` at or after `from`, looking no further than a few KiB ahead.
+fn find_near(text: &str, from: usize, needle: &str) -> Option<usize> {
+    const AHEAD: usize = 8 * 1024;
+    let mut end = (from + AHEAD + needle.len()).min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.get(from..end)?.find(needle).map(|i| from + i)
 }
 
 fn tel(
@@ -148,27 +167,65 @@ fn mailto(
         .collect()
 }
 
+/// Most nodes walked beside a link to find the words before or after it: a label stands close
+/// to its link, and a page of ten thousand links in one paragraph must not cost ten thousand
+/// walks of that paragraph.
+const MAX_WALK: usize = 256;
+
+/// The node after `node` in document order, not entering `node` itself when `skip_own` is set,
+/// and never leaving `scope`.
+fn next_in<'a>(
+    scope: NodeId,
+    node: ego_tree::NodeRef<'a, Node>,
+    skip_own: bool,
+) -> Option<ego_tree::NodeRef<'a, Node>> {
+    if !skip_own && let Some(child) = node.first_child() {
+        return Some(child);
+    }
+    let mut at = node;
+    loop {
+        if at.id() == scope {
+            return None;
+        }
+        if let Some(next) = at.next_sibling() {
+            return Some(next);
+        }
+        at = at.parent()?;
+    }
+}
+
+/// The node before `node` in document order, never leaving `scope`.
+fn previous_in<'a>(
+    scope: NodeId,
+    node: ego_tree::NodeRef<'a, Node>,
+) -> Option<ego_tree::NodeRef<'a, Node>> {
+    match node.prev_sibling() {
+        Some(mut previous) => {
+            while let Some(last) = previous.last_child() {
+                previous = last;
+            }
+            Some(previous)
+        }
+        None => node.parent().filter(|p| p.id() != scope),
+    }
+}
+
 /// The text right after a link within its parent (a price note: `(0,14 €/Min.)`).
 fn text_after(a: ElementRef<'_>) -> String {
     let Some(parent) = a.parent() else {
         return String::new();
     };
-    let mut seen = false;
     let mut out = String::new();
-    for node in parent.descendants() {
-        if node.id() == a.id() {
-            seen = true;
-            continue;
-        }
-        if seen
-            && !node.ancestors().any(|n| n.id() == a.id())
-            && let Node::Text(t) = node.value()
-        {
+    let mut node = next_in(parent.id(), *a, true);
+    for _ in 0..MAX_WALK {
+        let Some(here) = node else { break };
+        if let Node::Text(t) = here.value() {
             out.push_str(t);
             if out.len() > 160 {
                 break;
             }
         }
+        node = next_in(parent.id(), here, false);
     }
     collapse(&out)
 }
@@ -176,30 +233,34 @@ fn text_after(a: ElementRef<'_>) -> String {
 /// The text shortly before a link: within its parent, else within the grandparent
 /// (`<dt>Fax</dt><dd><a href=tel:…>`).
 fn text_before(a: ElementRef<'_>) -> String {
-    let target = a.id();
     for ancestor in a.ancestors().take(2) {
-        let text = preceding_text(ancestor, target);
-        let text = collapse(&text);
+        let text = collapse(&preceding_text(ancestor.id(), *a));
         if !text.is_empty() {
-            let start = text.chars().count().saturating_sub(LABEL_WINDOW);
-            return text.chars().skip(start).collect();
+            return super::last_chars(&text, LABEL_WINDOW).to_owned();
         }
     }
     String::new()
 }
 
-fn preceding_text(ancestor: ego_tree::NodeRef<'_, Node>, target: NodeId) -> String {
-    let mut out = String::new();
-    for node in ancestor.descendants() {
-        if node.id() == target {
-            break;
+/// The text before `target` within `scope`, read backwards until it holds a label window of
+/// letters.
+fn preceding_text(scope: NodeId, target: ego_tree::NodeRef<'_, Node>) -> String {
+    let mut parts = Vec::new();
+    let mut letters = 0;
+    let mut node = previous_in(scope, target);
+    for _ in 0..MAX_WALK {
+        let Some(here) = node else { break };
+        if let Node::Text(t) = here.value() {
+            parts.push(&**t);
+            letters += t.chars().filter(|c| !c.is_whitespace()).count();
+            if letters >= LABEL_WINDOW {
+                break;
+            }
         }
-        if let Node::Text(t) = node.value() {
-            out.push_str(t);
-            out.push(' ');
-        }
+        node = previous_in(scope, here);
     }
-    out
+    parts.reverse();
+    parts.join(" ")
 }
 
 #[cfg(test)]

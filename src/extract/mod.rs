@@ -366,8 +366,9 @@ fn messengers_beside_numbers(
             .into_iter()
             .rev()
             .collect();
-        // After the number: up to the next figure.
-        let rest = text[at..].trim_start_matches(|c: char| {
+        // After the number: up to the next figure, within a few lines of text (a block of ten
+        // thousand numbers must not be read to its end for each of them).
+        let rest = first_chars(&text[at..], 8 * MESSENGER_NEAR).trim_start_matches(|c: char| {
             c.is_ascii_digit() || c.is_whitespace() || "+-/().\u{a0}".contains(c)
         });
         let segment: String = rest.chars().take_while(|c| !c.is_ascii_digit()).collect();
@@ -600,6 +601,24 @@ pub fn region_of_site(site: &str) -> Option<String> {
     }
 }
 
+/// The last `n` characters of `text`, found from its end: a pass that looks only at what stands
+/// right before a place must not walk everything before it (that is quadratic on a long block).
+pub(crate) fn last_chars(text: &str, n: usize) -> &str {
+    match n
+        .checked_sub(1)
+        .and_then(|k| text.char_indices().rev().nth(k))
+    {
+        Some((i, _)) => &text[i..],
+        None if n == 0 => "",
+        None => text,
+    }
+}
+
+/// The first `n` characters of `text`.
+pub(crate) fn first_chars(text: &str, n: usize) -> &str {
+    text.char_indices().nth(n).map_or(text, |(i, _)| &text[..i])
+}
+
 /// Shortens a snippet to at most `max` characters on a character boundary.
 #[must_use]
 pub fn shorten(text: &str, max: usize) -> String {
@@ -614,6 +633,15 @@ pub fn shorten(text: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn first_and_last_characters() {
+        assert_eq!(last_chars("Grüße", 3), "üße");
+        assert_eq!(last_chars("Grüße", 9), "Grüße");
+        assert_eq!(last_chars("Grüße", 0), "");
+        assert_eq!(first_chars("Grüße", 3), "Grü");
+        assert_eq!(first_chars("Grüße", 9), "Grüße");
+    }
 
     #[test]
     fn region_precedence() {

@@ -21,6 +21,21 @@ pub struct Number {
     pub(crate) prefix_ok: bool,
 }
 
+/// Longest text read as one number (libphonenumber's `MAX_INPUT_STRING_LENGTH`).
+const MAX_INPUT_LENGTH: usize = 250;
+
+/// Most digits one candidate run holds. A number with country code, trunk prefix and extension
+/// has fewer (libphonenumber reads at most 17 national digits). A longer run is a list of
+/// figures without words between them: libphonenumber's matcher finds no number in it either
+/// (its inner matches are single groups), and cutting it up guesses where numbers start, which
+/// reads numbers that are not there. Leaving it out also bounds the work on a hostile page's
+/// megabyte of digit groups: every reading [`inner`] tries is at most this long.
+const MAX_RUN_DIGITS: usize = 24;
+
+fn digits_in(run: &str) -> usize {
+    run.bytes().filter(u8::is_ascii_digit).count()
+}
+
 /// Parsed numbers by (text as written, region).
 type ParseCache = std::collections::HashMap<(String, Option<String>), Option<Number>>;
 
@@ -28,6 +43,11 @@ type ParseCache = std::collections::HashMap<(String, Option<String>), Option<Num
 /// formats. Returns `None` for anything libphonenumber does not accept as a valid number.
 #[must_use]
 pub fn parse(raw: &str, region: Option<&str>) -> Option<Number> {
+    // libphonenumber's MAX_INPUT_STRING_LENGTH: longer input is not a number, and neither
+    // parsed nor cached (a hostile page's megabyte of digits would fill the cache).
+    if raw.len() > MAX_INPUT_LENGTH {
+        return None;
+    }
     // The same footer number is parsed on every page of a site, and libphonenumber's parser is
     // the costliest step of extraction: remember the answers (bounded, per thread).
     const CACHE_MAX: usize = 4096;
@@ -242,7 +262,11 @@ pub(crate) fn candidates(text: &str) -> Vec<Candidate> {
             start += space;
             start += text[start..end].len() - text[start..end].trim_start().len();
         }
-        out.extend(split_alternatives(text, start, end));
+        out.extend(
+            split_alternatives(text, start, end)
+                .into_iter()
+                .filter(|c| digits_in(&text[c.start..c.end]) <= MAX_RUN_DIGITS),
+        );
     }
     out
 }
@@ -357,8 +381,9 @@ pub(crate) fn looks_like_other_figure(text: &str, c: &Candidate) -> bool {
     if DATE.is_match(run) || GROUPED.is_match(run) || TIMES.is_match(run) {
         return true;
     }
-    let before = text[..c.start].trim_end();
-    let after = text[c.end..].trim_start();
+    // Only the words right beside the run decide; the rest of a long block is not read.
+    let before = super::last_chars(&text[..c.start], 16).trim_end();
+    let after = super::first_chars(&text[c.end..], 16).trim_start();
     // libphonenumber at VALID: a figure glued to a Latin letter ("abc8005001234",
     // "8005001234def", IBAN "DE89…", VAT id "DE123…") or to a percent or currency sign is not a
     // number, unless it opens with "+" or "(" ("call+44 …"); letters of other scripts do not glue
@@ -578,6 +603,16 @@ mod tests {
         assert_eq!(found("(217) 492-3000", Some("US")), ["+12174923000"]);
         assert_eq!(found("Call 1-800-FLOWERS", Some("US")), ["+18003569377"]);
         assert_eq!(found("0113 496 0123", Some("GB")), ["+441134960123"]);
+    }
+
+    #[test]
+    fn runs_longer_than_any_number_are_figures() {
+        let de = Some("DE");
+        // Two numbers in one run (20 digits) are still read; a list of them is not guessed at.
+        assert_eq!(candidates("030 1234567 030 7654321").len(), 1);
+        assert!(candidates(&"030 1234567 ".repeat(3)).is_empty());
+        assert!(candidates(&"1 ".repeat(100_000)).is_empty());
+        assert!(parse(&"1".repeat(MAX_INPUT_LENGTH + 1), de).is_none());
     }
 
     #[test]

@@ -23,19 +23,16 @@ use crate::rules::Rules;
 const CONTEXT: usize = 70;
 
 fn around(text: &str, start: usize, end: usize) -> String {
-    let before: String = {
-        let chars: Vec<char> = text[..start].chars().collect();
-        let from = chars.len().saturating_sub(CONTEXT);
-        let mut s: String = chars[from..].iter().collect();
-        if from > 0 {
-            // Start at a word, not in the middle of one.
-            if let Some(space) = s.find(' ') {
-                s = s[space + 1..].to_owned();
-            }
+    let before = {
+        let head = &text[..start];
+        let s = super::last_chars(head, CONTEXT);
+        // Start at a word, not in the middle of one.
+        match s.find(' ') {
+            Some(space) if s.len() < head.len() => &s[space + 1..],
+            _ => s,
         }
-        s
     };
-    let after: String = text[end..].chars().take(CONTEXT).collect();
+    let after = super::first_chars(&text[end..], CONTEXT);
     format!("{before}{}{after}", &text[start..end])
 }
 
@@ -297,7 +294,9 @@ fn abbreviated(
     after: &str,
     region: Option<&str>,
 ) -> Option<(phone::Number, usize, usize, Option<bool>)> {
-    let caps = ABBREVIATED.captures(after)?;
+    // A tail stands right after its number: the regex reads a bounded start of the rest, and
+    // what follows the tail is judged on the whole rest (a tail cut short is followed by digits).
+    let caps = ABBREVIATED.captures(super::first_chars(after, 160))?;
     let whole = caps.get(0)?;
     let tail = caps.name("tail")?;
     let label = caps.name("label").map(|l| l.as_str().to_lowercase());
