@@ -78,6 +78,7 @@ fn bench(c: &mut Criterion) {
         country: Some("DE"),
         site_region: None,
         site_lang: None,
+        deadline: None,
     };
     let corpus = fixture_pages();
     let bytes: usize = corpus.iter().map(|(_, h)| h.len()).sum();

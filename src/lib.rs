@@ -11,6 +11,8 @@ pub mod check;
 pub mod cli;
 pub mod crawl;
 pub mod extract;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod gate;
 pub mod model;
 pub mod probe;
@@ -208,9 +210,14 @@ pub async fn audit(
                 country: options.country.as_deref(),
                 site_region: site_region.as_deref(),
                 site_lang: site_lang.as_deref(),
+                deadline: options
+                    .crawl
+                    .page_budget
+                    .map(|b| std::time::Instant::now() + b),
             };
             let mut found = extract::page(view, &context);
-            if let Some(rendered) = &view.rendered {
+            // A page cut short has no complete server reading to compare with.
+            if let Some(rendered) = view.rendered.as_ref().filter(|_| !found.cut) {
                 // What the server's HTML shows too is not "only after rendering".
                 let server = crawl::PageView {
                     url: view.url,
@@ -234,6 +241,7 @@ pub async fn audit(
             signals.extend(found.signals);
             synthesize::merge_notes(&mut widget_notes, found.widget_notes);
             names.push((view.url.to_string(), found.names));
+            found.cut
         };
         crawl::crawl(start, &options.crawl, &rules.pages, &hints, &mut observe).await?
     };
@@ -329,6 +337,7 @@ pub async fn audit(
         country: options.country.as_deref(),
         site_region: site_region.as_deref(),
         site_lang: site_lang.as_deref(),
+        deadline: None,
     };
     let region = extract::region_for(&context, site_lang.as_deref());
     let jurisdictions = options

@@ -343,6 +343,16 @@ pub enum RobotsStatus {
     Ignored,
 }
 
+/// What cut a page short.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Truncation {
+    /// The body was larger than `--max-bytes`; only its start was read.
+    Size,
+    /// Extraction took longer than `--page-budget` and stopped; what it found until then counts.
+    Budget,
+}
+
 /// One fetched page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Page {
@@ -360,8 +370,12 @@ pub struct Page {
     pub content_type: Option<String>,
     /// URLs that redirected here.
     pub redirected_from: Vec<String>,
-    /// The body was cut at the size limit.
+    /// Only part of the page was read: its body was cut at the size limit, or extraction
+    /// stopped at the page budget (`truncated_by` says which).
     pub truncated: bool,
+    /// What cut the page short.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub truncated_by: Option<Truncation>,
     /// The page whose link first reached this one on a shortest click path from the start page,
     /// so a report can show the way a visitor takes ("home → Hilfe → Kontakt").
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -465,6 +479,8 @@ pub enum ErrorKind {
     Io,
     /// robots.txt asked for a Crawl-delay longer than the cap; the cap was used.
     CrawlDelayCapped,
+    /// Reading a page took longer than `--page-budget`; the rest of the page was not read.
+    PageBudget,
 }
 
 impl ErrorKind {
@@ -487,6 +503,7 @@ impl ErrorKind {
             Self::Sitemap => "sitemap",
             Self::Io => "io",
             Self::CrawlDelayCapped => "crawl_delay_capped",
+            Self::PageBudget => "page_budget",
         }
     }
 }
@@ -528,6 +545,9 @@ pub struct Limits {
     pub rate: Option<f64>,
     /// Per-request timeout in seconds.
     pub timeout_secs: f64,
+    /// Longest time extraction spends on one page, in seconds; `null` = no limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_budget_secs: Option<f64>,
     /// Largest body read, in bytes.
     pub max_bytes: u64,
     /// Most redirects followed per request.

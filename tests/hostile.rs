@@ -359,7 +359,15 @@ fn bomb(deflate: bool) -> Vec<u8> {
 
 #[test]
 fn compression_bombs() {
-    for (encoding, body) in [("gzip", bomb(false)), ("deflate", bomb(true))] {
+    let brotli = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/hostile/bomb-1gib.br"),
+    )
+    .unwrap();
+    for (encoding, body) in [
+        ("gzip", bomb(false)),
+        ("deflate", bomb(true)),
+        ("br", brotli),
+    ] {
         let body = Arc::new(body);
         let server = site(move |path, s| {
             if path != "/trap" {
@@ -722,7 +730,6 @@ fn serve_and_expect(body: String, limit: Duration) {
 }
 
 #[test]
-#[ignore = "issue #20, still open: phone extraction grows faster than the page here (10^4 tel: links take 20 s, 1 MB of digit runs over 120 s in a debug build); run with --ignored once it is linear"]
 fn many_tel_links_and_digit_runs_finish() {
     let tel_links: String = (0..10_000)
         .map(|i| format!("<a href=\"tel:+49309{i:06}\">x</a>"))
@@ -734,4 +741,219 @@ fn many_tel_links_and_digit_runs_finish() {
     ] {
         serve_and_expect(body, Duration::from_secs(60));
     }
+}
+
+#[test]
+fn a_page_over_its_budget_is_cut_short_and_the_crawl_goes_on() {
+    // A megabyte of tel: links in one paragraph takes a debug build longer than the budget.
+    let links: String = (0..30_000)
+        .map(|i| format!("<a href=\"tel:+49309{i:06}\">030 9{i:06}</a> "))
+        .collect();
+    let trap = Arc::new(format!(
+        "<html><body><a href=\"/kontakt\">Kontakt</a><p>{links}</p></body></html>"
+    ));
+    let server = site(move |path, s| match path {
+        "/trap" => {
+            html(s, &trap);
+            true
+        }
+        "/kontakt" => {
+            html(
+                s,
+                "<html><body><p>Service: <a href=\"tel:+4930901829\">030 901829</a></p></body></html>",
+            );
+            true
+        }
+        _ => false,
+    });
+    let budget = Duration::from_millis(200);
+    let (report, took) = scan(
+        &server,
+        CrawlOptions {
+            page_budget: Some(budget),
+            ..crawl_options()
+        },
+    );
+    assert!(took < QUICK, "took {took:?}");
+    let page = |path: &str| {
+        report
+            .crawl
+            .pages
+            .iter()
+            .find(|p| p.url.ends_with(path))
+            .unwrap_or_else(|| panic!("{path} not fetched: {:?}", report.crawl.pages))
+    };
+    let cut = page("/trap");
+    assert!(cut.truncated);
+    assert_eq!(
+        cut.truncated_by,
+        Some(reachaudit::model::Truncation::Budget)
+    );
+    assert!(
+        report
+            .crawl
+            .errors
+            .iter()
+            .any(|e| e.kind == ErrorKind::PageBudget && e.url.ends_with("/trap")),
+        "{:?}",
+        report.crawl.errors
+    );
+    // The links of the cut page were still followed, and the pages after it read whole.
+    assert_eq!(page("/kontakt").truncated_by, None);
+    for phone in [PHONE, "+4930901829"] {
+        assert!(
+            report
+                .channels
+                .iter()
+                .any(|c| c.phone.as_ref().is_some_and(|p| p.e164 == phone)),
+            "{phone} lost"
+        );
+    }
+    assert_eq!(report.crawl.limits.page_budget_secs, Some(0.2));
+}
+
+#[test]
+fn retry_after_is_honoured_up_to_the_cap() {
+    let asked = Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let counter = asked.clone();
+    let server = Hostile::serve(move |path, s| match path {
+        "/" => html(
+            s,
+            &START.replace(
+                "</body>",
+                "<a href=\"/busy\">b</a><a href=\"/later\">l</a></body>",
+            ),
+        ),
+        // Busy once, asking for a second's patience; then it answers.
+        "/busy" if counter.fetch_add(1, Ordering::SeqCst) == 0 => respond(
+            s,
+            "429 Too Many Requests",
+            &[("Retry-After", "1")],
+            b"slow down",
+        ),
+        "/busy" => html(
+            s,
+            "<html><body><p>Hotline <a href=\"tel:+4930901828\">030 901828</a></p></body></html>",
+        ),
+        "/later" => respond(
+            s,
+            "503 Service Unavailable",
+            &[("Retry-After", "Fri, 31 Dec 2100 23:59:59 GMT")],
+            b"",
+        ),
+        _ => respond(s, "404 Not Found", &[], b""),
+    });
+    let (report, took) = scan(&server, crawl_options());
+    assert!(
+        took >= Duration::from_secs(1) && took < QUICK,
+        "took {took:?}"
+    );
+    assert_eq!(asked.load(Ordering::SeqCst), 2, "asked /busy once more");
+    assert!(
+        report
+            .channels
+            .iter()
+            .any(|c| c.phone.as_ref().is_some_and(|p| p.e164 == "+4930901828")),
+        "the page that answered on the second try was read"
+    );
+    let later = report
+        .crawl
+        .errors
+        .iter()
+        .find(|e| e.url.ends_with("/later"))
+        .expect("the 503 is reported");
+    assert!(
+        later.message.contains("longer than the 30 s cap") && later.message.contains("not retried"),
+        "{}",
+        later.message
+    );
+}
+
+/// Peak resident memory of a whole `reachaudit scan` against the worst bodies a server can
+/// send at once (a gigabyte behind Brotli, an endless chunked body, a megabyte of links and a
+/// 10 GB Content-Length), read from the kernel's high-water mark of the process.
+#[test]
+fn memory_stays_bounded_whatever_the_server_sends() {
+    let brotli = Arc::new(
+        std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/hostile/bomb-1gib.br"),
+        )
+        .unwrap(),
+    );
+    let links: Arc<String> = Arc::new(
+        (0..100_000)
+            .map(|i| format!("<a href=\"/p{i}\">{i}</a>"))
+            .collect(),
+    );
+    let server = Hostile::serve(move |path, s| {
+        match path {
+        "/" => html(
+            s,
+            &START.replace(
+                "</body>",
+                "<a href=\"/br\">1</a><a href=\"/chunked\">2</a><a href=\"/links\">3</a><a href=\"/huge\">4</a></body>",
+            ),
+        ),
+        "/br" => respond(
+            s,
+            "200 OK",
+            &[("Content-Type", "text/html"), ("Content-Encoding", "br")],
+            &brotli,
+        ),
+        "/chunked" => {
+            let _ = s.write_all(
+                b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nTransfer-Encoding: chunked\r\n\r\n",
+            );
+            let chunk = format!("{:x}\r\n{}\r\n", 65_536, "<p>x</p>".repeat(8_192));
+            while s.write_all(chunk.as_bytes()).is_ok() {}
+        }
+        "/links" => html(s, &format!("<html><body>{links}</body></html>")),
+        "/huge" => {
+            let _ = s.write_all(
+                b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 10000000000\r\n\r\n",
+            );
+            let block = "<div>".repeat(20_000);
+            while s.write_all(block.as_bytes()).is_ok() {}
+        }
+        _ => respond(s, "404 Not Found", &[], b""),
+    }
+    });
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_reachaudit"))
+        .args([
+            "scan",
+            &server.url("/"),
+            "--allow-private",
+            "--max-pages",
+            "30",
+        ])
+        .args(["--rate", "100", "--timeout", "5", "--format", "json"])
+        .env("REACHAUDIT_RENDER", "never")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let status = format!("/proc/{}/status", child.id());
+    let mut peak_kib = 0u64;
+    let began = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if let Some(hwm) = std::fs::read_to_string(&status).ok().and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        }) {
+            peak_kib = peak_kib.max(hwm);
+        }
+        assert!(
+            began.elapsed() < Duration::from_secs(120),
+            "scan did not finish"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(peak_kib > 0, "no memory reading");
+    eprintln!("peak RSS of the scan: {} MiB", peak_kib / 1024);
+    assert!(
+        peak_kib < 256 * 1024,
+        "peak RSS {} MiB, over the 256 MiB bound",
+        peak_kib / 1024
+    );
 }

@@ -59,6 +59,7 @@ fn scan(rules: &Rules, text: &str, region: &str) -> (Vec<String>, Vec<String>) {
         country: (region != "ZZ").then_some(region),
         site_region: None,
         site_lang: None,
+        deadline: None,
     };
     let found = extract::page(&view, &context);
     let mut phones = Vec::new();

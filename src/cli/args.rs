@@ -401,6 +401,11 @@ pub struct CrawlArgs {
     #[arg(long, value_name = "SECS")]
     pub max_crawl_delay: Option<f64>,
 
+    /// Longest time spent reading one page, in seconds [default: 5]; a page that takes longer
+    /// (a hostile one) is reported cut short and the crawl goes on.
+    #[arg(long, value_name = "SECS")]
+    pub page_budget: Option<f64>,
+
     /// Requests in flight per host [default: 1].
     #[arg(long, value_name = "N")]
     pub host_concurrency: Option<usize>,

@@ -109,6 +109,7 @@ struct CrawlConfig {
     browser: Option<PathBuf>,
     stop_when_found: Option<bool>,
     max_crawl_delay: Option<f64>,
+    page_budget: Option<f64>,
 }
 
 /// A loaded configuration and where it came from.
@@ -296,6 +297,7 @@ impl Loaded {
         }
         args.crawl.stop_when_found |= k.stop_when_found.unwrap_or(false);
         args.crawl.max_crawl_delay = args.crawl.max_crawl_delay.or(k.max_crawl_delay);
+        args.crawl.page_budget = args.crawl.page_budget.or(k.page_budget);
         args.crawl.render = args.crawl.render.take().or(k.render);
         args.crawl.browser = args
             .crawl

@@ -290,6 +290,13 @@ impl ScanOptions {
                 ),
                 None => defaults.max_crawl_delay,
             },
+            page_budget: match args.crawl.page_budget {
+                Some(s) if s > 0.0 && s < 1e6 => Some(Duration::from_secs_f64(s)),
+                Some(s) => anyhow::bail!(
+                    "--page-budget {s}: give the longest time to read one page in seconds, e.g. 5"
+                ),
+                None => defaults.page_budget,
+            },
             ..defaults
         };
         Ok(Self {

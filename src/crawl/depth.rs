@@ -21,6 +21,30 @@ pub(crate) const MAX_DEPTH: usize = 512;
 /// page) take html5ever's duplicate check minutes.
 pub(crate) const MAX_ATTRIBUTES: usize = 1024;
 
+/// Most elements read from one page. A large real page has tens of thousands; each costs the
+/// parsed tree a few hundred bytes, so 5 MiB of bare `<div>`s (a million elements) would take
+/// hundreds of megabytes. The rest of such a page is left unread and the page reported cut.
+pub(crate) const MAX_ELEMENTS: usize = 100_000;
+
+/// Where the start tag after the first [`MAX_ELEMENTS`] begins, if the page has more.
+#[must_use]
+pub(crate) fn element_cut(html: &str) -> Option<usize> {
+    let bytes = html.as_bytes();
+    let mut count = 0;
+    let mut i = 0;
+    while let Some(p) = memchr(b'<', &bytes[i..]) {
+        let at = i + p;
+        if bytes.get(at + 1).is_some_and(u8::is_ascii_alphabetic) {
+            count += 1;
+            if count > MAX_ELEMENTS {
+                return Some(at);
+            }
+        }
+        i = at + 1;
+    }
+    None
+}
+
 /// Elements that never have content.
 const VOID: &[&str] = &[
     "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
@@ -270,5 +294,13 @@ mod tests {
         // A tag with few attributes, however long its values, is left alone.
         let long = format!("<a href=\"{}\">x</a>", "y".repeat(10 * MAX_ATTRIBUTES));
         assert!(matches!(limit(&long, MAX_DEPTH), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn pages_of_more_elements_than_the_cap_are_cut_at_a_tag() {
+        let page = "<p>x</p>".repeat(MAX_ELEMENTS + 10);
+        let cut = element_cut(&page).unwrap();
+        assert_eq!(cut, MAX_ELEMENTS * "<p>x</p>".len());
+        assert_eq!(element_cut(&"<p>x</p>".repeat(1_000)), None);
     }
 }

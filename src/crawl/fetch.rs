@@ -23,6 +23,24 @@ pub(crate) struct Hop {
     pub truncated: bool,
     /// The request's number in the crawl (set by the crawler; 0 until then).
     pub seq: u32,
+    /// How long a 429 or 503 answer asked to wait before asking again (`Retry-After`, seconds
+    /// or an HTTP date).
+    pub retry_after: Option<Duration>,
+    /// How long the crawler waited before this answer, on an earlier answer's `Retry-After`.
+    pub waited: Option<Duration>,
+}
+
+/// A `Retry-After` value (RFC 9110 §10.2.3): delay-seconds or an HTTP date.
+fn retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(
+        at.duration_since(std::time::SystemTime::now())
+            .unwrap_or_default(),
+    )
 }
 
 /// A request that got no usable response.
@@ -110,6 +128,8 @@ impl Source {
                     body,
                     truncated,
                     seq: 0,
+                    retry_after: None,
+                    waited: None,
                 })
             }
             Self::Http {
@@ -137,6 +157,10 @@ impl Source {
                 };
                 let location = header(reqwest::header::LOCATION);
                 let content_type = header(reqwest::header::CONTENT_TYPE);
+                let retry_after = matches!(status, 429 | 503)
+                    .then(|| header(reqwest::header::RETRY_AFTER))
+                    .flatten()
+                    .and_then(|v| retry_after(&v));
                 let mut body = Vec::new();
                 let mut truncated = false;
                 if want_body(content_type.as_deref()) {
@@ -157,6 +181,8 @@ impl Source {
                     body,
                     truncated,
                     seq: 0,
+                    retry_after,
+                    waited: None,
                 })
             }
         }

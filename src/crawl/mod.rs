@@ -7,8 +7,8 @@
 //! concurrency cap, bounded pages, depth, body size, redirects and time, and one honest user agent.
 
 pub mod classify;
-mod decode;
-mod depth;
+pub(crate) mod decode;
+pub(crate) mod depth;
 mod fetch;
 pub mod frontier;
 pub mod guard;
@@ -34,7 +34,7 @@ use url::Url;
 
 use crate::model::{
     CrawlError, ErrorKind, Limits, Page, PageKind, Render, RenderMode, RobotsStatus, SkipReason,
-    Skipped,
+    Skipped, Truncation,
 };
 use crate::rules::PageCues;
 use fetch::{Hop, HopError, HttpSettings, Source};
@@ -68,6 +68,9 @@ pub const DEFAULT_LOCAL_BASE: &str = "https://site.invalid/";
 
 /// Longest Crawl-delay obeyed by default.
 pub const DEFAULT_MAX_CRAWL_DELAY: Duration = Duration::from_secs(30);
+/// Longest time extraction spends on one page: ordinary pages take milliseconds, a hostile
+/// 5 MiB page a few seconds; past this the page is reported cut short and the crawl goes on.
+pub const DEFAULT_PAGE_BUDGET: Duration = Duration::from_secs(5);
 /// Most sitemap files read per crawl (indexes included).
 const MAX_SITEMAP_FILES: usize = 10;
 /// Most entries listed in `crawl.skipped` per reason; the rest are counted in a message.
@@ -141,6 +144,9 @@ pub struct CrawlOptions {
     /// Longest robots.txt `Crawl-delay` obeyed; a longer one is capped and the cap reported (a
     /// delay of a day would stall a batch for weeks).
     pub max_crawl_delay: Duration,
+    /// Longest time the observer may spend reading one page (`--page-budget`); `None` = no
+    /// limit (benchmarks).
+    pub page_budget: Option<Duration>,
     /// A progress line to keep current (pages fetched, queue, current URL); the CLI sets one
     /// only when standard error is a terminal.
     pub progress: Option<indicatif::ProgressBar>,
@@ -180,6 +186,7 @@ impl Default for CrawlOptions {
             render_timeout: DEFAULT_RENDER_TIMEOUT,
             stop_when_found: false,
             max_crawl_delay: DEFAULT_MAX_CRAWL_DELAY,
+            page_budget: Some(DEFAULT_PAGE_BUDGET),
             progress: None,
         }
     }
@@ -286,7 +293,8 @@ fn with_port(host: &str, url: &Url) -> String {
     }
 }
 
-/// Crawls a target, calling `observe` with every parsed HTML page.
+/// Crawls a target, calling `observe` with every parsed HTML page; `observe` returns `true` when
+/// it stopped reading the page at the page budget, and the page is reported cut short.
 ///
 /// # Errors
 /// Only when the crawl cannot start at all; everything the site does wrong is in the output.
@@ -295,7 +303,7 @@ pub async fn crawl(
     options: &CrawlOptions,
     cues: &PageCues,
     hints: &RenderHints,
-    observe: &mut dyn FnMut(&PageView<'_>),
+    observe: &mut dyn FnMut(&PageView<'_>) -> bool,
 ) -> Result<CrawlOutput, CrawlSetupError> {
     let started = Instant::now();
     let base = options
@@ -609,7 +617,20 @@ impl Crawler<'_> {
                 }
                 return Outcome::Skipped(current, SkipReason::RobotsTxt);
             }
-            let hop = match self.request(&current, is_html_type).await {
+            let mut answer = self.request(&current, is_html_type).await;
+            // "429 Too Many Requests" or "503" with a Retry-After the cap allows: wait, then ask
+            // once more (a longer wait is reported, not waited for).
+            if let Ok(hop) = &answer
+                && let Some(wait) = hop.retry_after
+                && wait <= self.options.max_crawl_delay
+            {
+                tokio::time::sleep(wait).await;
+                answer = self.request(&current, is_html_type).await.map(|mut again| {
+                    again.waited = Some(wait);
+                    again
+                });
+            }
+            let hop = match answer {
                 Ok(hop) => hop,
                 Err(error) => {
                     return Outcome::Failed {
@@ -705,7 +726,7 @@ impl Crawler<'_> {
         start_url: &Url,
         single_page: bool,
         state: &mut State,
-        observe: &mut dyn FnMut(&PageView<'_>),
+        observe: &mut dyn FnMut(&PageView<'_>) -> bool,
     ) {
         self.frontier.lock().expect("lock").claim(start_url);
         state.budget_used = 1;
@@ -898,7 +919,12 @@ impl Crawler<'_> {
     }
 
     /// Records an outcome; parses HTML pages, calls the observer and queues their links.
-    fn settle(&self, outcome: Outcome, state: &mut State, observe: &mut dyn FnMut(&PageView<'_>)) {
+    fn settle(
+        &self,
+        outcome: Outcome,
+        state: &mut State,
+        observe: &mut dyn FnMut(&PageView<'_>) -> bool,
+    ) {
         match outcome {
             Outcome::Skipped(url, reason) => state.skip(url.as_str(), reason),
             Outcome::Joined { chain, target } => {
@@ -934,7 +960,7 @@ impl Crawler<'_> {
         depth: u32,
         rendered: Option<Box<render::Rendered>>,
         state: &mut State,
-        observe: &mut dyn FnMut(&PageView<'_>),
+        observe: &mut dyn FnMut(&PageView<'_>) -> bool,
     ) {
         let final_key = final_url.to_string();
         for from in &chain {
@@ -959,18 +985,28 @@ impl Crawler<'_> {
             content_type: media_type.clone(),
             redirected_from: chain.iter().map(Url::to_string).collect(),
             truncated: hop.truncated,
+            truncated_by: hop.truncated.then_some(Truncation::Size),
             reached_from: None,
             link_text: None,
             rendered: rendered.is_some(),
             request: hop.seq,
         };
         if hop.status >= 400 {
-            state.error(
-                &final_url,
-                ErrorKind::HttpStatus,
-                format!("HTTP {}", hop.status),
-                Some(hop.status),
-            );
+            let cap = self.options.max_crawl_delay.as_secs();
+            let message = match (hop.retry_after, hop.waited) {
+                (_, Some(waited)) => format!(
+                    "HTTP {} again after waiting {} s as Retry-After asked",
+                    hop.status,
+                    waited.as_secs()
+                ),
+                (Some(wait), None) => format!(
+                    "HTTP {} asking to retry after {} s, longer than the {cap} s cap (--max-crawl-delay): not retried",
+                    hop.status,
+                    wait.as_secs()
+                ),
+                (None, None) => format!("HTTP {}", hop.status),
+            };
+            state.error(&final_url, ErrorKind::HttpStatus, message, Some(hop.status));
         }
         if hop.truncated {
             state.error(
@@ -985,8 +1021,22 @@ impl Crawler<'_> {
         }
         let is_html = is_html_type(hop.content_type.as_deref());
         if (200..300).contains(&hop.status) && is_html {
-            let (server_text, _encoding) = decode::html(&hop.body, hop.content_type.as_deref());
+            let (mut server_text, _encoding) = decode::html(&hop.body, hop.content_type.as_deref());
             drop(hop);
+            if let Some(cut) = depth::element_cut(&server_text) {
+                server_text.truncate(cut);
+                page.truncated = true;
+                page.truncated_by = Some(Truncation::Size);
+                state.error(
+                    &final_url,
+                    ErrorKind::Truncated,
+                    format!(
+                        "more than {} elements; the rest of the page was not read",
+                        depth::MAX_ELEMENTS
+                    ),
+                    Some(200),
+                );
+            }
             let server_text = match depth::limit(&server_text, depth::MAX_DEPTH) {
                 std::borrow::Cow::Owned(flat) => flat,
                 std::borrow::Cow::Borrowed(_) => server_text,
@@ -1007,7 +1057,7 @@ impl Crawler<'_> {
                 final_key.clone(),
                 (facts.title.clone(), facts.heading.clone()),
             );
-            observe(&PageView {
+            let cut = observe(&PageView {
                 url: &final_url,
                 document,
                 lang: facts.lang.as_deref(),
@@ -1019,6 +1069,19 @@ impl Crawler<'_> {
                     globals: &r.globals,
                 }),
             });
+            if cut {
+                page.truncated = true;
+                page.truncated_by = Some(Truncation::Budget);
+                let budget = self.options.page_budget.unwrap_or_default().as_secs_f64();
+                state.error(
+                    &final_url,
+                    ErrorKind::PageBudget,
+                    format!(
+                        "reading the page took over {budget} s (--page-budget); what it showed until then counts, the rest was not read"
+                    ),
+                    Some(200),
+                );
+            }
             let base = facts
                 .base
                 .as_deref()
@@ -1172,6 +1235,7 @@ impl Crawler<'_> {
                 *self.used_rate.lock().expect("lock")
             },
             timeout_secs: self.options.timeout.as_secs_f64(),
+            page_budget_secs: self.options.page_budget.map(|b| b.as_secs_f64()),
             max_bytes: self.options.max_bytes,
             max_redirects: self.options.max_redirects,
             user_agent: self.options.user_agent.clone(),

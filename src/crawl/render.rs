@@ -343,6 +343,8 @@ where
                             body: document.body.clone(),
                             truncated: document.truncated,
                             seq: 0,
+                            retry_after: None,
+                            waited: None,
                         }),
                     ))));
                 } else if skipped(&event.resource_type) || !matches!(method.as_str(), "GET" | "HEAD") {

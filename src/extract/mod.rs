@@ -24,6 +24,7 @@ pub use owner::PageNames;
 pub use signals::PageSignal;
 
 use std::collections::HashMap;
+use std::time::Instant;
 
 use ego_tree::NodeId;
 
@@ -68,6 +69,8 @@ pub struct PageFindings {
     pub names: PageNames,
     /// Embedded products that are not channels (switched off, retired, possible).
     pub widget_notes: Vec<crate::model::WidgetNote>,
+    /// Extraction stopped at the page budget; the findings are those of the page's start.
+    pub cut: bool,
 }
 
 impl Observation {
@@ -143,9 +146,19 @@ pub struct Context<'a> {
     pub site_region: Option<&'a str>,
     /// The language other pages of the site declared, for pages that declare none.
     pub site_lang: Option<&'a str>,
+    /// When reading this page must stop (`--page-budget`); `None` reads it whole.
+    pub deadline: Option<Instant>,
 }
 
-/// All observations and signals on one page.
+impl Context<'_> {
+    /// Whether the page budget is used up: extraction then stops and returns what it found.
+    fn spent(&self) -> bool {
+        self.deadline.is_some_and(|d| Instant::now() >= d)
+    }
+}
+
+/// All observations and signals on one page. Past the context's deadline no further kind of
+/// detail is looked for; what was found until then is labelled and returned, marked `cut`.
 #[must_use]
 pub fn page(view: &PageView<'_>, context: &Context<'_>) -> PageFindings {
     let rules = context.rules;
@@ -158,65 +171,91 @@ pub fn page(view: &PageView<'_>, context: &Context<'_>) -> PageFindings {
     // Which text block each link sits in, so hours written next to a link reach its channel.
     let block_of = blocks_of_links(&blocks);
     let plain = Plain::new(view.html);
-    let mut out = link::observe(view, &blocks, &block_of, &silenced, &plain, rules, region);
-    out.extend(prose::phones(view, &blocks, rules, region));
-    out.extend(prose::emails(view, &blocks, &plain, rules));
-    for (i, block) in blocks.iter().enumerate() {
-        if block.text.bytes().any(|b| b.is_ascii_digit()) {
-            out.extend(
-                address::in_text(view, &block.text, rules, region)
-                    .into_iter()
-                    .map(|mut o| {
-                        o.block = Some(i);
-                        o
-                    }),
-            );
+    let mut out: Vec<Observation>;
+    let mut widget_notes = Vec::new();
+    let spent = || context.spent();
+    // Each kind of detail in turn, while the budget lasts.
+    'read: {
+        out = link::observe(
+            view, &blocks, &block_of, &silenced, &plain, rules, region, &spent,
+        );
+        if spent() {
+            break 'read;
         }
-    }
-    out.extend(structured::observe(view, rules, region));
-    let mut widgets = widget::observe(view, &block_of, &silenced, rules, &page_text_lower);
-    let widget_notes = std::mem::take(&mut widgets.notes);
-    out.extend(form::observe(
-        view,
-        rules,
-        &widgets.captchas,
-        &page_text_lower,
-    ));
-    // A "Chat starten" button on a page that embeds a chat product is that product, and a
-    // "Termin buchen" link to a booking vendor is that vendor's channel: not a second one.
-    let offers: Vec<Observation> = offers::observe(view, rules, &page_text_lower)
-        .into_iter()
-        .filter(|offer| {
-            !widgets.observations.iter().any(|w| {
-                w.channel.kind == offer.channel.kind
-                    && (w.channel.url.is_none() || w.channel.url == offer.channel.url)
-            })
-        })
-        .collect();
-    // A form service recognised by the <form> element itself (Formspree) is that form, which the
-    // form extractor already reports with its fields: not a second channel.
-    // It keeps the vendor's name.
-    for w in widgets.observations {
-        let same_form = (w.channel.kind == ChannelKind::ContactForm
-            && w.channel.url.is_none()
-            && w.evidence.snippet == "<form>")
-            .then(|| {
-                out.iter_mut().find(|o| {
-                    o.channel.kind == ChannelKind::ContactForm
-                        && o.channel.form.is_some()
-                        && o.channel.vendor.is_none()
+        out.extend(prose::phones(view, &blocks, rules, region, &spent));
+        if spent() {
+            break 'read;
+        }
+        out.extend(prose::emails(view, &blocks, &plain, rules));
+        for (i, block) in blocks.iter().enumerate() {
+            if spent() {
+                break 'read;
+            }
+            if block.text.bytes().any(|b| b.is_ascii_digit()) {
+                out.extend(
+                    address::in_text(view, &block.text, rules, region)
+                        .into_iter()
+                        .map(|mut o| {
+                            o.block = Some(i);
+                            o
+                        }),
+                );
+            }
+        }
+        out.extend(structured::observe(view, rules, region));
+        if spent() {
+            break 'read;
+        }
+        let mut widgets = widget::observe(view, &block_of, &silenced, rules, &page_text_lower);
+        widget_notes = std::mem::take(&mut widgets.notes);
+        out.extend(form::observe(
+            view,
+            rules,
+            &widgets.captchas,
+            &page_text_lower,
+        ));
+        // A "Chat starten" button on a page that embeds a chat product is that product, and a
+        // "Termin buchen" link to a booking vendor is that vendor's channel: not a second one.
+        let offers: Vec<Observation> = offers::observe(view, rules, &page_text_lower)
+            .into_iter()
+            .filter(|offer| {
+                !widgets.observations.iter().any(|w| {
+                    w.channel.kind == offer.channel.kind
+                        && (w.channel.url.is_none() || w.channel.url == offer.channel.url)
                 })
             })
-            .flatten();
-        match same_form {
-            Some(form) => form.channel.vendor = w.channel.vendor,
-            None => out.push(w),
+            .collect();
+        // A form service recognised by the <form> element itself (Formspree) is that form, which
+        // the form extractor already reports with its fields: not a second channel.
+        // It keeps the vendor's name.
+        for w in widgets.observations {
+            let same_form = (w.channel.kind == ChannelKind::ContactForm
+                && w.channel.url.is_none()
+                && w.evidence.snippet == "<form>")
+                .then(|| {
+                    out.iter_mut().find(|o| {
+                        o.channel.kind == ChannelKind::ContactForm
+                            && o.channel.form.is_some()
+                            && o.channel.vendor.is_none()
+                    })
+                })
+                .flatten();
+            match same_form {
+                Some(form) => form.channel.vendor = w.channel.vendor,
+                None => out.push(w),
+            }
         }
+        out.extend(offers);
+        if spent() {
+            break 'read;
+        }
+        out.extend(vendor_texts(view, &blocks, rules));
+        let beside = messengers_beside_numbers(&out, &blocks, rules);
+        out.extend(beside);
     }
-    out.extend(offers);
-    out.extend(vendor_texts(view, &blocks, rules));
-    let beside = messengers_beside_numbers(&out, &blocks, rules);
-    out.extend(beside);
+    let cut = spent();
+    // What was found is labelled and attributed whatever the budget: each step is linear in the
+    // findings, and an unlabelled number would be counted as the company's.
     label_emails(&mut out, &blocks, rules);
     label_from_headings(&mut out, &blocks, rules);
     label_from_mailbox(&mut out, rules);
@@ -230,8 +269,13 @@ pub fn page(view: &PageView<'_>, context: &Context<'_>) -> PageFindings {
     PageFindings {
         names: owner::names(view, &blocks, rules),
         observations: out,
-        signals: signals::observe(view, rules, &blocks_lower, &page_text_lower),
+        signals: if cut {
+            Vec::new()
+        } else {
+            signals::observe(view, rules, &blocks_lower, &page_text_lower)
+        },
         widget_notes,
+        cut,
     }
 }
 
@@ -651,6 +695,7 @@ mod tests {
             country,
             site_region,
             site_lang: None,
+            deadline: None,
         };
         assert_eq!(
             region_for(&ctx(Some("at"), Some("DE")), Some("de-CH")).as_deref(),
@@ -695,6 +740,7 @@ mod tests {
                 country: Some("DE"),
                 site_region: None,
                 site_lang: None,
+                deadline: None,
             },
         );
         let mut got: Vec<String> = found

@@ -89,11 +89,15 @@ pub(super) fn phones(
     blocks: &[Block],
     rules: &Rules,
     region: Option<&str>,
+    spent: &dyn Fn() -> bool,
 ) -> Vec<Observation> {
     let mut out = Vec::new();
     // (block, start, end) of every number read with its tails.
     let mut taken_spans: Vec<(usize, usize, usize)> = Vec::new();
     for (i, block) in blocks.iter().enumerate() {
+        if spent() {
+            break;
+        }
         let text = block.text.as_str();
         if !text.bytes().any(|b| b.is_ascii_digit()) {
             continue;
@@ -537,7 +541,7 @@ mod tests {
     fn run(html: &str, region: Option<&str>) -> Vec<Observation> {
         let page = TestPage::new(html, "https://acme.de/kontakt/");
         let blocks = page.blocks();
-        let mut out = phones(&page.view(), &blocks, &page.rules, region);
+        let mut out = phones(&page.view(), &blocks, &page.rules, region, &|| false);
         out.extend(emails(&page.view(), &blocks, &page.plain(), &page.rules));
         out
     }
