@@ -175,21 +175,22 @@ pub fn page(view: &PageView<'_>, context: &Context<'_>) -> PageFindings {
     let mut widget_notes = Vec::new();
     let spent = || context.spent();
     // Each kind of detail in turn, while the budget lasts.
-    'read: {
+    // Whether the budget ran out before every kind was looked for (not merely by the end).
+    let cut = 'read: {
         out = link::observe(
             view, &blocks, &block_of, &silenced, &plain, rules, region, &spent,
         );
         if spent() {
-            break 'read;
+            break 'read true;
         }
         out.extend(prose::phones(view, &blocks, rules, region, &spent));
         if spent() {
-            break 'read;
+            break 'read true;
         }
         out.extend(prose::emails(view, &blocks, &plain, rules));
         for (i, block) in blocks.iter().enumerate() {
             if spent() {
-                break 'read;
+                break 'read true;
             }
             if block.text.bytes().any(|b| b.is_ascii_digit()) {
                 out.extend(
@@ -204,7 +205,7 @@ pub fn page(view: &PageView<'_>, context: &Context<'_>) -> PageFindings {
         }
         out.extend(structured::observe(view, rules, region));
         if spent() {
-            break 'read;
+            break 'read true;
         }
         let mut widgets = widget::observe(view, &block_of, &silenced, rules, &page_text_lower);
         widget_notes = std::mem::take(&mut widgets.notes);
@@ -247,13 +248,13 @@ pub fn page(view: &PageView<'_>, context: &Context<'_>) -> PageFindings {
         }
         out.extend(offers);
         if spent() {
-            break 'read;
+            break 'read true;
         }
         out.extend(vendor_texts(view, &blocks, rules));
         let beside = messengers_beside_numbers(&out, &blocks, rules);
         out.extend(beside);
-    }
-    let cut = spent();
+        false
+    };
     // What was found is labelled and attributed whatever the budget: each step is linear in the
     // findings, and an unlabelled number would be counted as the company's.
     label_emails(&mut out, &blocks, rules);
