@@ -202,9 +202,16 @@ pub fn config(text: &str) {
 
 /// A rule file, read as each kind it could be: a vendor file (`rules/vendors/`), a compliance
 /// rule pack (`rules/compliance/`), `rules/scoring.toml` (checked against the embedded rule and
-/// signal ids), `rules/owners.toml` and `rules/cues/voice.toml`, each parsed and validated as the
-/// loader does; what validates is then used a little.
+/// signal ids), `rules/owners.toml`, `rules/cues/voice.toml` and every other single file (page,
+/// label, chat, form, hours, offer, signal, address, mail and script cues, `probe.toml`), each
+/// parsed and validated as the loader does; what validates is then used a little.
 pub fn rules(text: &str) {
+    for name in crate::rules::SINGLE_FILES {
+        // These three are read below, where what validates is also used.
+        if !matches!(*name, "scoring.toml" | "owners.toml" | "cues/voice.toml") {
+            let _ = crate::rules::check_file(name, text);
+        }
+    }
     let rules = embedded();
     let file = Path::new("rules/fuzz.toml");
     let files = [(file.to_path_buf(), text.to_owned())];

@@ -403,220 +403,34 @@ impl Rules {
         };
 
         let (file, text) = source("cues/pages.toml")?;
-        let mut pages: PageCues = parse(&file, &text)?;
-        validate_pages(&file, &text, &mut pages)?;
-
+        let pages = read_pages(&file, &text)?;
         let (file, text) = source("cues/labels.toml")?;
-        let mut labels: LabelCues = parse(&file, &text)?;
-        for (key, list) in [
-            ("fax", &mut labels.fax),
-            ("fax_short", &mut labels.fax_short),
-            ("not_phone_short", &mut labels.not_phone_short),
-            ("phone_short", &mut labels.phone_short),
-            ("phone", &mut labels.phone),
-            ("not_phone", &mut labels.not_phone),
-            ("free", &mut labels.free),
-            ("no_reply", &mut labels.no_reply),
-        ] {
-            normalize_words(&file, &text, key, list)?;
-        }
-        for role in &mut labels.roles {
-            normalize_words(&file, &text, "words", &mut role.words)?;
-        }
-        for messenger in &mut labels.messengers {
-            normalize_words(&file, &text, "words", &mut messenger.words)?;
-            if !messenger.url.contains("{digits}") {
-                return Err(invalid_at(
-                    &file,
-                    &text,
-                    &messenger.url,
-                    format!(
-                        "messenger \"{}\": url has no {{digits}} for the number",
-                        messenger.vendor
-                    ),
-                ));
-            }
-        }
-        labels.build_index().map_err(|e| RulesError::Invalid {
-            file: file.clone(),
-            line: 1,
-            column: 1,
-            reason: format!("the label words cannot be indexed: {e}"),
-        })?;
+        let labels = read_labels(&file, &text)?;
         let (file, text) = source("cues/chat.toml")?;
-        let mut chat: ChatCues = parse(&file, &text)?;
-        for (key, list) in [
-            ("bot", &mut chat.bot),
-            ("human", &mut chat.human),
-            ("handoff", &mut chat.handoff),
-        ] {
-            normalize_words(&file, &text, key, list)?;
-        }
+        let chat = read_chat(&file, &text)?;
         let (file, text) = source("cues/forms.toml")?;
-        let mut forms: FormCues = parse(&file, &text)?;
-        for (key, list) in [
-            ("not_contact", &mut forms.not_contact),
-            ("login", &mut forms.login),
-        ] {
-            normalize_words(&file, &text, key, list)?;
-        }
+        let forms = read_forms(&file, &text)?;
         let (file, text) = source("cues/hours.toml")?;
-        let mut hours: HoursCues = parse(&file, &text)?;
-        normalize_words(&file, &text, "always", &mut hours.always)?;
-        normalize_words(&file, &text, "labels", &mut hours.labels)?;
-
+        let hours = read_hours(&file, &text)?;
         let (file, text) = source("cues/offers.toml")?;
-        let mut offers: OfferCues = parse(&file, &text)?;
-        for offer in &mut offers.offers {
-            normalize_words(&file, &text, "words", &mut offer.words)?;
-        }
-
+        let offers = read_offers(&file, &text)?;
         let (file, text) = source("cues/signals.toml")?;
-        let mut signals: SignalCues = parse(&file, &text)?;
-        let mut ids = HashSet::new();
-        for signal in &mut signals.signals {
-            if !ids.insert(signal.id.clone()) {
-                return Err(invalid_at(
-                    &file,
-                    &text,
-                    &format!("\"{}\"", signal.id),
-                    format!(
-                        "signal \"{}\" is defined twice; ids must be unique",
-                        signal.id
-                    ),
-                ));
-            }
-            normalize_words(&file, &text, "words", &mut signal.words)?;
-        }
-
+        let signals = read_signals(&file, &text)?;
         let (file, text) = source("cues/address.toml")?;
-        let mut address: AddressCues = parse(&file, &text)?;
-        for (key, list) in [
-            ("po_box", &mut address.dach.po_box),
-            ("suffixes", &mut address.dach.suffixes),
-            ("prefixes", &mut address.dach.prefixes),
-            ("street_types", &mut address.uk.street_types),
-            ("street_types", &mut address.us.street_types),
-            ("street_types", &mut address.es.street_types),
-            ("street_types", &mut address.fr.street_types),
-            ("po_box", &mut address.fr.po_box),
-            ("suffixes", &mut address.nl.suffixes),
-            ("po_box", &mut address.nl.po_box),
-            ("provinces", &mut address.ca.provinces),
-        ] {
-            normalize_words(&file, &text, key, list)?;
-        }
-        address.compile().map_err(|e| RulesError::Invalid {
-            file: file.clone(),
-            line: 1,
-            column: 1,
-            reason: format!("the street words make a pattern that does not compile: {e}"),
-        })?;
-
+        let address = read_address(&file, &text)?;
         let (file, text) = source("owners.toml")?;
-        let mut owners: OwnerRules = parse(&file, &text)?;
-        owners.prepare(&file, &text)?;
+        let owners = read_owners(&file, &text)?;
         let (file, text) = source("cues/voice.toml")?;
-        let mut voice: VoiceCues = parse(&file, &text)?;
-        voice.prepare(&file, &text)?;
-
+        let voice = read_voice(&file, &text)?;
         let (file, text) = source("cues/mail.toml")?;
-        let mut mail: MailCues = parse(&file, &text)?;
-        for (key, list) in [
-            ("out_of_office.subject", &mut mail.out_of_office.subject),
-            ("out_of_office.body", &mut mail.out_of_office.body),
-            ("ticket_ack.subject", &mut mail.ticket_ack.subject),
-            ("ticket_ack.body", &mut mail.ticket_ack.body),
-            ("auto_reply.subject", &mut mail.auto_reply.subject),
-            ("auto_reply.body", &mut mail.auto_reply.body),
-            ("challenge.subject", &mut mail.challenge.subject),
-            ("challenge.body", &mut mail.challenge.body),
-            ("reply.prefixes", &mut mail.reply.prefixes),
-            ("bounce.subject", &mut mail.bounce.subject),
-            ("bounce.senders", &mut mail.bounce.senders),
-            ("bounce.names", &mut mail.bounce.names),
-            ("bounce.body", &mut mail.bounce.body),
-            ("delayed.subject", &mut mail.delayed.subject),
-            ("delayed.body", &mut mail.delayed.body),
-            ("quote.markers", &mut mail.quote.markers),
-            ("quote.headers", &mut mail.quote.headers),
-            ("quote.attribution", &mut mail.quote.attribution),
-        ] {
-            normalize_words(&file, &text, key, list)?;
-        }
-        for header in &mut mail.headers {
-            header.name = header.name.trim().to_ascii_lowercase();
-            normalize_words(&file, &text, "values", &mut header.values)?;
-            normalize_words(&file, &text, "except", &mut header.except)?;
-        }
-        for helpdesk in &mut mail.helpdesks {
-            normalize_words(&file, &text, "headers", &mut helpdesk.headers)?;
-            normalize_words(&file, &text, "message_id", &mut helpdesk.message_id)?;
-        }
-        for system in &mut mail.systems {
-            for (key, list) in [
-                ("senders", &mut system.senders),
-                ("names", &mut system.names),
-                ("headers", &mut system.headers),
-                ("subject", &mut system.subject),
-                ("body", &mut system.body),
-                ("delayed_subject", &mut system.delayed_subject),
-                ("delayed_body", &mut system.delayed_body),
-            ] {
-                normalize_words(&file, &text, key, list)?;
-            }
-        }
-        for status in &mut mail.statuses {
-            normalize_words(&file, &text, "words", &mut status.words)?;
-            let digits: Vec<&str> = status.detail.split('.').collect();
-            let valid = digits.len() == 2
-                && digits
-                    .iter()
-                    .all(|d| (1..=3).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit()));
-            if !valid {
-                return Err(invalid_at(
-                    &file,
-                    &text,
-                    &format!("\"{}\"", status.detail),
-                    format!(
-                        "status detail \"{}\" is not an RFC 3463 subject.detail such as \"1.1\"",
-                        status.detail
-                    ),
-                ));
-            }
-        }
-
+        let mail = read_mail(&file, &text)?;
         let (file, text) = source("probe.toml")?;
-        let mut probe: probe::ProbeRules = parse(&file, &text)?;
-        probe.validate(&file, &text)?;
-
+        let probe = read_probe(&file, &text)?;
         let (file, text) = source("scoring.toml")?;
-        let scoring: scoring::Scoring = parse(&file, &text)?;
-        scoring.validate(&file, &text, crate::score::ITEMS)?;
-
+        let scoring = read_scoring(&file, &text)?;
         let vendors = Vendors::load(&group(dir, "vendors/")?)?;
         let (file, text) = source("cues/scripts.toml")?;
-        let mut scripts: ScriptCues = parse(&file, &text)?;
-        for (key, list) in [
-            ("runs", &mut scripts.runs),
-            ("runs_suffix", &mut scripts.runs_suffix),
-            ("runs_later", &mut scripts.runs_later),
-            ("data", &mut scripts.data),
-            ("loaders", &mut scripts.loaders),
-            ("app_shells", &mut scripts.app_shells),
-        ] {
-            for t in list.iter_mut() {
-                *t = t.trim().to_ascii_lowercase();
-            }
-            if key == "runs" && !list.iter().any(String::is_empty) {
-                return Err(invalid_at(
-                    &file,
-                    &text,
-                    "runs",
-                    "runs must list \"\" (a script without a type runs)".to_owned(),
-                ));
-            }
-        }
+        let scripts = read_scripts(&file, &text)?;
         let mut signal_ids: Vec<String> = signals.signals.iter().map(|s| s.id.clone()).collect();
         signal_ids.extend(
             [
@@ -659,6 +473,316 @@ impl Rules {
     pub fn version(&self) -> String {
         fingerprint(self.dir.as_deref())
     }
+}
+
+/// Rule files read on their own (the groups `vendors/` and `compliance/` aside), by their path
+/// below `rules/`.
+pub(crate) const SINGLE_FILES: &[&str] = &[
+    "cues/pages.toml",
+    "cues/labels.toml",
+    "cues/chat.toml",
+    "cues/forms.toml",
+    "cues/hours.toml",
+    "cues/offers.toml",
+    "cues/signals.toml",
+    "cues/address.toml",
+    "owners.toml",
+    "cues/voice.toml",
+    "cues/mail.toml",
+    "probe.toml",
+    "scoring.toml",
+    "cues/scripts.toml",
+];
+
+/// Parses and checks one of [`SINGLE_FILES`] as the loader does, without the checks that need the
+/// other files (scoring's references to rule and signal ids): the rules fuzz target feeds every
+/// kind of rule file hostile text through it.
+pub(crate) fn check_file(name: &str, text: &str) -> Result<(), RulesError> {
+    let file = PathBuf::from("rules").join(name);
+    let file = file.as_path();
+    match name {
+        "cues/pages.toml" => read_pages(file, text).map(drop),
+        "cues/labels.toml" => read_labels(file, text).map(drop),
+        "cues/chat.toml" => read_chat(file, text).map(drop),
+        "cues/forms.toml" => read_forms(file, text).map(drop),
+        "cues/hours.toml" => read_hours(file, text).map(drop),
+        "cues/offers.toml" => read_offers(file, text).map(drop),
+        "cues/signals.toml" => read_signals(file, text).map(drop),
+        "cues/address.toml" => read_address(file, text).map(drop),
+        "owners.toml" => read_owners(file, text).map(drop),
+        "cues/voice.toml" => read_voice(file, text).map(drop),
+        "cues/mail.toml" => read_mail(file, text).map(drop),
+        "probe.toml" => read_probe(file, text).map(drop),
+        "scoring.toml" => read_scoring(file, text).map(drop),
+        "cues/scripts.toml" => read_scripts(file, text).map(drop),
+        _ => Err(RulesError::Invalid {
+            file: file.to_path_buf(),
+            line: 1,
+            column: 1,
+            reason: "no rule file has this name".to_owned(),
+        }),
+    }
+}
+
+/// `rules/cues/pages.toml`, parsed and checked.
+fn read_pages(file: &Path, text: &str) -> Result<PageCues, RulesError> {
+    let mut pages: PageCues = parse(file, text)?;
+    validate_pages(file, text, &mut pages)?;
+    Ok(pages)
+}
+
+/// `rules/cues/labels.toml`, parsed and checked.
+fn read_labels(file: &Path, text: &str) -> Result<LabelCues, RulesError> {
+    let mut labels: LabelCues = parse(file, text)?;
+    for (key, list) in [
+        ("fax", &mut labels.fax),
+        ("fax_short", &mut labels.fax_short),
+        ("not_phone_short", &mut labels.not_phone_short),
+        ("phone_short", &mut labels.phone_short),
+        ("phone", &mut labels.phone),
+        ("not_phone", &mut labels.not_phone),
+        ("free", &mut labels.free),
+        ("no_reply", &mut labels.no_reply),
+    ] {
+        normalize_words(file, text, key, list)?;
+    }
+    for role in &mut labels.roles {
+        normalize_words(file, text, "words", &mut role.words)?;
+    }
+    for messenger in &mut labels.messengers {
+        normalize_words(file, text, "words", &mut messenger.words)?;
+        if !messenger.url.contains("{digits}") {
+            return Err(invalid_at(
+                file,
+                text,
+                &messenger.url,
+                format!(
+                    "messenger \"{}\": url has no {{digits}} for the number",
+                    messenger.vendor
+                ),
+            ));
+        }
+    }
+    labels.build_index().map_err(|e| RulesError::Invalid {
+        file: file.to_path_buf(),
+        line: 1,
+        column: 1,
+        reason: format!("the label words cannot be indexed: {e}"),
+    })?;
+    Ok(labels)
+}
+
+/// `rules/cues/chat.toml`, parsed and checked.
+fn read_chat(file: &Path, text: &str) -> Result<ChatCues, RulesError> {
+    let mut chat: ChatCues = parse(file, text)?;
+    for (key, list) in [
+        ("bot", &mut chat.bot),
+        ("human", &mut chat.human),
+        ("handoff", &mut chat.handoff),
+    ] {
+        normalize_words(file, text, key, list)?;
+    }
+    Ok(chat)
+}
+
+/// `rules/cues/forms.toml`, parsed and checked.
+fn read_forms(file: &Path, text: &str) -> Result<FormCues, RulesError> {
+    let mut forms: FormCues = parse(file, text)?;
+    for (key, list) in [
+        ("not_contact", &mut forms.not_contact),
+        ("login", &mut forms.login),
+    ] {
+        normalize_words(file, text, key, list)?;
+    }
+    Ok(forms)
+}
+
+/// `rules/cues/hours.toml`, parsed and checked.
+fn read_hours(file: &Path, text: &str) -> Result<HoursCues, RulesError> {
+    let mut hours: HoursCues = parse(file, text)?;
+    normalize_words(file, text, "always", &mut hours.always)?;
+    normalize_words(file, text, "labels", &mut hours.labels)?;
+    Ok(hours)
+}
+
+/// `rules/cues/offers.toml`, parsed and checked.
+fn read_offers(file: &Path, text: &str) -> Result<OfferCues, RulesError> {
+    let mut offers: OfferCues = parse(file, text)?;
+    for offer in &mut offers.offers {
+        normalize_words(file, text, "words", &mut offer.words)?;
+    }
+    Ok(offers)
+}
+
+/// `rules/cues/signals.toml`, parsed and checked.
+fn read_signals(file: &Path, text: &str) -> Result<SignalCues, RulesError> {
+    let mut signals: SignalCues = parse(file, text)?;
+    let mut ids = HashSet::new();
+    for signal in &mut signals.signals {
+        if !ids.insert(signal.id.clone()) {
+            return Err(invalid_at(
+                file,
+                text,
+                &format!("\"{}\"", signal.id),
+                format!(
+                    "signal \"{}\" is defined twice; ids must be unique",
+                    signal.id
+                ),
+            ));
+        }
+        normalize_words(file, text, "words", &mut signal.words)?;
+    }
+    Ok(signals)
+}
+
+/// `rules/cues/address.toml`, parsed and checked.
+fn read_address(file: &Path, text: &str) -> Result<AddressCues, RulesError> {
+    let mut address: AddressCues = parse(file, text)?;
+    for (key, list) in [
+        ("po_box", &mut address.dach.po_box),
+        ("suffixes", &mut address.dach.suffixes),
+        ("prefixes", &mut address.dach.prefixes),
+        ("street_types", &mut address.uk.street_types),
+        ("street_types", &mut address.us.street_types),
+        ("street_types", &mut address.es.street_types),
+        ("street_types", &mut address.fr.street_types),
+        ("po_box", &mut address.fr.po_box),
+        ("suffixes", &mut address.nl.suffixes),
+        ("po_box", &mut address.nl.po_box),
+        ("provinces", &mut address.ca.provinces),
+    ] {
+        normalize_words(file, text, key, list)?;
+    }
+    address.compile().map_err(|e| RulesError::Invalid {
+        file: file.to_path_buf(),
+        line: 1,
+        column: 1,
+        reason: format!("the street words make a pattern that does not compile: {e}"),
+    })?;
+    Ok(address)
+}
+
+/// `rules/owners.toml`, parsed and checked.
+fn read_owners(file: &Path, text: &str) -> Result<OwnerRules, RulesError> {
+    let mut owners: OwnerRules = parse(file, text)?;
+    owners.prepare(file, text)?;
+    Ok(owners)
+}
+
+/// `rules/cues/voice.toml`, parsed and checked.
+fn read_voice(file: &Path, text: &str) -> Result<VoiceCues, RulesError> {
+    let mut voice: VoiceCues = parse(file, text)?;
+    voice.prepare(file, text)?;
+    Ok(voice)
+}
+
+/// `rules/cues/mail.toml`, parsed and checked.
+fn read_mail(file: &Path, text: &str) -> Result<MailCues, RulesError> {
+    let mut mail: MailCues = parse(file, text)?;
+    for (key, list) in [
+        ("out_of_office.subject", &mut mail.out_of_office.subject),
+        ("out_of_office.body", &mut mail.out_of_office.body),
+        ("ticket_ack.subject", &mut mail.ticket_ack.subject),
+        ("ticket_ack.body", &mut mail.ticket_ack.body),
+        ("auto_reply.subject", &mut mail.auto_reply.subject),
+        ("auto_reply.body", &mut mail.auto_reply.body),
+        ("challenge.subject", &mut mail.challenge.subject),
+        ("challenge.body", &mut mail.challenge.body),
+        ("reply.prefixes", &mut mail.reply.prefixes),
+        ("bounce.subject", &mut mail.bounce.subject),
+        ("bounce.senders", &mut mail.bounce.senders),
+        ("bounce.names", &mut mail.bounce.names),
+        ("bounce.body", &mut mail.bounce.body),
+        ("delayed.subject", &mut mail.delayed.subject),
+        ("delayed.body", &mut mail.delayed.body),
+        ("quote.markers", &mut mail.quote.markers),
+        ("quote.headers", &mut mail.quote.headers),
+        ("quote.attribution", &mut mail.quote.attribution),
+    ] {
+        normalize_words(file, text, key, list)?;
+    }
+    for header in &mut mail.headers {
+        header.name = header.name.trim().to_ascii_lowercase();
+        normalize_words(file, text, "values", &mut header.values)?;
+        normalize_words(file, text, "except", &mut header.except)?;
+    }
+    for helpdesk in &mut mail.helpdesks {
+        normalize_words(file, text, "headers", &mut helpdesk.headers)?;
+        normalize_words(file, text, "message_id", &mut helpdesk.message_id)?;
+    }
+    for system in &mut mail.systems {
+        for (key, list) in [
+            ("senders", &mut system.senders),
+            ("names", &mut system.names),
+            ("headers", &mut system.headers),
+            ("subject", &mut system.subject),
+            ("body", &mut system.body),
+            ("delayed_subject", &mut system.delayed_subject),
+            ("delayed_body", &mut system.delayed_body),
+        ] {
+            normalize_words(file, text, key, list)?;
+        }
+    }
+    for status in &mut mail.statuses {
+        normalize_words(file, text, "words", &mut status.words)?;
+        let digits: Vec<&str> = status.detail.split('.').collect();
+        let valid = digits.len() == 2
+            && digits
+                .iter()
+                .all(|d| (1..=3).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit()));
+        if !valid {
+            return Err(invalid_at(
+                file,
+                text,
+                &format!("\"{}\"", status.detail),
+                format!(
+                    "status detail \"{}\" is not an RFC 3463 subject.detail such as \"1.1\"",
+                    status.detail
+                ),
+            ));
+        }
+    }
+    Ok(mail)
+}
+
+/// `rules/probe.toml`, parsed and checked.
+fn read_probe(file: &Path, text: &str) -> Result<probe::ProbeRules, RulesError> {
+    let mut probe: probe::ProbeRules = parse(file, text)?;
+    probe.validate(file, text)?;
+    Ok(probe)
+}
+
+/// `rules/scoring.toml`, parsed and checked.
+fn read_scoring(file: &Path, text: &str) -> Result<scoring::Scoring, RulesError> {
+    let mut scoring: scoring::Scoring = parse(file, text)?;
+    scoring.validate(file, text, crate::score::ITEMS)?;
+    Ok(scoring)
+}
+
+/// `rules/cues/scripts.toml`, parsed and checked.
+fn read_scripts(file: &Path, text: &str) -> Result<ScriptCues, RulesError> {
+    let mut scripts: ScriptCues = parse(file, text)?;
+    for (key, list) in [
+        ("runs", &mut scripts.runs),
+        ("runs_suffix", &mut scripts.runs_suffix),
+        ("runs_later", &mut scripts.runs_later),
+        ("data", &mut scripts.data),
+        ("loaders", &mut scripts.loaders),
+        ("app_shells", &mut scripts.app_shells),
+    ] {
+        for t in list.iter_mut() {
+            *t = t.trim().to_ascii_lowercase();
+        }
+        if key == "runs" && !list.iter().any(String::is_empty) {
+            return Err(invalid_at(
+                file,
+                text,
+                "runs",
+                "runs must list \"\" (a script without a type runs)".to_owned(),
+            ));
+        }
+    }
+    Ok(scripts)
 }
 
 /// The embedded rule texts and every `.toml` under `dir`, hashed in name order.
@@ -854,6 +978,24 @@ pub(crate) fn line_column(text: &str, offset: usize) -> (usize, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The fuzz target reaches every rule file through `check_file`: each embedded one that is
+    /// not part of a group must be listed, pass on its own, and fail when broken.
+    #[test]
+    fn every_single_rule_file_is_checked_on_its_own() {
+        for (name, text) in EMBEDDED {
+            if name.starts_with("vendors/") || name.starts_with("compliance/") {
+                continue;
+            }
+            assert!(SINGLE_FILES.contains(name), "{name} is not in SINGLE_FILES");
+            check_file(name, text).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert!(
+                check_file(name, "[[broken").is_err(),
+                "{name} took broken TOML"
+            );
+        }
+        assert!(check_file("cues/unknown.toml", "").is_err());
+    }
 
     #[test]
     fn embedded_rules_load() {
