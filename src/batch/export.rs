@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use crate::model::{Company, Contact, Report, json_name};
 use crate::report::{HtmlReport, SiteSummary};
 use crate::rules::Rules;
-use crate::store::{Run, SiteRow, Store, StoreError};
+use crate::store::{Run, RunStore, SiteRow, StoreError};
 
 /// What can go wrong while exporting.
 #[derive(Debug, thiserror::Error)]
@@ -192,8 +192,8 @@ pub fn report_of(row: &SiteRow) -> Result<Option<Report>, ExportError> {
 ///
 /// # Errors
 /// A file that cannot be written, or a failed query.
-pub fn write(
-    store: &Store,
+pub async fn write(
+    store: &RunStore,
     run: &Run,
     exports: &Exports,
     rules: &Rules,
@@ -265,67 +265,69 @@ pub fn write(
     let mut count = 0;
     // Sites whose audit never started have no report: they are not in the array.
     let mut json_items = 0;
-    store.each_site(run.id, |row: SiteRow| -> Result<(), ExportError> {
-        let report = report_of(&row)?;
-        if let Some(page) = &mut html {
-            match &report {
-                Some(r) => page.add(r),
-                None => page.add_failed(
-                    &company_of(&row),
-                    &row.url,
-                    row.error.as_deref().unwrap_or("not audited"),
-                ),
+    store
+        .each_site(run.id, |row: SiteRow| -> Result<(), ExportError> {
+            let report = report_of(&row)?;
+            if let Some(page) = &mut html {
+                match &report {
+                    Some(r) => page.add(r),
+                    None => page.add_failed(
+                        &company_of(&row),
+                        &row.url,
+                        row.error.as_deref().unwrap_or("not audited"),
+                    ),
+                }
             }
-        }
-        if let (Some(out), Some(text)) = (&mut jsonl, row.report.as_deref()) {
-            out.write(text.as_bytes())?;
-            out.write(b"\n")?;
-        }
-        if let (Some(out), Some(text)) = (&mut json, row.report.as_deref()) {
-            out.write(if json_items == 0 { b"\n" } else { b",\n" })?;
-            json_items += 1;
-            out.write(text.as_bytes())?;
-        }
-        if let Some(out) = &mut sites {
-            out.write(&csv_line(&site_cells(
-                &row,
-                report.as_ref(),
-                categories,
-                columns,
-            )))?;
-        }
-        if let (Some(out), Some(r)) = (&mut channels, &report) {
-            // The company's channels, then the other organisations' details the site shows,
-            // told apart by `owner` ("company" or the kind of organisation).
-            for c in r.channels.iter().chain(&r.third_parties) {
-                let cells = [
-                    row.name.clone(),
-                    row.url.clone(),
-                    c.kind.as_str().to_owned(),
-                    match &c.phone {
-                        Some(_) => crate::report::phone_cell(&c.value),
-                        None => c.value.clone(),
-                    },
-                    json_name(&c.mode),
-                    c.clicks.map(|n| n.to_string()).unwrap_or_default(),
-                    c.phone
-                        .as_ref()
-                        .map(|p| json_name(&p.kind))
-                        .unwrap_or_default(),
-                    c.vendor.clone().unwrap_or_default(),
-                    c.evidence
-                        .first()
-                        .map(|e| e.url.clone())
-                        .unwrap_or_default(),
-                    c.owner.kind.as_str().to_owned(),
-                    c.owner.name.clone().unwrap_or_default(),
-                ];
-                out.write(&csv_line(&cells))?;
+            if let (Some(out), Some(text)) = (&mut jsonl, row.report.as_deref()) {
+                out.write(text.as_bytes())?;
+                out.write(b"\n")?;
             }
-        }
-        count += 1;
-        Ok(())
-    })?;
+            if let (Some(out), Some(text)) = (&mut json, row.report.as_deref()) {
+                out.write(if json_items == 0 { b"\n" } else { b",\n" })?;
+                json_items += 1;
+                out.write(text.as_bytes())?;
+            }
+            if let Some(out) = &mut sites {
+                out.write(&csv_line(&site_cells(
+                    &row,
+                    report.as_ref(),
+                    categories,
+                    columns,
+                )))?;
+            }
+            if let (Some(out), Some(r)) = (&mut channels, &report) {
+                // The company's channels, then the other organisations' details the site shows,
+                // told apart by `owner` ("company" or the kind of organisation).
+                for c in r.channels.iter().chain(&r.third_parties) {
+                    let cells = [
+                        row.name.clone(),
+                        row.url.clone(),
+                        c.kind.as_str().to_owned(),
+                        match &c.phone {
+                            Some(_) => crate::report::phone_cell(&c.value),
+                            None => c.value.clone(),
+                        },
+                        json_name(&c.mode),
+                        c.clicks.map(|n| n.to_string()).unwrap_or_default(),
+                        c.phone
+                            .as_ref()
+                            .map(|p| json_name(&p.kind))
+                            .unwrap_or_default(),
+                        c.vendor.clone().unwrap_or_default(),
+                        c.evidence
+                            .first()
+                            .map(|e| e.url.clone())
+                            .unwrap_or_default(),
+                        c.owner.kind.as_str().to_owned(),
+                        c.owner.name.clone().unwrap_or_default(),
+                    ];
+                    out.write(&csv_line(&cells))?;
+                }
+            }
+            count += 1;
+            Ok(())
+        })
+        .await?;
     if let Some(out) = &mut json {
         out.write(b"\n]\n")?;
     }
@@ -338,12 +340,14 @@ pub fn write(
         };
         page.write_start(&mut out.w).map_err(err)?;
         let mut index = 0;
-        store.each_site(run.id, |row: SiteRow| -> Result<(), ExportError> {
-            page.write_site(index, report_of(&row)?.as_ref(), &mut out.w)
-                .map_err(err)?;
-            index += 1;
-            Ok(())
-        })?;
+        store
+            .each_site(run.id, |row: SiteRow| -> Result<(), ExportError> {
+                page.write_site(index, report_of(&row)?.as_ref(), &mut out.w)
+                    .map_err(err)?;
+                index += 1;
+                Ok(())
+            })
+            .await?;
         page.write_end(&mut out.w).map_err(err)?;
         out.finish()?;
     }

@@ -2,18 +2,23 @@
 //! result stored the moment its site finishes, so an interrupted run resumes where it stopped.
 //!
 //! Each site keeps its own politeness limits (the crawl's per-host rate limit and robots.txt);
-//! the concurrency here is across sites, which are different hosts. One site's failure is recorded
-//! with its reason and never stops the batch.
+//! the concurrency here is across registrable domains, one host at a time. Any number of
+//! workers can share a run through the database: each claims domains with a lease (see
+//! `store::runs`). One site's failure is recorded with its reason and never stops the batch.
 
 pub mod export;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use futures::StreamExt as _;
+use futures::stream::FuturesUnordered;
 
 use crate::model::{Company, Report};
 use crate::rules::Rules;
+use crate::store::runs::{HostGroup, RunProgress};
+use crate::store::{RunStore, SiteRow, StoreError, WorkerId};
 use crate::{AuditOptions, Start};
 
 /// The default number of sites audited at once.
@@ -265,42 +270,260 @@ pub enum Outcome {
     Failed(String),
 }
 
-/// Audits the entries not in `skip`, `concurrency` at a time, handing each result to `each` as
-/// soon as it is ready (in finishing order).
+/// The default lease on a claimed domain: renewed every third of it while the worker crawls;
+/// a worker silent for this long is taken for dead and its domain is handed to another.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(300);
+
+/// The list's sites by registrable domain, in list order: the unit workers claim, so one host
+/// is crawled by one worker at a time.
+#[must_use]
+pub fn host_groups(entries: &[Entry]) -> Vec<HostGroup> {
+    let mut groups: Vec<HostGroup> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    for entry in entries {
+        // A local site directory has no host: it is its own group.
+        let domain = url::Url::parse(&entry.url)
+            .ok()
+            .and_then(|u| crate::crawl::site_of(&u))
+            .unwrap_or_else(|| entry.url.clone());
+        match index.get(&domain) {
+            Some(&i) => groups[i].urls.push(entry.url.clone()),
+            None => {
+                index.insert(domain.clone(), groups.len());
+                groups.push(HostGroup {
+                    domain,
+                    position: i64::try_from(entry.position).unwrap_or(i64::MAX),
+                    urls: vec![entry.url.clone()],
+                });
+            }
+        }
+    }
+    groups
+}
+
+/// A finished site as stored: its report with the list's name and columns, or why it failed.
 ///
 /// # Errors
-/// What `each` returns: the batch stops there, and everything handed over before is kept.
-pub async fn run<E>(
-    entries: &[Entry],
-    skip: &HashSet<String>,
+/// A report that does not serialise (never for reports the audit made).
+pub fn site_row(entry: &Entry, outcome: Outcome) -> Result<SiteRow, serde_json::Error> {
+    let metadata = serde_json::to_string(&entry.metadata)?;
+    let position = i64::try_from(entry.position).unwrap_or(i64::MAX);
+    Ok(match outcome {
+        Outcome::Audited(mut report) => SiteRow {
+            position,
+            name: entry.name.clone(),
+            url: entry.url.clone(),
+            metadata,
+            status: if report.evaluated { "done" } else { "failed" }.into(),
+            error: report.reason.clone(),
+            pages: i64::try_from(report.crawl.pages.len()).unwrap_or(0),
+            report: {
+                report.company = Some(entry.company());
+                Some(serde_json::to_string(&report)?)
+            },
+        },
+        Outcome::Failed(reason) => SiteRow {
+            position,
+            name: entry.name.clone(),
+            url: entry.url.clone(),
+            metadata,
+            status: "failed".into(),
+            error: Some(reason),
+            pages: 0,
+            report: None,
+        },
+    })
+}
+
+/// Audits one entry of the list, with its country as the default region.
+async fn audit<'a>(
+    entry: &'a Entry,
     options: &AuditOptions,
     rules: &Rules,
-    concurrency: usize,
-    mut each: impl FnMut(&Entry, Outcome) -> Result<(), E>,
-) -> Result<(), E> {
-    let todo = entries.iter().filter(|e| !skip.contains(&e.url));
-    let mut results = futures::stream::iter(todo)
-        .map(|entry| async move {
-            let outcome = match Start::from_input(&entry.url) {
+) -> (&'a Entry, Outcome) {
+    let outcome = match Start::from_input(&entry.url) {
+        Err(e) => Outcome::Failed(e.to_string()),
+        Ok(start) => {
+            let mut options = options.clone();
+            if entry.country.is_some() {
+                options.country.clone_from(&entry.country);
+            }
+            match crate::audit(&entry.url, &start, &options, rules).await {
+                Ok(report) => Outcome::Audited(Box::new(report)),
                 Err(e) => Outcome::Failed(e.to_string()),
-                Ok(start) => {
-                    let mut options = options.clone();
-                    if entry.country.is_some() {
-                        options.country.clone_from(&entry.country);
-                    }
-                    match crate::audit(&entry.url, &start, &options, rules).await {
-                        Ok(report) => Outcome::Audited(Box::new(report)),
-                        Err(e) => Outcome::Failed(e.to_string()),
+            }
+        }
+    };
+    (entry, outcome)
+}
+
+/// How often a worker reads the whole run's progress (counting every stored site is not free
+/// on a run of 100,000).
+const PROGRESS_EVERY: Duration = Duration::from_secs(2);
+
+/// What a worker tells its caller as it goes.
+#[derive(Debug)]
+pub enum Event<'a> {
+    /// A site finished and was stored (`stored` is false when another worker had stored it
+    /// first, after this one's lease ran out).
+    Site {
+        /// The list's entry.
+        entry: &'a Entry,
+        /// As stored.
+        row: &'a SiteRow,
+        /// Whether this worker's result is the one kept.
+        stored: bool,
+        /// The whole run, read at most every few seconds (`None` in between).
+        run: Option<RunProgress>,
+    },
+    /// This worker's lease on a domain ran out and another worker took it.
+    LeaseLost(&'a str),
+    /// Nothing is free to claim; other workers hold the rest of the run.
+    Waiting(RunProgress),
+}
+
+/// How a worker works a run.
+#[derive(Debug, Clone, Copy)]
+pub struct Work<'a> {
+    /// The shared run.
+    pub run_id: i64,
+    /// This worker.
+    pub worker: &'a WorkerId,
+    /// The lease on each claimed domain.
+    pub lease: Duration,
+    /// Sites audited at once.
+    pub concurrency: usize,
+}
+
+/// Works a shared run until it is finished: claims free domains (up to `concurrency` at once),
+/// audits their sites one after another (one host at a time), stores each result the moment it
+/// is ready, renews its leases, and when nothing is free waits for the domains other workers
+/// hold, taking over any whose lease runs out. Returns when every domain of the run is done.
+///
+/// # Errors
+/// A database error (the database went away), or what `each` returns: the worker stops there,
+/// and everything stored before is kept; its claims run out and other workers take them.
+pub async fn work<E: From<StoreError>>(
+    store: &RunStore,
+    entries: &[Entry],
+    plan: Work<'_>,
+    options: &AuditOptions,
+    rules: &Rules,
+    mut each: impl FnMut(Event<'_>) -> Result<(), E>,
+) -> Result<(), E> {
+    let groups = host_groups(entries);
+    let by_domain: HashMap<&str, Vec<&Entry>> = {
+        let by_url: HashMap<&str, &Entry> = entries.iter().map(|e| (e.url.as_str(), e)).collect();
+        groups
+            .iter()
+            .map(|g| {
+                (
+                    g.domain.as_str(),
+                    g.urls
+                        .iter()
+                        .filter_map(|u| by_url.get(u.as_str()).copied())
+                        .collect(),
+                )
+            })
+            .collect()
+    };
+    let domain_of: HashMap<&str, &str> = groups
+        .iter()
+        .flat_map(|g| g.urls.iter().map(|u| (u.as_str(), g.domain.as_str())))
+        .collect();
+    // The domains held, each with the sites still to audit after the one running; `None` once
+    // the lease was lost to another worker.
+    let mut held: HashMap<String, Option<VecDeque<&Entry>>> = HashMap::new();
+    let mut running = FuturesUnordered::new();
+    let mut renew = tokio::time::interval(plan.lease / 3);
+    renew.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let poll = (plan.lease / 4).clamp(Duration::from_millis(250), Duration::from_secs(5));
+    let mut free = true;
+    let mut last_read: Option<Instant> = None;
+    loop {
+        while free && held.len() < plan.concurrency.max(1) {
+            let Some(claim) = store.claim(plan.run_id, plan.worker, plan.lease).await? else {
+                free = false;
+                break;
+            };
+            let sites = by_domain
+                .get(claim.domain.as_str())
+                .cloned()
+                .unwrap_or_default();
+            let urls: Vec<String> = sites.iter().map(|e| e.url.clone()).collect();
+            let stored = store.stored_among(plan.run_id, &urls).await?;
+            let mut queue: VecDeque<&Entry> = sites
+                .into_iter()
+                .filter(|e| !stored.contains(&e.url))
+                .collect();
+            match queue.pop_front() {
+                Some(first) => {
+                    running.push(audit(first, options, rules));
+                    held.insert(claim.domain, Some(queue));
+                }
+                // Stored before (a worker died after its last site), or not in this worker's
+                // list: nothing to audit.
+                None => store.close(plan.run_id, &claim.domain).await?,
+            }
+        }
+        if running.is_empty() {
+            if store.finish(plan.run_id, crate::store::now()).await? {
+                return Ok(());
+            }
+            each(Event::Waiting(
+                store.progress(plan.run_id, plan.worker).await?,
+            ))?;
+            tokio::time::sleep(poll).await;
+            free = true;
+            continue;
+        }
+        tokio::select! {
+            Some((entry, outcome)) = running.next() => {
+                let domain = domain_of.get(entry.url.as_str()).copied().unwrap_or_default();
+                let (next, lost) = match held.get_mut(domain) {
+                    Some(Some(queue)) => (queue.pop_front(), false),
+                    _ => (None, true),
+                };
+                let row = site_row(entry, outcome)
+                    .map_err(|e| StoreError::Report(e.to_string()))?;
+                // The domain's last site closes its claim, unless another worker holds it now.
+                let closes = (next.is_none() && !lost).then_some(domain);
+                let stored = store
+                    .record(plan.run_id, &row, plan.worker, closes, crate::store::now())
+                    .await?;
+                let run = if last_read.is_none_or(|t| t.elapsed() >= PROGRESS_EVERY) {
+                    last_read = Some(Instant::now());
+                    Some(store.progress(plan.run_id, plan.worker).await?)
+                } else {
+                    None
+                };
+                each(Event::Site { entry, row: &row, stored, run })?;
+                match next {
+                    Some(next) => running.push(audit(next, options, rules)),
+                    None => {
+                        held.remove(domain);
+                        free = true;
                     }
                 }
-            };
-            (entry, outcome)
-        })
-        .buffer_unordered(concurrency.max(1));
-    while let Some((entry, outcome)) = results.next().await {
-        each(entry, outcome)?;
+            }
+            _ = renew.tick() => {
+                let mut lost = Vec::new();
+                for (domain, queue) in &held {
+                    if queue.is_some()
+                        && !store.renew(plan.run_id, domain, plan.worker, plan.lease).await?
+                    {
+                        lost.push(domain.clone());
+                    }
+                }
+                for domain in lost {
+                    // Another worker has it now: finish the site running (its result is kept
+                    // only if stored first), audit no more of it, and leave the claim alone.
+                    held.insert(domain.clone(), None);
+                    each(Event::LeaseLost(&domain))?;
+                }
+            }
+        }
     }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -200,12 +200,20 @@ pub struct BatchArgs {
     /// or a text file with one URL per line.
     #[arg(value_name = "LIST")]
     pub list: PathBuf,
-    /// The database the results go into as each site finishes [default: reachaudit.db].
-    #[arg(long, value_name = "FILE")]
-    pub db: Option<PathBuf>,
-    /// Sites audited at once; each keeps its own per-host rate limit [default: 8].
+    /// The database the results go into as each site finishes: an SQLite file, or
+    /// postgres://USER@HOST:PORT/DB for workers on several machines (password from PGPASSWORD
+    /// or ~/.pgpass) [default: reachaudit.db]. Workers given the same list and database share
+    /// one run.
+    #[arg(long, value_name = "FILE|URL")]
+    pub db: Option<String>,
+    /// Sites audited at once by this worker; each keeps its own per-host rate limit, and one
+    /// host is audited by one worker at a time [default: 8].
     #[arg(long, value_name = "N")]
     pub concurrency: Option<usize>,
+    /// Seconds a claimed host stays this worker's without renewal (renewed every third of it);
+    /// a worker silent that long is taken for dead and its hosts go to others [default: 300].
+    #[arg(long, value_name = "SECS")]
+    pub lease: Option<u64>,
     /// Start a new run even though this list's last run finished or is unfinished (both are kept).
     #[arg(long)]
     pub rerun: bool,

@@ -10,9 +10,10 @@ use super::Exit;
 use super::args::{BatchArgs, ScanArgs};
 use super::options::ScanOptions;
 use crate::batch::export::{Exports, write};
-use crate::batch::{DEFAULT_CONCURRENCY, Outcome, read_list};
+use crate::batch::{DEFAULT_CONCURRENCY, DEFAULT_LEASE, Event, Work, host_groups, read_list};
 use crate::report::clean;
-use crate::store::{SiteRow, Store};
+use crate::store::runs::{How, JoinRequest, Joined, RunProgress};
+use crate::store::{Database, RunStore, SiteRow, WorkerId};
 
 pub(super) fn run(a: BatchArgs) -> Result<Exit> {
     let list = read_list(&a.list)?;
@@ -35,133 +36,112 @@ pub(super) fn run(a: BatchArgs) -> Result<Exit> {
         crawl: a.crawl.clone(),
         ..ScanArgs::default()
     })?;
-    let db =
-        a.db.clone()
-            .unwrap_or_else(|| PathBuf::from(crate::store::DEFAULT_PATH));
-    let mut store = Store::open(&db)?;
-    let rules_version = options.rules.version();
-    let now = super::probe::now;
-    let tool = env!("CARGO_PKG_VERSION");
-    let mut last = store.runs(Some(&list.digest))?.pop();
-    if a.retry_failed {
-        match &mut last {
-            Some(r) => {
-                let n = store.forget_failed(r.id)?;
-                eprintln!(
-                    "reachaudit: retrying {n} failed site(s) of run {} of {}",
-                    r.id,
-                    a.list.display()
-                );
-                if n > 0 {
-                    r.finished_at = None;
-                }
-            }
-            None => bail!(
-                "--retry-failed: {} has no earlier run to retry; run it once without the flag",
-                a.list.display()
-            ),
-        }
-    }
-    let run = match last {
-        Some(r) if !a.rerun && r.finished_at.is_none() => {
-            eprintln!(
-                "reachaudit: resuming run {} of {} (started {} s ago)",
-                r.id,
-                a.list.display(),
-                now() - r.started_at
-            );
-            r
-        }
-        Some(r) if !a.rerun => {
-            eprintln!(
-                "reachaudit: run {} of this list finished already; writing its exports again (--rerun audits anew and keeps both)",
-                r.id
-            );
-            r
-        }
-        _ => store.start_run(
-            &a.list.display().to_string(),
-            &list.digest,
-            tool,
-            &rules_version,
-            now(),
-        )?,
+    let lease = match a.lease {
+        None => DEFAULT_LEASE,
+        Some(secs) if (1..=86_400).contains(&secs) => Duration::from_secs(secs),
+        Some(secs) => bail!(
+            "--lease {secs}: give the seconds a claimed site lasts without renewal, 1 to 86400 (default 300)"
+        ),
     };
+    let db = Database::parse(a.db.as_deref().unwrap_or(crate::store::DEFAULT_PATH))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    // Opened inside the runtime: a PostgreSQL connection is driven by it.
+    let store = runtime.block_on(RunStore::open(&db))?;
+    let rules_version = options.rules.version();
+    let now = crate::store::now;
+    let tool = env!("CARGO_PKG_VERSION");
+    let shown_list = a.list.display().to_string();
+    let groups = host_groups(&list.entries);
+    let worker = WorkerId::current();
+    let joined = runtime.block_on(store.join(
+        &JoinRequest {
+            list: &shown_list,
+            digest: &list.digest,
+            tool_version: tool,
+            rules_version: &rules_version,
+            rerun: a.rerun,
+            retry_failed: a.retry_failed,
+            groups: &groups,
+        },
+        now(),
+    ))?;
+    let Some(Joined { run, how }) = joined else {
+        bail!(
+            "--retry-failed: {shown_list} has no earlier run to retry; run it once without the flag"
+        );
+    };
+    match how {
+        How::Retrying(n) => {
+            eprintln!(
+                "reachaudit: retrying {n} failed site(s) of run {} of {shown_list}",
+                run.id
+            );
+        }
+        How::Resumed => eprintln!(
+            "reachaudit: resuming run {} of {shown_list} (started {} s ago)",
+            run.id,
+            now() - run.started_at
+        ),
+        How::Finished => eprintln!(
+            "reachaudit: run {} of this list finished already; writing its exports again (--rerun audits anew and keeps both)",
+            run.id
+        ),
+        How::Started => {}
+    }
     if run.rules_version != rules_version && run.finished_at.is_none() {
         eprintln!(
             "reachaudit: warning: run {} began with rules {}, these are {}; pass --rerun for comparable results",
             run.id, run.rules_version, rules_version
         );
     }
-    let finished = store.finished_urls(run.id)?;
-    let todo = list
-        .entries
-        .iter()
-        .filter(|e| !finished.contains(&e.url))
-        .count();
     let total = list.entries.len();
-    let mut progress = Progress::new(total, total - todo);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    if todo > 0 && run.finished_at.is_none() {
+    let before = runtime.block_on(store.progress(run.id, &worker))?;
+    let mut progress = Progress::new(
+        total,
+        usize::try_from(before.done + before.failed).unwrap_or(0),
+    );
+    if run.finished_at.is_none() {
         // One browser for the whole run: every site's pages open as tabs of it.
         let (audit, renderer) = options.with_browser(&runtime)?;
-        runtime.block_on(crate::batch::run(
+        let plan = Work {
+            run_id: run.id,
+            worker: &worker,
+            lease,
+            concurrency,
+        };
+        let worked = runtime.block_on(crate::batch::work(
+            &store,
             &list.entries,
-            &finished,
+            plan,
             &audit,
             &options.rules,
-            concurrency,
-            |entry, outcome| -> Result<()> {
-                let metadata = serde_json::to_string(&entry.metadata)?;
-                let company = entry.company();
-                let row = match outcome {
-                    Outcome::Audited(mut report) => SiteRow {
-                        position: i64::try_from(entry.position).unwrap_or(i64::MAX),
-                        name: entry.name.clone(),
-                        url: entry.url.clone(),
-                        metadata,
-                        status: if report.evaluated { "done" } else { "failed" }.into(),
-                        error: report.reason.clone(),
-                        pages: i64::try_from(report.crawl.pages.len()).unwrap_or(0),
-                        report: {
-                            report.company = Some(company);
-                            Some(serde_json::to_string(&report)?)
-                        },
-                    },
-                    Outcome::Failed(reason) => SiteRow {
-                        position: i64::try_from(entry.position).unwrap_or(i64::MAX),
-                        name: entry.name.clone(),
-                        url: entry.url.clone(),
-                        metadata,
-                        status: "failed".into(),
-                        error: Some(reason),
-                        pages: 0,
-                        report: None,
-                    },
-                };
-                // Stored before anything else: an interruption now loses nothing finished.
-                store.record_site(run.id, &row, now())?;
-                progress.site(&row);
+            |event| -> Result<()> {
+                match event {
+                    Event::Site { row, stored, run, .. } => progress.site(row, stored, run),
+                    Event::LeaseLost(domain) => eprintln!(
+                        "reachaudit: the lease on {} ran out before this worker renewed it; another worker audits the rest of it",
+                        clean(domain)
+                    ),
+                    Event::Waiting(state) => progress.waiting(&state),
+                }
                 Ok(())
             },
-        ))?;
+        ));
         super::options::stop_browser(&runtime, audit, renderer);
-        store.finish_run(run.id, now())?;
-    } else if run.finished_at.is_none() {
-        store.finish_run(run.id, now())?;
+        worked?;
     }
     progress.done();
     // Read again: the run may have finished just now.
-    let run = store
-        .runs(Some(&list.digest))?
+    let run = runtime
+        .block_on(store.runs(Some(&list.digest)))?
         .into_iter()
         .find(|r| r.id == run.id)
         .unwrap_or(run);
-    let written = write(&store, &run, &exports, &options.rules, &list.columns)?;
-    let (done, failed) = store.site_counts(run.id)?;
+    let written = runtime.block_on(write(&store, &run, &exports, &options.rules, &list.columns))?;
+    let (done, failed) = runtime.block_on(store.site_counts(run.id))?;
     let files: Vec<String> = a
         .output
         .iter()
@@ -170,7 +150,7 @@ pub(super) fn run(a: BatchArgs) -> Result<Exit> {
     eprintln!(
         "reachaudit: run {}: {written} site(s) stored in {} ({done} evaluated, {failed} failed){}",
         run.id,
-        db.display(),
+        db.shown(),
         if files.is_empty() {
             "; add -o csv=PATH (or jsonl, json, channels, html) for files".to_owned()
         } else {
@@ -216,14 +196,21 @@ fn exports(outputs: &[String], bom: bool) -> Result<Exports> {
     Ok(e)
 }
 
-/// Sites done and failed, pages, rate and time left: an indicatif bar on a terminal, a plain
-/// line per site otherwise (CI, nohup), where a bar would be noise in a log.
+/// Sites done and failed (the whole run's, when other workers share it), pages, rate and time
+/// left: an indicatif bar on a terminal, a plain line per site otherwise (CI, nohup), where a bar
+/// would be noise in a log.
 struct Progress {
     total: usize,
+    /// This worker's sites.
     done: usize,
     failed: usize,
     pages: i64,
+    /// Stored when this worker started.
     resumed: usize,
+    /// The whole run, as last read from the database.
+    run: Option<RunProgress>,
+    /// Whether the last line said this worker waits for others.
+    waiting: bool,
     started: Instant,
     bar: Option<indicatif::ProgressBar>,
 }
@@ -249,23 +236,28 @@ impl Progress {
             failed: 0,
             pages: 0,
             resumed,
+            run: None,
+            waiting: false,
             started: Instant::now(),
             bar,
         }
     }
 
-    fn site(&mut self, row: &SiteRow) {
-        if row.status == "done" {
-            self.done += 1;
-        } else {
-            self.failed += 1;
-        }
-        self.pages += row.pages;
-        let finished = self.done + self.failed;
+    /// Sites stored in the whole run: as the database last said, or as this worker counted.
+    fn stored(&self) -> usize {
+        let own = self.resumed + self.done + self.failed;
+        self.run.map_or(own, |r| {
+            usize::try_from(r.done + r.failed).unwrap_or(0).max(own)
+        })
+    }
+
+    /// The run's rate since this worker started and the time left at it.
+    fn rate(&self) -> (f64, String) {
+        let stored = self.stored();
         let secs = self.started.elapsed().as_secs_f64().max(0.001);
         #[allow(clippy::cast_precision_loss)]
-        let per_min = finished as f64 / secs * 60.0;
-        let left = self.total - self.resumed - finished;
+        let per_min = stored.saturating_sub(self.resumed) as f64 / secs * 60.0;
+        let left = self.total.saturating_sub(stored);
         #[allow(
             clippy::cast_precision_loss,
             clippy::cast_possible_truncation,
@@ -281,27 +273,74 @@ impl Progress {
         } else {
             "?".to_owned()
         };
-        let line = format!(
-            "[{}/{}] {} done, {} failed, {} pages, {per_min:.1} sites/min, ETA {eta}",
-            self.resumed + finished,
-            self.total,
-            self.done,
-            self.failed,
-            self.pages,
+        (per_min, eta)
+    }
+
+    /// What other workers hold, when they hold something.
+    fn others(&self) -> String {
+        match self.run {
+            Some(r) if r.claimed_by_others > 0 => {
+                format!(", {} host(s) with other workers", r.claimed_by_others)
+            }
+            _ => String::new(),
+        }
+    }
+
+    fn site(&mut self, row: &SiteRow, stored: bool, run: Option<RunProgress>) {
+        self.waiting = false;
+        if run.is_some() {
+            self.run = run;
+        }
+        if stored {
+            if row.status == "done" {
+                self.done += 1;
+            } else {
+                self.failed += 1;
+            }
+            self.pages += row.pages;
+        }
+        let (per_min, eta) = self.rate();
+        let others = self.others();
+        let message = format!(
+            "{} done, {} failed, {} pages, {per_min:.1} sites/min{others}",
+            self.done, self.failed, self.pages
         );
         if let Some(bar) = &self.bar {
-            bar.set_message(format!(
-                "{} done, {} failed, {} pages, {per_min:.1} sites/min",
-                self.done, self.failed, self.pages
-            ));
-            bar.inc(1);
+            bar.set_message(message);
+            bar.set_position(self.stored() as u64);
         } else {
             let what = match &row.error {
+                _ if !stored => "stored before by another worker; kept theirs".to_owned(),
                 Some(e) if row.status == "failed" => format!("failed: {}", clean(e)),
                 _ => "done".to_owned(),
             };
-            eprintln!("{line} · {} {what}", clean(&row.url));
+            eprintln!(
+                "[{}/{}] {message}, ETA {eta} · {} {what}",
+                self.stored(),
+                self.total,
+                clean(&row.url)
+            );
         }
+    }
+
+    /// Nothing is free: the rest of the run is with other workers. Said once per wait.
+    fn waiting(&mut self, run: &RunProgress) {
+        self.run = Some(*run);
+        if let Some(bar) = &self.bar {
+            bar.set_position(self.stored() as u64);
+            bar.set_message(format!(
+                "waiting for {} host(s) with other workers",
+                run.claimed_by_others
+            ));
+        } else if !self.waiting {
+            eprintln!(
+                "[{}/{}] waiting: {} host(s) are with other workers; this worker takes over any whose lease runs out",
+                self.stored(),
+                self.total,
+                run.claimed_by_others
+            );
+        }
+        self.waiting = true;
     }
 
     fn done(&self) {

@@ -754,7 +754,7 @@ fn read_probe(file: &Path, text: &str) -> Result<probe::ProbeRules, RulesError> 
 
 /// `rules/scoring.toml`, parsed and checked.
 fn read_scoring(file: &Path, text: &str) -> Result<scoring::Scoring, RulesError> {
-    let mut scoring: scoring::Scoring = parse(file, text)?;
+    let scoring: scoring::Scoring = parse(file, text)?;
     scoring.validate(file, text, crate::score::ITEMS)?;
     Ok(scoring)
 }

@@ -12,6 +12,12 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
+mod pg;
+pub mod runs;
+
+pub use pg::PgTarget;
+pub use runs::{Database, RunStore, WorkerId};
+
 /// The default database file, in the working directory.
 pub const DEFAULT_PATH: &str = "reachaudit.db";
 
@@ -112,6 +118,20 @@ const MIGRATIONS: &[&str] = &[
     // 5: what a bounce or delay notice names: the address that failed and its RFC 3463 status.
     "ALTER TABLE reply ADD COLUMN failed_recipient TEXT;
     ALTER TABLE reply ADD COLUMN status TEXT;",
+    // 6: claims by registrable domain with a lease, so several workers share a run (runs.rs),
+    // and which worker stored each site.
+    "CREATE TABLE claim (
+        run_id      INTEGER NOT NULL REFERENCES run (id),
+        domain      TEXT NOT NULL,
+        position    INTEGER NOT NULL,
+        done        INTEGER NOT NULL DEFAULT 0,
+        worker      TEXT,
+        lease_until INTEGER,
+        attempts    INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (run_id, domain)
+    );
+    CREATE INDEX claim_open ON claim (run_id, done, position);
+    ALTER TABLE site ADD COLUMN worker TEXT;",
 ];
 
 /// What can go wrong with the database file.
@@ -125,13 +145,13 @@ pub enum StoreError {
         /// Why.
         source: rusqlite::Error,
     },
-    /// A newer reachaudit wrote this file.
+    /// A newer reachaudit wrote this database.
     #[error(
-        "--db {path}: written by a newer reachaudit (schema {found}, this one knows {known}); upgrade reachaudit"
+        "--db {db}: written by a newer reachaudit (schema {found}, this one knows {known}); upgrade reachaudit"
     )]
     Newer {
-        /// The file.
-        path: PathBuf,
+        /// The file or the database URL (without its password).
+        db: String,
         /// Its schema version.
         found: i64,
         /// The newest this build knows.
@@ -140,6 +160,77 @@ pub enum StoreError {
     /// A statement failed.
     #[error("probe database: {0} (if it is locked, another reachaudit run is using it; try again)")]
     Sql(#[from] rusqlite::Error),
+    /// A report that cannot be written down (never for reports an audit made).
+    #[error("a report cannot be stored: {0}")]
+    Report(String),
+    /// A `postgres://` URL that does not parse.
+    #[error("--db {db}: not a PostgreSQL URL ({reason}); write postgres://USER@HOST:PORT/DATABASE")]
+    Url {
+        /// The URL without its password.
+        db: String,
+        /// Why.
+        reason: String,
+    },
+    /// PostgreSQL refused, could not be reached, or went away.
+    #[error("--db {db}: {}", pg_reason(cause))]
+    Postgres {
+        /// The URL without its password.
+        db: String,
+        /// What the client said (in the message already, so not a `source` to print again).
+        cause: tokio_postgres::Error,
+    },
+}
+
+/// What went wrong with PostgreSQL, and what to do about it.
+fn pg_reason(e: &tokio_postgres::Error) -> String {
+    if e.is_closed() {
+        return "the database connection was lost; everything stored so far is kept: start the same command again to go on".to_owned();
+    }
+    match e.as_db_error() {
+        Some(db) if db.code().code().starts_with("28") => format!(
+            "{}; give the password in PGPASSWORD or ~/.pgpass",
+            db.message()
+        ),
+        Some(db) if db.code().code() == "3D000" => format!(
+            "{}; create it first (createdb) or name one that exists",
+            db.message()
+        ),
+        Some(db) => format!("{} (SQLSTATE {})", db.message(), db.code().code()),
+        None => {
+            let mut text = e.to_string();
+            let mut source = std::error::Error::source(e);
+            while let Some(s) = source {
+                text = format!("{text}: {s}");
+                source = s.source();
+            }
+            format!(
+                "{text}; check that PostgreSQL runs there and accepts connections from this machine"
+            )
+        }
+    }
+}
+
+/// Unix seconds now.
+pub(crate) fn now() -> i64 {
+    i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+    )
+    .unwrap_or(i64::MAX)
+}
+
+/// A `run` row in the column order every query selects.
+fn run_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Run> {
+    Ok(Run {
+        id: r.get(0)?,
+        list: r.get(1)?,
+        list_digest: r.get(2)?,
+        started_at: r.get(3)?,
+        finished_at: r.get(4)?,
+        tool_version: r.get(5)?,
+        rules_version: r.get(6)?,
+    })
 }
 
 /// Where a probe is in its life. The order is the only order allowed.
@@ -353,7 +444,7 @@ impl Store {
         let known = i64::try_from(MIGRATIONS.len()).unwrap_or(i64::MAX);
         if version > known {
             return Err(StoreError::Newer {
-                path: self.path.clone(),
+                db: self.path.display().to_string(),
                 found: version,
                 known,
             });
@@ -583,37 +674,6 @@ impl Store {
         Ok(())
     }
 
-    /// Starts a batch run.
-    ///
-    /// # Errors
-    /// A failed write.
-    pub fn start_run(
-        &mut self,
-        list: &str,
-        list_digest: &str,
-        tool_version: &str,
-        rules_version: &str,
-        now: i64,
-    ) -> Result<Run, StoreError> {
-        let tx = self.conn.transaction()?;
-        tx.execute(
-            "INSERT INTO run (list, list_digest, started_at, tool_version, rules_version)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![list, list_digest, now, tool_version, rules_version],
-        )?;
-        let id = tx.last_insert_rowid();
-        tx.commit()?;
-        Ok(Run {
-            id,
-            list: list.to_owned(),
-            list_digest: list_digest.to_owned(),
-            started_at: now,
-            finished_at: None,
-            tool_version: tool_version.to_owned(),
-            rules_version: rules_version.to_owned(),
-        })
-    }
-
     /// Every run, oldest first; only those of one list when given.
     ///
     /// # Errors
@@ -623,17 +683,7 @@ impl Store {
             "SELECT id, list, list_digest, started_at, finished_at, tool_version, rules_version
              FROM run WHERE ?1 IS NULL OR list_digest = ?1 ORDER BY id",
         )?;
-        let rows = stmt.query_map(params![list_digest], |r| {
-            Ok(Run {
-                id: r.get(0)?,
-                list: r.get(1)?,
-                list_digest: r.get(2)?,
-                started_at: r.get(3)?,
-                finished_at: r.get(4)?,
-                tool_version: r.get(5)?,
-                rules_version: r.get(6)?,
-            })
-        })?;
+        let rows = stmt.query_map(params![list_digest], run_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -650,33 +700,6 @@ impl Store {
         )?)
     }
 
-    /// Records one site's result in its own transaction, the moment it finishes.
-    ///
-    /// # Errors
-    /// A failed write.
-    pub fn record_site(&mut self, run_id: i64, row: &SiteRow, now: i64) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
-        tx.execute(
-            "INSERT OR REPLACE INTO site (run_id, position, name, url, metadata, status, error,
-                                          report, pages, finished_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            params![
-                run_id,
-                row.position,
-                row.name,
-                row.url,
-                row.metadata,
-                row.status,
-                row.error,
-                row.report,
-                row.pages,
-                now
-            ],
-        )?;
-        tx.commit()?;
-        Ok(())
-    }
-
     /// The URLs a run has finished (done or failed).
     ///
     /// # Errors
@@ -690,41 +713,6 @@ impl Store {
             .prepare("SELECT url FROM site WHERE run_id = ?1")?;
         let rows = stmt.query_map(params![run_id], |r| r.get::<_, String>(0))?;
         Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    /// Forgets a run's failed sites and reopens the run, so resuming it audits them again
-    /// (`batch --retry-failed`); returns how many.
-    ///
-    /// # Errors
-    /// A failed write.
-    pub fn forget_failed(&mut self, run_id: i64) -> Result<usize, StoreError> {
-        let tx = self.conn.transaction()?;
-        let n = tx.execute(
-            "DELETE FROM site WHERE run_id = ?1 AND status = 'failed'",
-            params![run_id],
-        )?;
-        if n > 0 {
-            tx.execute(
-                "UPDATE run SET finished_at = NULL WHERE id = ?1",
-                params![run_id],
-            )?;
-        }
-        tx.commit()?;
-        Ok(n)
-    }
-
-    /// Marks a run finished.
-    ///
-    /// # Errors
-    /// A failed write.
-    pub fn finish_run(&mut self, run_id: i64, now: i64) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
-        tx.execute(
-            "UPDATE run SET finished_at = ?2 WHERE id = ?1",
-            params![run_id, now],
-        )?;
-        tx.commit()?;
-        Ok(())
     }
 
     /// A run's sites in list order, one at a time: exports stream them instead of holding every
@@ -906,7 +894,10 @@ mod tests {
             .unwrap();
         }
         let store = Store::open(&path).unwrap();
-        assert_eq!(store.schema_version().unwrap(), 5);
+        assert_eq!(
+            store.schema_version().unwrap(),
+            i64::try_from(MIGRATIONS.len()).unwrap()
+        );
         let automated: Vec<(String, Option<bool>)> = store
             .replies(1)
             .unwrap()
@@ -928,7 +919,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("r.db");
         let mut store = Store::open(&path).unwrap();
-        assert_eq!(store.schema_version().unwrap(), 5);
+        assert_eq!(
+            store.schema_version().unwrap(),
+            i64::try_from(MIGRATIONS.len()).unwrap()
+        );
         let p = store.plan(&probe("ra-7kx3m9p2qd"), 100).unwrap();
         assert!(
             store.plan(&probe("ra-7kx3m9p2qd"), 101).is_err(),
