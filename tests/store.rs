@@ -9,39 +9,17 @@
 //! a newer reachaudit is refused.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use reachaudit::store::runs::{HostGroup, How, JoinRequest};
 use reachaudit::store::{Database, RunStore, SiteRow, WorkerId};
 
-/// The role `.ci/postgres.sh` creates, on the cluster it starts.
-const PG_ADMIN: &str = "postgres://reachaudit:reachaudit-test@127.0.0.1:54329/postgres";
+#[path = "support/pg.rs"]
+mod pg;
 
 /// A new, empty PostgreSQL database for one test.
 async fn pg_database() -> Database {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let (client, connection) = tokio_postgres::connect(PG_ADMIN, tokio_postgres::NoTls)
-        .await
-        .expect("the test PostgreSQL cluster on 127.0.0.1:54329 answers: run `bash .ci/test-deps`");
-    tokio::spawn(connection);
-    let name = format!(
-        "store_{}_{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::SeqCst)
-    );
-    // One statement each: PostgreSQL runs several in one implicit transaction, where neither
-    // may run.
-    for statement in [
-        format!("DROP DATABASE IF EXISTS {name}"),
-        format!("CREATE DATABASE {name}"),
-    ] {
-        client.batch_execute(&statement).await.unwrap();
-    }
-    Database::parse(&format!(
-        "postgres://reachaudit:reachaudit-test@127.0.0.1:54329/{name}"
-    ))
-    .unwrap()
+    Database::parse(&pg::database("store").await.1).unwrap()
 }
 
 /// `n` domains in list order; every third has a second site (a shop under www.).
@@ -390,14 +368,7 @@ async fn a_postgres_database_from_a_newer_reachaudit_is_refused() {
     let Database::Postgres(target) = &db else {
         unreachable!()
     };
-    let url = PG_ADMIN.replace(
-        "/postgres",
-        &format!("/{}", target.shown().rsplit('/').next().unwrap()),
-    );
-    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(connection);
+    let client = pg::connect(target.shown().rsplit('/').next()).await;
     client
         .execute("UPDATE reachaudit_schema SET version = 99", &[])
         .await

@@ -28,7 +28,7 @@ pub enum Command {
     Rules(RulesArgs),
     /// Audit a list of companies (CSV with name,url[,country,sector] or a text file of URLs):
     /// concurrent, resumable, stored in SQLite, exported as JSONL, JSON and CSV.
-    Batch(BatchArgs),
+    Batch(Box<BatchArgs>),
     /// Render saved results again (a self-contained HTML page for publishing, or text, JSON,
     /// Markdown, SARIF, JUnit), or compare two batch runs: who got better, who got worse.
     Report(ReportArgs),
@@ -214,6 +214,13 @@ pub struct BatchArgs {
     /// a worker silent that long is taken for dead and its hosts go to others [default: 300].
     #[arg(long, value_name = "SECS")]
     pub lease: Option<u64>,
+    /// Read db, db_password_file, concurrency and lease from this file's [batch] table instead
+    /// of ./reachaudit.toml's; flags win over it.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Do not read ./reachaudit.toml.
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
     /// Start a new run even though this list's last run finished or is unfinished (both are kept).
     #[arg(long)]
     pub rerun: bool,
@@ -247,9 +254,9 @@ pub struct ReportArgs {
     /// A batch run from the database: its id, or latest.
     #[arg(long, value_name = "ID")]
     pub run: Option<String>,
-    /// The batch database [default: reachaudit.db].
-    #[arg(long, value_name = "FILE")]
-    pub db: Option<PathBuf>,
+    /// The batch database: an SQLite file or a postgres:// URL [default: reachaudit.db].
+    #[arg(long, value_name = "FILE|URL")]
+    pub db: Option<String>,
     /// List the runs in the database with their ids.
     #[arg(long, conflicts_with_all = ["inputs", "run", "compare"])]
     pub runs: bool,

@@ -23,7 +23,13 @@ pub(super) fn run(a: BatchArgs) -> Result<Exit> {
     for n in &list.notes {
         eprintln!("reachaudit: {n}");
     }
-    let concurrency = a.concurrency.unwrap_or(DEFAULT_CONCURRENCY);
+    let cfg = super::config::load(a.config.as_deref(), a.no_config)?
+        .map(|loaded| loaded.batch())
+        .unwrap_or_default();
+    let concurrency = a
+        .concurrency
+        .or(cfg.concurrency)
+        .unwrap_or(DEFAULT_CONCURRENCY);
     if !(1..=64).contains(&concurrency) {
         bail!("--concurrency {concurrency}: give between 1 and 64 sites at once");
     }
@@ -36,14 +42,24 @@ pub(super) fn run(a: BatchArgs) -> Result<Exit> {
         crawl: a.crawl.clone(),
         ..ScanArgs::default()
     })?;
-    let lease = match a.lease {
+    let lease = match a.lease.or(cfg.lease) {
         None => DEFAULT_LEASE,
         Some(secs) if (1..=86_400).contains(&secs) => Duration::from_secs(secs),
         Some(secs) => bail!(
             "--lease {secs}: give the seconds a claimed site lasts without renewal, 1 to 86400 (default 300)"
         ),
     };
-    let db = Database::parse(a.db.as_deref().unwrap_or(crate::store::DEFAULT_PATH))?;
+    let mut db = Database::parse(
+        a.db.as_deref()
+            .or(cfg.db.as_deref())
+            .unwrap_or(crate::store::DEFAULT_PATH),
+    )?;
+    if let Database::Postgres(target) = &mut db
+        && !target.has_password()
+        && let Some(password) = super::probe::secret("PGPASSWORD", cfg.db_password_file.as_deref())?
+    {
+        target.set_password(&password.0);
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

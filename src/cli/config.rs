@@ -47,6 +47,24 @@ pub struct Config {
     /// the path of a file holding one (or the environment).
     #[serde(default)]
     pub probe: ProbeConfig,
+    /// Batch runs: which database, and how a worker shares a run.
+    #[serde(default)]
+    pub batch: BatchConfig,
+}
+
+/// `[batch]`.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchConfig {
+    /// The database: an SQLite file (relative to this file) or a `postgres://` URL without a
+    /// password.
+    pub db: Option<String>,
+    /// File holding the PostgreSQL password, readable by its owner only (PGPASSWORD wins).
+    pub db_password_file: Option<PathBuf>,
+    /// Sites audited at once by one worker.
+    pub concurrency: Option<usize>,
+    /// Seconds a claimed host stays a worker's without renewal.
+    pub lease: Option<u64>,
 }
 
 /// `[probe]`.
@@ -224,6 +242,33 @@ impl Loaded {
             .into_iter()
             .filter_map(|p| local(Some(p)))
             .collect();
+        c
+    }
+
+    /// The `[batch]` table with its paths resolved against the file's directory (a `postgres://`
+    /// URL stays as it is).
+    #[must_use]
+    pub fn batch(&self) -> BatchConfig {
+        let dir = self
+            .path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        let mut c = self.config.batch.clone();
+        c.db = c.db.map(|db| {
+            let lower = db.to_ascii_lowercase();
+            if lower.starts_with("postgres://")
+                || lower.starts_with("postgresql://")
+                || Path::new(&db).is_absolute()
+            {
+                db
+            } else {
+                dir.join(db).display().to_string()
+            }
+        });
+        c.db_password_file = c
+            .db_password_file
+            .map(|p| if p.is_absolute() { p } else { dir.join(p) });
         c
     }
 

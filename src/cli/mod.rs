@@ -53,7 +53,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         args::Command::Scan(args) => scan::run(*args),
         args::Command::Rules(args) => rules::run(args),
-        args::Command::Batch(args) => batch::run(args),
+        args::Command::Batch(args) => batch::run(*args),
         args::Command::Report(args) => report::run(args),
         args::Command::Probe(args) => probe::run(args),
         args::Command::Init(args) => init(&args),

@@ -11,7 +11,7 @@ use super::args::ReportArgs;
 use crate::batch::export::{company_of, describe, report_of};
 use crate::model::{Company, Report};
 use crate::report::{Comparison, Format, HtmlReport, SiteSummary, renderer};
-use crate::store::{Run, Store};
+use crate::store::{Database, Run, RunStore, SiteRow};
 
 /// One site as read back: a report, or a site whose audit never started.
 enum Item {
@@ -28,7 +28,7 @@ enum Source {
     /// A JSON report, an array of them, or JSON Lines.
     File(PathBuf),
     /// A batch run in the database.
-    Run { db: PathBuf, run: Run },
+    Run { db: Database, run: Run },
 }
 
 impl Source {
@@ -71,8 +71,8 @@ impl Source {
                 }
             }
             Self::Run { db, run } => {
-                let store = Store::open(db)?;
-                store.each_site(run.id, |row| -> Result<()> {
+                let db = RunsDb::open(db)?;
+                db.each_site(run.id, |row| -> Result<()> {
                     count += 1;
                     match report_of(&row)? {
                         Some(r) => each(Item::Report(Box::new(r))),
@@ -95,20 +95,47 @@ fn is_jsonl(path: &Path) -> bool {
         .is_some_and(|e| e.eq_ignore_ascii_case("jsonl") || e.eq_ignore_ascii_case("ndjson"))
 }
 
-/// The database, which reading must never create.
-fn open_db(db: &Path) -> Result<Store> {
-    if !db.is_file() {
-        bail!(
-            "{}: no batch database there; run `reachaudit batch LIST` first, or pass --db FILE",
-            db.display()
-        );
+/// A batch database opened for reading, with the runtime that drives a PostgreSQL connection.
+struct RunsDb {
+    runtime: tokio::runtime::Runtime,
+    store: RunStore,
+}
+
+impl RunsDb {
+    /// Opens the database, which reading must never create.
+    fn open(db: &Database) -> Result<Self> {
+        if let Database::Sqlite(path) = db
+            && !path.is_file()
+        {
+            bail!(
+                "{}: no batch database there; run `reachaudit batch LIST` first, or pass --db FILE|URL",
+                path.display()
+            );
+        }
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the async runtime")?;
+        let store = runtime.block_on(RunStore::open(db))?;
+        Ok(Self { runtime, store })
     }
-    Ok(Store::open(db)?)
+
+    fn runs(&self) -> Result<Vec<Run>> {
+        Ok(self.runtime.block_on(self.store.runs(None))?)
+    }
+
+    fn site_counts(&self, run: i64) -> Result<(i64, i64)> {
+        Ok(self.runtime.block_on(self.store.site_counts(run))?)
+    }
+
+    fn each_site(&self, run: i64, each: impl FnMut(SiteRow) -> Result<()>) -> Result<()> {
+        self.runtime.block_on(self.store.each_site(run, each))
+    }
 }
 
 /// A run by id, or `latest`.
-fn find_run(db: &Path, id: &str) -> Result<Run> {
-    let runs = open_db(db)?.runs(None)?;
+fn find_run(db: &Database, id: &str) -> Result<Run> {
+    let runs = RunsDb::open(db)?.runs()?;
     let found = if id.eq_ignore_ascii_case("latest") {
         runs.into_iter().next_back()
     } else {
@@ -120,16 +147,16 @@ fn find_run(db: &Path, id: &str) -> Result<Run> {
     found.ok_or_else(|| {
         anyhow::anyhow!(
             "run {id}: not in {}; `reachaudit report --runs` lists the runs there",
-            db.display()
+            db.shown()
         )
     })
 }
 
 /// `3`, `latest` → a run in the database; anything else is a file.
-fn source(spec: &str, db: &Path) -> Result<Source> {
+fn source(spec: &str, db: &Database) -> Result<Source> {
     if spec.eq_ignore_ascii_case("latest") || spec.chars().all(|c| c.is_ascii_digit()) {
         Ok(Source::Run {
-            db: db.to_path_buf(),
+            db: db.clone(),
             run: find_run(db, spec)?,
         })
     } else {
@@ -233,9 +260,7 @@ fn write_with(
 }
 
 pub(super) fn run(a: ReportArgs) -> Result<Exit> {
-    let db =
-        a.db.clone()
-            .unwrap_or_else(|| PathBuf::from(crate::store::DEFAULT_PATH));
+    let db = Database::parse(a.db.as_deref().unwrap_or(crate::store::DEFAULT_PATH))?;
     if a.runs {
         return list_runs(&db);
     }
@@ -371,7 +396,7 @@ enum CompareFormat {
     Csv,
 }
 
-fn compare(a: &ReportArgs, db: &Path) -> Result<Exit> {
+fn compare(a: &ReportArgs, db: &Database) -> Result<Exit> {
     let [before, after] = a.compare.as_slice() else {
         bail!("--compare needs two runs: --compare RUN_A RUN_B");
     };
@@ -426,13 +451,13 @@ fn compare(a: &ReportArgs, db: &Path) -> Result<Exit> {
     Ok(Exit::Ok)
 }
 
-fn list_runs(db: &Path) -> Result<Exit> {
-    let store = open_db(db)?;
-    let runs = store.runs(None)?;
+fn list_runs(db: &Database) -> Result<Exit> {
+    let store = RunsDb::open(db)?;
+    let runs = store.runs()?;
     if runs.is_empty() {
         eprintln!(
             "reachaudit: no runs in {}; `reachaudit batch LIST` makes one",
-            db.display()
+            db.shown()
         );
         return Ok(Exit::Ok);
     }

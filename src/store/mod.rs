@@ -158,7 +158,7 @@ pub enum StoreError {
         known: i64,
     },
     /// A statement failed.
-    #[error("probe database: {0} (if it is locked, another reachaudit run is using it; try again)")]
+    #[error("database: {0} (if it is locked, another reachaudit run is using it; try again)")]
     Sql(#[from] rusqlite::Error),
     /// A report that cannot be written down (never for reports an audit made).
     #[error("a report cannot be stored: {0}")]
@@ -187,8 +187,15 @@ fn pg_reason(e: &tokio_postgres::Error) -> String {
         return "the database connection was lost; everything stored so far is kept: start the same command again to go on".to_owned();
     }
     match e.as_db_error() {
+        // The server shut down, crashed, is starting, or an administrator ended the session.
+        Some(db) if db.code().code().starts_with("57P") || db.code().code().starts_with("08") => {
+            format!(
+                "the database connection was lost ({}); everything stored so far is kept: start the same command again to go on",
+                db.message()
+            )
+        }
         Some(db) if db.code().code().starts_with("28") => format!(
-            "{}; give the password in PGPASSWORD or ~/.pgpass",
+            "{}; give the password in PGPASSWORD or ~/.pgpass (or db_password_file in reachaudit.toml's [batch])",
             db.message()
         ),
         Some(db) if db.code().code() == "3D000" => format!(
@@ -202,6 +209,10 @@ fn pg_reason(e: &tokio_postgres::Error) -> String {
             while let Some(s) = source {
                 text = format!("{text}: {s}");
                 source = s.source();
+            }
+            if text.contains("password missing") {
+                // The server asked for a password and none was given.
+                return "the server wants a password; give it in PGPASSWORD or ~/.pgpass (or db_password_file in reachaudit.toml's [batch])".to_owned();
             }
             format!(
                 "{text}; check that PostgreSQL runs there and accepts connections from this machine"
@@ -449,20 +460,28 @@ impl Store {
                 known,
             });
         }
+        if version == known {
+            return Ok(());
+        }
+        // Several workers may open a new file at once: the write lock is taken before the version
+        // is read again, so exactly one of them migrates and the others find it done.
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
         for (i, sql) in MIGRATIONS
             .iter()
             .enumerate()
             .skip(usize::try_from(version).unwrap_or(0))
         {
-            let tx = self.conn.transaction()?;
             tx.execute_batch(sql)?;
             tx.pragma_update(
                 None,
                 "user_version",
                 i64::try_from(i + 1).unwrap_or(i64::MAX),
             )?;
-            tx.commit()?;
         }
+        tx.commit()?;
         Ok(())
     }
 

@@ -111,6 +111,18 @@ impl PgTarget {
         self.shown.clone()
     }
 
+    /// Whether the URL carries a password (`PGPASSWORD`, a password file and `~/.pgpass` are
+    /// then not read).
+    #[must_use]
+    pub fn has_password(&self) -> bool {
+        self.config.get_password().is_some()
+    }
+
+    /// Logs in with this password (read from a file named in `reachaudit.toml`).
+    pub fn set_password(&mut self, password: &str) {
+        self.config.password(password);
+    }
+
     /// The password, when the URL has none: `PGPASSWORD`, else the first matching line of the
     /// password file (`PGPASSFILE`, else `~/.pgpass`), as libpq reads them.
     fn password(&self) -> Option<String> {
