@@ -138,6 +138,13 @@ async fn the_run_is_shared_as_promised(db: Database) {
         !store.renew(run, &a.domain, &two, LONG).await.unwrap(),
         "a worker cannot renew another's claim"
     );
+    // Failed sites are not reopened under workers' feet.
+    let retry_now = JoinRequest {
+        retry_failed: true,
+        ..request("list-a", &groups)
+    };
+    let err = store.join(&retry_now, 100).await.unwrap_err().to_string();
+    assert!(err.contains("still being worked on"), "{err}");
     let seen = store.progress(run, &one).await.unwrap();
     assert_eq!((seen.open, seen.claimed_by_others), (7, 1));
 
@@ -172,6 +179,22 @@ async fn the_run_is_shared_as_promised(db: Database) {
         ("site2.example", 2)
     );
     assert!(!store.renew(run, "site2.example", &two, LONG).await.unwrap());
+    // The worker that lost it may still store the site it was auditing (first result kept), but
+    // closing the claim is the new holder's.
+    let url = groups[2].urls[0].clone();
+    assert!(
+        store
+            .record(
+                run,
+                &row(&groups, &url, "done"),
+                &two,
+                Some("site2.example"),
+                150
+            )
+            .await
+            .unwrap()
+    );
+    assert!(store.renew(run, "site2.example", &one, LONG).await.unwrap());
 
     // The run finishes only when every domain is done.
     assert!(!store.finish(run, 200).await.unwrap());
@@ -382,6 +405,24 @@ async fn a_postgres_database_from_a_newer_reachaudit_is_refused() {
             && !err.contains("reachaudit-test"),
         "{err}"
     );
+}
+
+#[test]
+fn a_misspelt_database_url_is_refused_without_its_password() {
+    for typo in [
+        "postgress://batch:s3cret@db.example/sweep",
+        "pg://batch:s3cret@db.example/sweep",
+    ] {
+        let err = Database::parse(typo).unwrap_err().to_string();
+        assert!(
+            err.contains("not a database reachaudit knows") && !err.contains("s3cret"),
+            "{err}"
+        );
+    }
+    let err = Database::parse("postgres://batch@db.example:port/sweep?password=s3cret")
+        .unwrap_err()
+        .to_string();
+    assert!(!err.contains("s3cret"), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -31,7 +31,12 @@ fn worker(n: usize, list: &Path, db: &str, dir: &Path, extra: &[&str]) -> Child 
         .env_remove("PGPASSWORD")
         .args(["batch", list.to_str().unwrap(), "--db", db])
         .args(["--allow-private", "--rate", "50", "--concurrency", "2"])
-        .args(["--lease", "4", "--max-pages", "6"])
+        .args(["--max-pages", "6"])
+        .args(if extra.contains(&"--lease") {
+            &[][..]
+        } else {
+            &["--lease", "4"][..]
+        })
         .arg("--user-agent")
         .arg(format!("reachaudit-test worker-{n}"))
         .args(extra)
@@ -439,8 +444,65 @@ async fn the_database_comes_from_reachaudit_toml_and_report_reads_it_back() {
         Some(fleet.entries.len()),
         "{out}"
     );
-    // Without a password the server refuses, and the message says where one goes.
+    // report finds the password where batch does ([batch] db_password_file); without one the
+    // server refuses, and the message says where one goes.
+    let (code, out, err) = run(&["report", "--runs", "--db", &url], &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("4 done, 0 failed"), "{out}");
+    std::fs::write(
+        dir.path().join("reachaudit.toml"),
+        "[batch]\nconcurrency = 3\n",
+    )
+    .unwrap();
     let (code, _, err) = run(&["report", "--runs", "--db", &url], &[]);
     assert_ne!(code, 0);
     assert!(err.contains("PGPASSWORD or ~/.pgpass"), "{err}");
+}
+
+/// SIGTERM (systemd, Kubernetes) stops a worker, which hands its hosts back at once: another
+/// worker, started right after, takes them without waiting for the (long) leases.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_worker_hands_its_hosts_back() {
+    let fleet = serve(8, Duration::from_millis(150));
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("companies.txt");
+    std::fs::write(&list, fleet.entries.join("\n")).unwrap();
+    let (name, db) = pg::database("stop").await;
+    let lease = ["--lease", "600"];
+    let mut first = worker(1, &list, &db, dir.path(), &lease);
+    let started = Instant::now();
+    while fleet.requests_by("worker-1") < 3 {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "{}",
+            log_of(dir.path(), 1)
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let status = Command::new("kill")
+        .args(["-TERM", &first.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let code = wait(&mut first, Duration::from_secs(30), dir.path(), 1);
+    let log = log_of(dir.path(), 1);
+    assert_ne!(code, 0, "{log}");
+    assert!(
+        log.contains("interrupted") && log.contains("handed back"),
+        "{log}"
+    );
+    let held: i64 = pg::connect(Some(&name))
+        .await
+        .query_one(
+            "SELECT COUNT(*) FROM claim WHERE NOT done AND worker IS NOT NULL",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(held, 0, "claims left behind:\n{log}");
+    // With 600 s leases, only the hand-back lets this one finish in time.
+    let mut second = worker(2, &list, &db, dir.path(), &lease);
+    let code = wait(&mut second, Duration::from_secs(60), dir.path(), 2);
+    assert_eq!(code, 0, "{}", log_of(dir.path(), 2));
 }

@@ -59,27 +59,38 @@ pub use crate::report::defuse;
 
 struct Out {
     path: PathBuf,
-    tmp: PathBuf,
-    w: BufWriter<std::fs::File>,
+    w: BufWriter<tempfile::NamedTempFile>,
 }
 
 impl Out {
+    /// Written to a temporary file of its own beside the target and renamed over it when
+    /// complete: a reader never sees half a file, and workers that finish one shared run at the
+    /// same moment and write the same path never write into each other's file.
     fn create(path: &Path, bom: bool) -> Result<Self, ExportError> {
-        let tmp = path.with_extension(format!(
-            "{}.partial",
-            path.extension().and_then(|e| e.to_str()).unwrap_or("out")
-        ));
         let err = |source| ExportError::Write {
             path: path.to_path_buf(),
             source,
         };
-        let mut w = BufWriter::new(std::fs::File::create(&tmp).map_err(err)?);
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or_else(|| Path::new("."));
+        let name = path
+            .file_name()
+            .map_or_else(|| "export".into(), |n| n.to_string_lossy().into_owned());
+        let prefix = format!(".{name}.");
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(&prefix).suffix(".partial");
+        // As a plain create would make it (the umask applies), not the temporary file's 0600.
+        #[cfg(unix)]
+        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+        let tmp = builder.tempfile_in(dir).map_err(err)?;
+        let mut w = BufWriter::new(tmp);
         if bom {
             w.write_all("\u{feff}".as_bytes()).map_err(err)?;
         }
         Ok(Self {
             path: path.to_path_buf(),
-            tmp,
             w,
         })
     }
@@ -99,8 +110,9 @@ impl Out {
             source,
         };
         let file = self.w.into_inner().map_err(|e| err(e.into_error()))?;
-        file.sync_all().map_err(err)?;
-        std::fs::rename(&self.tmp, &self.path).map_err(err)
+        file.as_file().sync_all().map_err(err)?;
+        file.persist(&self.path).map_err(|e| err(e.error))?;
+        Ok(())
     }
 }
 

@@ -432,38 +432,56 @@ pub async fn work<E: From<StoreError>>(
         .flat_map(|g| g.urls.iter().map(|u| (u.as_str(), g.domain.as_str())))
         .collect();
     // The domains held, each with the sites still to audit after the one running; `None` once
-    // the lease was lost to another worker.
+    // the lease was lost to another worker. And the site running for each.
     let mut held: HashMap<String, Option<VecDeque<&Entry>>> = HashMap::new();
+    let mut current: HashMap<String, String> = HashMap::new();
     let mut running = FuturesUnordered::new();
     let mut renew = tokio::time::interval(plan.lease / 3);
     renew.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let poll = (plan.lease / 4).clamp(Duration::from_millis(250), Duration::from_secs(5));
     let mut free = true;
     let mut last_read: Option<Instant> = None;
+    let mut interrupted = std::pin::pin!(interruption());
     loop {
         while free && held.len() < plan.concurrency.max(1) {
             let Some(claim) = store.claim(plan.run_id, plan.worker, plan.lease).await? else {
                 free = false;
                 break;
             };
-            let sites = by_domain
-                .get(claim.domain.as_str())
-                .cloned()
-                .unwrap_or_default();
+            let Some(sites) = by_domain.get(claim.domain.as_str()) else {
+                // Claimed from another list, or by a reachaudit that groups hosts otherwise:
+                // auditing nothing and closing it would lose its sites.
+                store.release(plan.run_id, plan.worker).await?;
+                return Err(StoreError::ListMismatch {
+                    run: plan.run_id,
+                    domain: claim.domain,
+                }
+                .into());
+            };
             let urls: Vec<String> = sites.iter().map(|e| e.url.clone()).collect();
             let stored = store.stored_among(plan.run_id, &urls).await?;
+            let running_url = current.get(&claim.domain);
             let mut queue: VecDeque<&Entry> = sites
-                .into_iter()
-                .filter(|e| !stored.contains(&e.url))
+                .iter()
+                .copied()
+                .filter(|e| !stored.contains(&e.url) && Some(&e.url) != running_url)
                 .collect();
+            if running_url.is_some() {
+                // Ours again after its lease ran out while a site of it runs: the rest follows
+                // that site, as before.
+                held.insert(claim.domain, Some(queue));
+                continue;
+            }
             match queue.pop_front() {
                 Some(first) => {
+                    current.insert(claim.domain.clone(), first.url.clone());
                     running.push(audit(first, options, rules));
                     held.insert(claim.domain, Some(queue));
                 }
-                // Stored before (a worker died after its last site), or not in this worker's
-                // list: nothing to audit.
-                None => store.close(plan.run_id, &claim.domain).await?,
+                // Every site stored before (a worker died after its last one).
+                None => {
+                    store.close(plan.run_id, &claim.domain, plan.worker).await?;
+                }
             }
         }
         if running.is_empty() {
@@ -473,17 +491,32 @@ pub async fn work<E: From<StoreError>>(
             each(Event::Waiting(
                 store.progress(plan.run_id, plan.worker).await?,
             ))?;
-            tokio::time::sleep(poll).await;
+            tokio::select! {
+                () = tokio::time::sleep(poll) => {}
+                () = &mut interrupted => {
+                    return Err(StoreError::Interrupted.into());
+                }
+            }
             free = true;
             continue;
         }
         tokio::select! {
             Some((entry, outcome)) = running.next() => {
                 let domain = domain_of.get(entry.url.as_str()).copied().unwrap_or_default();
-                let (next, lost) = match held.get_mut(domain) {
+                current.remove(domain);
+                let (mut next, mut lost) = match held.get_mut(domain) {
                     Some(Some(queue)) => (queue.pop_front(), false),
                     _ => (None, true),
                 };
+                // The next site starts only while the domain is still this worker's: another
+                // worker may have taken it over since the last renewal, and may have stored it.
+                if next.is_some()
+                    && !store.renew(plan.run_id, domain, plan.worker, plan.lease).await?
+                {
+                    next = None;
+                    lost = true;
+                    each(Event::LeaseLost(domain))?;
+                }
                 let row = site_row(entry, outcome)
                     .map_err(|e| StoreError::Report(e.to_string()))?;
                 // The domain's last site closes its claim, unless another worker holds it now.
@@ -499,7 +532,10 @@ pub async fn work<E: From<StoreError>>(
                 };
                 each(Event::Site { entry, row: &row, stored, run })?;
                 match next {
-                    Some(next) => running.push(audit(next, options, rules)),
+                    Some(next) => {
+                        current.insert(domain.to_owned(), next.url.clone());
+                        running.push(audit(next, options, rules));
+                    }
                     None => {
                         held.remove(domain);
                         free = true;
@@ -522,7 +558,36 @@ pub async fn work<E: From<StoreError>>(
                     each(Event::LeaseLost(&domain))?;
                 }
             }
+            () = &mut interrupted => {
+                // Handed back at once: other workers (or this command, started again) take the
+                // hosts without waiting for the leases to run out.
+                store.release(plan.run_id, plan.worker).await?;
+                return Err(StoreError::Interrupted.into());
+            }
         }
+    }
+}
+
+/// Ctrl-C or SIGTERM (systemd, Kubernetes): the worker stops and gives its claims back.
+async fn interruption() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
 

@@ -8,6 +8,7 @@ use anyhow::{Context as _, Result, bail};
 
 use super::Exit;
 use super::args::{BatchArgs, ScanArgs};
+use super::config::BatchConfig;
 use super::options::ScanOptions;
 use crate::batch::export::{Exports, write};
 use crate::batch::{DEFAULT_CONCURRENCY, DEFAULT_LEASE, Event, Work, host_groups, read_list};
@@ -49,17 +50,7 @@ pub(super) fn run(a: BatchArgs) -> Result<Exit> {
             "--lease {secs}: give the seconds a claimed site lasts without renewal, 1 to 86400 (default 300)"
         ),
     };
-    let mut db = Database::parse(
-        a.db.as_deref()
-            .or(cfg.db.as_deref())
-            .unwrap_or(crate::store::DEFAULT_PATH),
-    )?;
-    if let Database::Postgres(target) = &mut db
-        && !target.has_password()
-        && let Some(password) = super::probe::secret("PGPASSWORD", cfg.db_password_file.as_deref())?
-    {
-        target.set_password(&password.0);
-    }
+    let db = database(a.db.as_deref(), &cfg)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -186,6 +177,22 @@ pub(super) fn run(a: BatchArgs) -> Result<Exit> {
     } else {
         Exit::Ok
     })
+}
+
+/// The batch database: `--db`, else `[batch] db`, else `reachaudit.db`; a PostgreSQL password
+/// from the URL, else `PGPASSWORD`, else `[batch] db_password_file`, else `~/.pgpass`.
+pub(super) fn database(flag: Option<&str>, cfg: &BatchConfig) -> Result<Database> {
+    let mut db = Database::parse(
+        flag.or(cfg.db.as_deref())
+            .unwrap_or(crate::store::DEFAULT_PATH),
+    )?;
+    if let Database::Postgres(target) = &mut db
+        && !target.has_password()
+        && let Some(password) = super::probe::secret("PGPASSWORD", cfg.db_password_file.as_deref())?
+    {
+        target.set_password(&password.0);
+    }
+    Ok(db)
 }
 
 fn exports(outputs: &[String], bom: bool) -> Result<Exports> {

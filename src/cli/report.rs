@@ -116,7 +116,7 @@ impl RunsDb {
             .enable_all()
             .build()
             .context("cannot start the async runtime")?;
-        let store = runtime.block_on(RunStore::open(db))?;
+        let store = runtime.block_on(RunStore::open_existing(db))?;
         Ok(Self { runtime, store })
     }
 
@@ -260,7 +260,11 @@ fn write_with(
 }
 
 pub(super) fn run(a: ReportArgs) -> Result<Exit> {
-    let db = Database::parse(a.db.as_deref().unwrap_or(crate::store::DEFAULT_PATH))?;
+    // The database and its password as batch finds them ([batch] in ./reachaudit.toml).
+    let cfg = super::config::load(None, false)?
+        .map(|loaded| loaded.batch())
+        .unwrap_or_default();
+    let db = super::batch::database(a.db.as_deref(), &cfg)?;
     if a.runs {
         return list_runs(&db);
     }

@@ -163,6 +163,35 @@ pub enum StoreError {
     /// A report that cannot be written down (never for reports an audit made).
     #[error("a report cannot be stored: {0}")]
     Report(String),
+    /// A claimed host that this worker's list does not have.
+    #[error(
+        "run {run}: host {domain} is in the run but not in this worker's list; give every worker of a run the same list file and the same reachaudit version"
+    )]
+    ListMismatch {
+        /// The run.
+        run: i64,
+        /// The host.
+        domain: String,
+    },
+    /// The worker was asked to stop (Ctrl-C, SIGTERM).
+    #[error(
+        "interrupted: the sites finished so far are stored and this worker's hosts are handed back; run the same command to go on"
+    )]
+    Interrupted,
+    /// Failed sites cannot be reopened while workers are on the run.
+    #[error(
+        "--retry-failed: run {run} is still being worked on by other workers; give --retry-failed to one worker once the run has finished"
+    )]
+    RunInProgress {
+        /// The run.
+        run: i64,
+    },
+    /// A database without reachaudit's batch tables, opened for reading.
+    #[error("--db {db}: no batch runs there; run `reachaudit batch LIST --db {db}` first")]
+    NoRuns {
+        /// The URL without its password.
+        db: String,
+    },
     /// A `postgres://` URL that does not parse.
     #[error("--db {db}: not a PostgreSQL URL ({reason}); write postgres://USER@HOST:PORT/DATABASE")]
     Url {
@@ -219,6 +248,16 @@ fn pg_reason(e: &tokio_postgres::Error) -> String {
             )
         }
     }
+}
+
+/// Unix milliseconds now: leases are counted in them.
+pub(crate) fn now_ms() -> i64 {
+    i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis()),
+    )
+    .unwrap_or(i64::MAX)
 }
 
 /// Unix seconds now.

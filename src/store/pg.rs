@@ -58,9 +58,9 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX claim_open ON claim (run_id, position) WHERE NOT done;",
 ];
 
-/// The database's clock in unix seconds: leases are counted on it, so workers on machines whose
-/// clocks disagree still agree on when a lease ran out.
-const NOW: &str = "EXTRACT(EPOCH FROM clock_timestamp())::BIGINT";
+/// The database's clock in unix milliseconds: leases are counted on it, so workers on machines
+/// whose clocks disagree still agree on when a lease ran out.
+const NOW: &str = "(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT";
 
 /// Taken while migrating, so two workers starting at once do not both migrate.
 const MIGRATION_LOCK: i64 = 0x7265_6163_6861_7564; // "reachaud"
@@ -185,6 +185,94 @@ fn pgpass_lookup(text: &str, wanted: [&str; 4]) -> Option<String> {
     None
 }
 
+/// TLS for the connection. With `PGSSLROOTCERT` naming a PEM file, the server's certificate must
+/// chain to it (and name the host); without, the connection is encrypted but the certificate not
+/// checked, as libpq's `sslmode=prefer` and `require` do: database servers mostly carry
+/// self-signed certificates (Debian's and Ubuntu's packages make one at install).
+fn tls_config(shown: &str) -> Result<tokio_postgres_rustls::MakeRustlsConnect, StoreError> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let config = match std::env::var_os("PGSSLROOTCERT").filter(|v| !v.is_empty()) {
+        Some(file) => {
+            use rustls::pki_types::CertificateDer;
+            use rustls::pki_types::pem::PemObject;
+            let file = PathBuf::from(file);
+            let mut roots = rustls::RootCertStore::empty();
+            let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&file)
+                .and_then(Iterator::collect)
+                .map_err(|e| StoreError::Url {
+                    db: shown.to_owned(),
+                    reason: format!(
+                        "PGSSLROOTCERT {}: not a PEM certificate file ({e})",
+                        file.display()
+                    ),
+                })?;
+            for cert in certs {
+                let _ = roots.add(cert);
+            }
+            rustls::ClientConfig::builder()
+                .with_root_certificates(Arc::new(roots))
+                .with_no_client_auth()
+        }
+        None => rustls::ClientConfig::builder()
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(EncryptOnly(
+                rustls::crypto::ring::default_provider(),
+            )))
+            .with_no_client_auth(),
+    };
+    Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
+}
+
+/// Accepts the server's certificate unchecked but still verifies that the server holds its key
+/// (the handshake signatures): encryption against eavesdroppers, as libpq's `require`.
+#[derive(Debug)]
+struct EncryptOnly(rustls::crypto::CryptoProvider);
+
+impl rustls::client::danger::ServerCertVerifier for EncryptOnly {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &rustls::pki_types::CertificateDer<'_>,
+        _intermediates: &[rustls::pki_types::CertificateDer<'_>],
+        _server_name: &rustls::pki_types::ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
 /// `postgres://user@host:port/db`, never with a password.
 fn shown(config: &Config) -> String {
     let host = match config.get_hosts().first() {
@@ -203,8 +291,10 @@ fn shown(config: &Config) -> String {
     )
 }
 
-/// A URL that did not parse, with anything between `://` and `@` after a `:` left out.
+/// A URL that did not parse, with anything between `://` and `@` after a `:` and the query
+/// (`?password=…`) left out.
 fn redact(url: &str) -> String {
+    let url = url.split_once('?').map_or(url, |(u, _)| u);
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
@@ -246,9 +336,43 @@ const RUN_COLUMNS: &str =
     "id, list, list_digest, started_at, finished_at, tool_version, rules_version";
 
 impl PgRuns {
-    /// Connects (TLS when the server offers it, as libpq's `sslmode=prefer`; `sslmode=require`
-    /// insists) and migrates the schema.
+    /// Connects and migrates the schema.
     pub(super) async fn connect(target: &PgTarget) -> Result<Self, StoreError> {
+        let runs = Self::connect_only(target).await?;
+        runs.migrate().await?;
+        Ok(runs)
+    }
+
+    /// Connects to a database that must already hold batch runs, changing nothing: for readers.
+    pub(super) async fn open_existing(target: &PgTarget) -> Result<Self, StoreError> {
+        let runs = Self::connect_only(target).await?;
+        let exists: bool = {
+            let client = runs.client.lock().await;
+            client
+                .query_one("SELECT to_regclass('reachaudit_schema') IS NOT NULL", &[])
+                .await
+                .map_err(runs.fail())?
+                .get(0)
+        };
+        if !exists {
+            return Err(StoreError::NoRuns { db: runs.shown });
+        }
+        let version = runs.schema_version().await?;
+        let known = i64::try_from(MIGRATIONS.len()).unwrap_or(i64::MAX);
+        if version > known {
+            return Err(StoreError::Newer {
+                db: runs.shown,
+                found: version,
+                known,
+            });
+        }
+        Ok(runs)
+    }
+
+    /// Connects: TLS as libpq does it (`sslmode=prefer`, the default, encrypts when the server
+    /// offers it; `require` insists), the server's certificate checked against `PGSSLROOTCERT`
+    /// when that names a CA file and not checked otherwise, as libpq's `prefer` and `require` do.
+    async fn connect_only(target: &PgTarget) -> Result<Self, StoreError> {
         let mut config = target.config.clone();
         if let Some(password) = target.password() {
             config.password(password);
@@ -259,17 +383,13 @@ impl PgRuns {
         if config.get_application_name().is_none() {
             config.application_name("reachaudit");
         }
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let mut roots = rustls::RootCertStore::empty();
-        for cert in rustls_native_certs::load_native_certs().certs {
-            let _ = roots.add(cert);
-        }
-        let tls = tokio_postgres_rustls::MakeRustlsConnect::new(
-            rustls::ClientConfig::builder()
-                .with_root_certificates(Arc::new(roots))
-                .with_no_client_auth(),
-        );
+        // A database that vanishes without closing the connection (a machine gone, a failover)
+        // is noticed within a minute instead of the kernel's quarter of an hour.
+        config.keepalives(true);
+        config.keepalives_idle(Duration::from_secs(30));
+        config.tcp_user_timeout(Duration::from_secs(60));
         let shown = target.shown();
+        let tls = tls_config(&shown)?;
         let (client, connection) =
             config
                 .connect(tls)
@@ -283,12 +403,10 @@ impl PgRuns {
         tokio::spawn(async move {
             let _ = connection.await;
         });
-        let runs = Self {
+        Ok(Self {
             client: tokio::sync::Mutex::new(client),
             shown,
-        };
-        runs.migrate().await?;
-        Ok(runs)
+        })
     }
 
     fn fail(&self) -> impl Fn(tokio_postgres::Error) -> StoreError + '_ {
@@ -395,6 +513,22 @@ impl PgRuns {
         let (run, how) = match last {
             None if request.retry_failed => return Ok(None),
             Some(mut run) if request.retry_failed => {
+                // Reopening sites while workers are on the run would hand their hosts to a
+                // second worker and lose the sites they close meanwhile.
+                let live: i64 = tx
+                    .query_one(
+                        &format!(
+                            "SELECT COUNT(*) FROM claim WHERE run_id = $1 AND NOT done
+                             AND worker IS NOT NULL AND lease_until > {NOW}"
+                        ),
+                        &[&run.id],
+                    )
+                    .await
+                    .map_err(&fail)?
+                    .get(0);
+                if live > 0 {
+                    return Err(StoreError::RunInProgress { run: run.id });
+                }
                 let failed: Vec<String> = tx
                     .query(
                         "DELETE FROM site WHERE run_id = $1 AND status = 'failed' RETURNING url",
@@ -610,10 +744,12 @@ impl PgRuns {
             .await
             .map_err(&fail)?;
         if let Some(domain) = closes {
+            // Only while the claim is still this worker's: once another worker holds it (this
+            // one's lease ran out), closing it is theirs.
             tx.execute(
                 "UPDATE claim SET done = TRUE, lease_until = NULL
-                 WHERE run_id = $1 AND domain = $2",
-                &[&run_id, &domain],
+                 WHERE run_id = $1 AND domain = $2 AND worker = $3",
+                &[&run_id, &domain, &worker],
             )
             .await
             .map_err(&fail)?;
@@ -622,13 +758,18 @@ impl PgRuns {
         Ok(inserted == 1)
     }
 
-    pub(super) async fn close(&self, run_id: i64, domain: &str) -> Result<(), StoreError> {
+    pub(super) async fn close(
+        &self,
+        run_id: i64,
+        domain: &str,
+        worker: &str,
+    ) -> Result<(), StoreError> {
         let client = self.client.lock().await;
         client
             .execute(
                 "UPDATE claim SET done = TRUE, lease_until = NULL
-                 WHERE run_id = $1 AND domain = $2",
-                &[&run_id, &domain],
+                 WHERE run_id = $1 AND domain = $2 AND worker = $3",
+                &[&run_id, &domain, &worker],
             )
             .await
             .map_err(self.fail())?;

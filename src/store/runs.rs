@@ -42,6 +42,19 @@ impl Database {
         if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
             return PgTarget::parse(value).map(|t| Self::Postgres(Box::new(t)));
         }
+        // `postgress://…` or `pg://…` is a typo, not a file name: refused without echoing what
+        // may be a password.
+        if let Some((scheme, _)) = value.split_once("://")
+            && !scheme.is_empty()
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+        {
+            return Err(StoreError::Url {
+                db: format!("{scheme}://…"),
+                reason: format!("{scheme}:// is not a database reachaudit knows"),
+            });
+        }
         Ok(Self::Sqlite(PathBuf::from(value)))
     }
 
@@ -136,7 +149,9 @@ pub struct RunProgress {
 /// once instead of waiting for the leases to run out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WorkerId {
-    host: String,
+    /// The machine's boot (`/proc/sys/kernel/random/boot_id`): unlike the host name, no two
+    /// machines share it, cloned ones included.
+    boot: String,
     namespace: String,
     pid: u32,
     id: String,
@@ -146,12 +161,17 @@ impl WorkerId {
     /// This process.
     #[must_use]
     pub fn current() -> Self {
-        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-            .or_else(|_| std::fs::read_to_string("/etc/hostname"))
-            .map(|h| h.trim().to_owned())
-            .ok()
-            .filter(|h| !h.is_empty() && !h.contains('/'))
+        let read = |path: &str| {
+            std::fs::read_to_string(path)
+                .map(|h| h.trim().replace('/', ""))
+                .ok()
+                .filter(|h| !h.is_empty())
+        };
+        // The host name is for people reading the claims; the boot id tells machines apart.
+        let host = read("/proc/sys/kernel/hostname")
+            .or_else(|| read("/etc/hostname"))
             .unwrap_or_else(|| "localhost".to_owned());
+        let boot = read("/proc/sys/kernel/random/boot_id").unwrap_or_default();
         // Process ids are only comparable inside one pid namespace (containers have their own).
         let namespace = std::fs::read_link("/proc/self/ns/pid")
             .map(|p| p.display().to_string().replace('/', ""))
@@ -160,9 +180,9 @@ impl WorkerId {
         let mut nonce = [0u8; 4];
         let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut nonce);
         let nonce: String = nonce.iter().map(|b| format!("{b:02x}")).collect();
-        let id = format!("{host}/{namespace}/{pid}/{nonce}");
+        let id = format!("{host}/{boot}/{namespace}/{pid}/{nonce}");
         Self {
-            host,
+            boot,
             namespace,
             pid,
             id,
@@ -175,22 +195,25 @@ impl WorkerId {
         &self.id
     }
 
-    /// Whether the worker `other` (as stored) ran on this machine, in this process namespace, in
-    /// a process that no longer exists. Only Linux can tell (`/proc`); elsewhere never.
+    /// Whether the worker `other` (as stored) ran on this machine since its last boot, in this
+    /// process namespace, in a process that no longer exists. Only Linux can tell (`/proc`), and
+    /// only where `/proc` shows every process (not under `hidepid`, where pid 1 is hidden too);
+    /// elsewhere never, and the lease decides.
     fn outlived(&self, other: &str) -> bool {
-        let mut parts = other.split('/');
-        let (Some(host), Some(namespace), Some(pid)) = (parts.next(), parts.next(), parts.next())
+        let mut parts = other.split('/').skip(1);
+        let (Some(boot), Some(namespace), Some(pid)) = (parts.next(), parts.next(), parts.next())
         else {
             return false;
         };
         let Ok(pid) = pid.parse::<u32>() else {
             return false;
         };
-        host == self.host
-            && namespace == self.namespace
+        !self.boot.is_empty()
+            && boot == self.boot
             && !self.namespace.is_empty()
+            && namespace == self.namespace
             && pid != self.pid
-            && std::path::Path::new("/proc/self").exists()
+            && std::path::Path::new("/proc/1").exists()
             && !std::path::Path::new(&format!("/proc/{pid}")).exists()
     }
 }
@@ -214,6 +237,18 @@ impl RunStore {
         match db {
             Database::Sqlite(path) => Ok(Self::Sqlite(Mutex::new(Store::open(path)?))),
             Database::Postgres(target) => Ok(Self::Postgres(PgRuns::connect(target).await?)),
+        }
+    }
+
+    /// Opens a database that already holds batch runs, for reading: a PostgreSQL database is
+    /// neither created into nor migrated (an SQLite file is migrated, as every reader of it is).
+    ///
+    /// # Errors
+    /// A database that cannot be reached, holds no runs, or was written by a newer reachaudit.
+    pub async fn open_existing(db: &Database) -> Result<Self, StoreError> {
+        match db {
+            Database::Sqlite(path) => Ok(Self::Sqlite(Mutex::new(Store::open(path)?))),
+            Database::Postgres(target) => Ok(Self::Postgres(PgRuns::open_existing(target).await?)),
         }
     }
 
@@ -274,11 +309,11 @@ impl RunStore {
         worker: &WorkerId,
         lease: Duration,
     ) -> Result<Option<Claim>, StoreError> {
-        let lease = lease_secs(lease);
+        let lease = lease_ms(lease);
         match self {
             Self::Sqlite(s) => {
                 let mut store = Self::sqlite(s);
-                let now = super::now();
+                let now = super::now_ms();
                 for holder in store.holders(run_id, now)? {
                     if worker.outlived(&holder) {
                         store.release_worker(run_id, &holder)?;
@@ -309,10 +344,10 @@ impl RunStore {
         worker: &WorkerId,
         lease: Duration,
     ) -> Result<bool, StoreError> {
-        let lease = lease_secs(lease);
+        let lease = lease_ms(lease);
         match self {
             Self::Sqlite(s) => {
-                Self::sqlite(s).renew(run_id, domain, worker.as_str(), lease, super::now())
+                Self::sqlite(s).renew(run_id, domain, worker.as_str(), lease, super::now_ms())
             }
             Self::Postgres(pg) => pg.renew(run_id, domain, worker.as_str(), lease).await,
         }
@@ -328,14 +363,7 @@ impl RunStore {
         urls: &[String],
     ) -> Result<HashSet<String>, StoreError> {
         match self {
-            Self::Sqlite(s) => {
-                let finished = Self::sqlite(s).finished_urls(run_id)?;
-                Ok(urls
-                    .iter()
-                    .filter(|u| finished.contains(*u))
-                    .cloned()
-                    .collect())
-            }
+            Self::Sqlite(s) => Self::sqlite(s).stored_among(run_id, urls),
             Self::Postgres(pg) => pg.stored_among(run_id, urls).await,
         }
     }
@@ -362,14 +390,31 @@ impl RunStore {
         }
     }
 
-    /// Closes a domain's claim whose sites were all stored before it was claimed.
+    /// Closes this worker's claim on a domain whose sites were all stored before it was claimed.
     ///
     /// # Errors
     /// A failed write.
-    pub async fn close(&self, run_id: i64, domain: &str) -> Result<(), StoreError> {
+    pub async fn close(
+        &self,
+        run_id: i64,
+        domain: &str,
+        worker: &WorkerId,
+    ) -> Result<(), StoreError> {
         match self {
-            Self::Sqlite(s) => Self::sqlite(s).close_claim(run_id, domain),
-            Self::Postgres(pg) => pg.close(run_id, domain).await,
+            Self::Sqlite(s) => Self::sqlite(s).close_claim(run_id, domain, worker.as_str()),
+            Self::Postgres(pg) => pg.close(run_id, domain, worker.as_str()).await,
+        }
+    }
+
+    /// Gives back every claim this worker holds (it stops: interrupted, or its list does not
+    /// match the run), so other workers take them at once instead of after the lease.
+    ///
+    /// # Errors
+    /// A failed write.
+    pub async fn release(&self, run_id: i64, worker: &WorkerId) -> Result<(), StoreError> {
+        match self {
+            Self::Sqlite(s) => Self::sqlite(s).release_worker(run_id, worker.as_str()),
+            Self::Postgres(pg) => pg.release_worker(run_id, worker.as_str()).await,
         }
     }
 
@@ -383,7 +428,7 @@ impl RunStore {
         worker: &WorkerId,
     ) -> Result<RunProgress, StoreError> {
         match self {
-            Self::Sqlite(s) => Self::sqlite(s).progress(run_id, worker.as_str(), super::now()),
+            Self::Sqlite(s) => Self::sqlite(s).progress(run_id, worker.as_str(), super::now_ms()),
             Self::Postgres(pg) => pg.progress(run_id, worker.as_str()).await,
         }
     }
@@ -427,9 +472,9 @@ impl RunStore {
     }
 }
 
-/// A lease in whole seconds, at least one.
-fn lease_secs(lease: Duration) -> i64 {
-    i64::try_from(lease.as_secs().max(1)).unwrap_or(i64::MAX / 4)
+/// A lease in milliseconds, at least one second.
+fn lease_ms(lease: Duration) -> i64 {
+    i64::try_from(lease.as_millis().max(1000)).unwrap_or(i64::MAX / 4)
 }
 
 /// Claims for every domain of a list that has none yet: closed when all its sites are stored.
@@ -483,6 +528,17 @@ impl Store {
         let (run, how) = match last {
             None if request.retry_failed => return Ok(None),
             Some(mut run) if request.retry_failed => {
+                // Reopening sites while workers are on the run would hand their hosts to a
+                // second worker and lose the sites they close meanwhile.
+                let live: i64 = tx.query_row(
+                    "SELECT COUNT(*) FROM claim WHERE run_id = ?1 AND done = 0
+                     AND worker IS NOT NULL AND lease_until > ?2",
+                    params![run.id, super::now_ms()],
+                    |r| r.get(0),
+                )?;
+                if live > 0 {
+                    return Err(StoreError::RunInProgress { run: run.id });
+                }
                 let failed: Vec<String> = {
                     let mut stmt =
                         tx.prepare("SELECT url FROM site WHERE run_id = ?1 AND status = 'failed'")?;
@@ -649,21 +705,38 @@ impl Store {
             ],
         )?;
         if let Some(domain) = closes {
+            // Only while the claim is still this worker's: once another worker holds it (this
+            // one's lease ran out), closing it is theirs.
             tx.execute(
-                "UPDATE claim SET done = 1, lease_until = NULL WHERE run_id = ?1 AND domain = ?2",
-                params![run_id, domain],
+                "UPDATE claim SET done = 1, lease_until = NULL
+                 WHERE run_id = ?1 AND domain = ?2 AND worker = ?3",
+                params![run_id, domain, worker],
             )?;
         }
         tx.commit()?;
         Ok(inserted == 1)
     }
 
-    fn close_claim(&mut self, run_id: i64, domain: &str) -> Result<(), StoreError> {
+    fn close_claim(&mut self, run_id: i64, domain: &str, worker: &str) -> Result<(), StoreError> {
         self.conn.execute(
-            "UPDATE claim SET done = 1, lease_until = NULL WHERE run_id = ?1 AND domain = ?2",
-            params![run_id, domain],
+            "UPDATE claim SET done = 1, lease_until = NULL
+             WHERE run_id = ?1 AND domain = ?2 AND worker = ?3",
+            params![run_id, domain, worker],
         )?;
         Ok(())
+    }
+
+    fn stored_among(&self, run_id: i64, urls: &[String]) -> Result<HashSet<String>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT 1 FROM site WHERE run_id = ?1 AND url = ?2")?;
+        let mut stored = HashSet::new();
+        for url in urls {
+            if stmt.exists(params![run_id, url])? {
+                stored.insert(url.clone());
+            }
+        }
+        Ok(stored)
     }
 
     fn progress(&self, run_id: i64, worker: &str, now: i64) -> Result<RunProgress, StoreError> {
@@ -716,18 +789,22 @@ mod tests {
         let mut child = std::process::Command::new("true").spawn().unwrap();
         let gone = child.id();
         child.wait().unwrap();
-        let stored = |host: &str, pid: u32| format!("{host}/{}/{pid}/0badc0de", me.namespace);
-        assert!(me.outlived(&stored(&me.host, gone)));
+        let stored =
+            |boot: &str, pid: u32| format!("some-host/{boot}/{}/{pid}/0badc0de", me.namespace);
+        assert!(me.outlived(&stored(&me.boot, gone)), "gone, here");
         assert!(
-            !me.outlived(&stored(&me.host, me.pid)),
+            !me.outlived(&stored(&me.boot, me.pid)),
             "this process lives"
         );
-        assert!(!me.outlived(&stored("elsewhere", gone)), "another machine");
         assert!(
-            !me.outlived(&format!("{}/pid:[1]/{gone}/0badc0de", me.host)),
+            !me.outlived(&stored("another-boot", gone)),
+            "another machine, whatever its name"
+        );
+        assert!(
+            !me.outlived(&format!("some-host/{}/pid:[1]/{gone}/0badc0de", me.boot)),
             "another namespace"
         );
         assert!(!me.outlived("not a worker id"));
-        assert!(me.as_str().starts_with(&format!("{}/", me.host)));
+        assert!(me.as_str().contains(&format!("/{}/", me.pid)));
     }
 }
