@@ -7,6 +7,10 @@
 //! `REACHAUDIT_BENCH_WORKERS=1,2,4` change the run. A timing, not a criterion benchmark: one
 //! run is minutes of wall-clock time that the rate limit sets, not CPU time to sample.
 
+#[path = "../tests/support/memory.rs"]
+mod memory;
+use memory::peak_kib;
+
 #[path = "../tests/support/fleet.rs"]
 mod fleet;
 #[path = "../tests/support/pg.rs"]
@@ -14,15 +18,6 @@ mod pg;
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-/// Peak resident memory of a running process, in KiB (Linux `VmHWM`).
-fn peak_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-}
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)

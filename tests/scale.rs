@@ -7,6 +7,10 @@
 //! notes quote them. `REACHAUDIT_SCALE_SITES=2000 cargo test --release --test scale -- --nocapture`
 //! measures a longer list.
 
+#[path = "support/memory.rs"]
+mod memory;
+use memory::peak_kib;
+
 use std::convert::Infallible;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -142,15 +146,6 @@ fn serve(count: usize) -> Sites {
 /// default of real runs.
 fn rate() -> String {
     std::env::var("REACHAUDIT_SCALE_RATE").unwrap_or_else(|_| "200".to_owned())
-}
-
-/// Peak resident memory of a running process, in KiB (Linux `VmHWM`).
-fn peak_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
 struct Measured {
