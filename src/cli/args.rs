@@ -226,7 +226,7 @@ pub struct BatchArgs {
     pub rerun: bool,
 
     /// Audit again only the sites that failed in the last run of this list (unreachable,
-    /// refused, nothing found), keeping the others.
+    /// refused, nothing found), keeping the others; refused while other workers are on the run.
     #[arg(long, conflicts_with = "rerun")]
     pub retry_failed: bool,
     /// Write results: jsonl=PATH, json=PATH, csv=PATH (a row per site), channels=PATH (a row
