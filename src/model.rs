@@ -481,6 +481,9 @@ pub enum ErrorKind {
     CrawlDelayCapped,
     /// Reading a page took longer than `--page-budget`; the rest of the page was not read.
     PageBudget,
+    /// The host answered 429 or 503: the crawl asks it less often from then on, and stops asking
+    /// it after three such answers in a row.
+    SlowedDown,
 }
 
 impl ErrorKind {
@@ -504,6 +507,7 @@ impl ErrorKind {
             Self::Io => "io",
             Self::CrawlDelayCapped => "crawl_delay_capped",
             Self::PageBudget => "page_budget",
+            Self::SlowedDown => "slowed_down",
         }
     }
 }
@@ -532,6 +536,9 @@ pub enum SkipReason {
     StoppedEarly,
     /// Deeper than `--max-depth` clicks.
     MaxDepth,
+    /// Its host answered 429 or 503 three times in a row, even after the crawl slowed down
+    /// (`slowed_down` in `crawl.errors`).
+    HostBusy,
 }
 
 /// The limits a crawl ran under, echoed so a report can be reproduced.

@@ -155,11 +155,47 @@ fn scan(server: &Hostile, crawl: CrawlOptions) -> (Report, Duration) {
     (report, began.elapsed())
 }
 
+/// Numbers the scenarios serve on purpose, besides the start page's: the only ones that may be
+/// reported.
+const SERVED: &[&str] = &["+4930901821", "+4930901822", "+4930901828", "+4930901829"];
+
 /// Runs a scenario: done within `limit`, the start page's phone found, and `error` (if any)
 /// recorded for a URL whose path starts with `on`.
 fn expect(server: &Hostile, limit: Duration, error: Option<(ErrorKind, &str)>) -> Report {
+    expect_only(server, limit, error, |n| SERVED.contains(&n))
+}
+
+/// [`expect`], and nothing invented: every channel reported is a phone number that `served`
+/// accepts (or the start page's) — no number read out of garbage, digit runs or error pages, no
+/// e-mail address, form or chat from a page that has none.
+fn expect_only(
+    server: &Hostile,
+    limit: Duration,
+    error: Option<(ErrorKind, &str)>,
+    served: impl Fn(&str) -> bool,
+) -> Report {
     let (report, took) = scan(server, crawl_options());
     assert!(took < limit, "took {took:?}, more than {limit:?}");
+    let invented: Vec<_> = report
+        .channels
+        .iter()
+        .filter(|c| {
+            c.phone
+                .as_ref()
+                .is_none_or(|p| p.e164 != PHONE && !served(&p.e164))
+        })
+        .map(|c| {
+            (
+                c.kind,
+                c.value.as_str(),
+                c.evidence.first().map(|e| e.url.as_str()),
+            )
+        })
+        .collect();
+    assert!(
+        invented.is_empty(),
+        "reported but never served: {invented:?}"
+    );
     assert!(
         report
             .channels
@@ -235,6 +271,90 @@ fn a_redirect_off_the_site_is_not_followed() {
         true
     });
     expect(&server, QUICK, Some((ErrorKind::OffSiteRedirect, "/trap")));
+}
+
+/// The start page moves the site, as it may (example.de → example-group.com), but to an address
+/// inside the network the audit runs in: every spelling of it is refused before connecting. The
+/// site itself is reached under a name pinned with `--resolve` (the user's word), with
+/// `--allow-private` off, so the guard is as a real audit has it.
+#[test]
+fn a_redirect_to_a_private_address_is_refused_before_connecting() {
+    let canary = TcpListener::bind("127.0.0.1:0").unwrap();
+    canary.set_nonblocking(true).unwrap();
+    let port = canary.local_addr().unwrap().port();
+    let targets = [
+        format!("http://127.0.0.1:{port}/"),
+        // Not an address but a name: the resolver's answer is what gets checked.
+        format!("http://localhost:{port}/"),
+        format!("http://[::ffff:127.0.0.1]:{port}/"),
+        format!("http://[::1]:{port}/"),
+        // 127.0.0.1 written as one decimal number and as hex short form.
+        format!("http://2130706433:{port}/"),
+        format!("http://0x7f.1:{port}/"),
+        // Linux connects 0.0.0.0 to the machine itself.
+        format!("http://0.0.0.0:{port}/"),
+        "http://169.254.169.254/latest/meta-data/".to_owned(),
+        "http://10.0.0.1/admin".to_owned(),
+        "http://[fd00::1]/".to_owned(),
+    ];
+    let redirects = Arc::new(targets.clone());
+    let server = Hostile::serve(move |path, s| {
+        let n: usize = path
+            .strip_prefix("/go/")
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(usize::MAX);
+        match redirects.get(n) {
+            Some(to) => respond(s, "302 Found", &[("Location", to)], b""),
+            None => respond(s, "404 Not Found", &[], b""),
+        }
+    });
+    let guarded = CrawlOptions {
+        allow_private: false,
+        resolve: [("www.hostile.test".to_owned(), vec![server.addr.ip()])].into(),
+        ..crawl_options()
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let rules = Rules::embedded().unwrap();
+    for (n, target) in targets.iter().enumerate() {
+        let url = format!("http://www.hostile.test:{}/go/{n}", server.addr.port());
+        let options = AuditOptions {
+            crawl: guarded.clone(),
+            ..AuditOptions::default()
+        };
+        let start = Start::from_input(&url).unwrap();
+        let report = runtime
+            .block_on(audit(&url, &start, &options, &rules))
+            .unwrap();
+        assert!(!report.evaluated, "{target} was audited");
+        assert!(
+            report.crawl.pages.is_empty(),
+            "{target}: {:?}",
+            report.crawl.pages
+        );
+        let refused = report
+            .crawl
+            .errors
+            .iter()
+            .find(|e| e.kind == ErrorKind::RefusedPrivate)
+            .unwrap_or_else(|| panic!("{target}: not refused: {:?}", report.crawl.errors));
+        assert!(
+            refused.message.contains("--allow-private"),
+            "{}",
+            refused.message
+        );
+        assert!(
+            report
+                .reason
+                .as_deref()
+                .is_some_and(|r| r.contains("refused_private")),
+            "{target}: {:?}",
+            report.reason
+        );
+    }
+    assert!(
+        matches!(canary.accept(), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+        "a redirect reached the address it should have been refused"
+    );
 }
 
 #[test]
@@ -713,11 +833,11 @@ fn deep_nesting_and_wide_pages_finish() {
     );
     let siblings = format!("<html><body>{}</body></html>", "<p>x</p>".repeat(100_000));
     for body in [deep, inline, siblings] {
-        serve_and_expect(body, Duration::from_secs(60));
+        serve_and_expect(body, Duration::from_secs(60), |n| n == "+4930901822");
     }
 }
 
-fn serve_and_expect(body: String, limit: Duration) {
+fn serve_and_expect(body: String, limit: Duration, served: impl Fn(&str) -> bool) {
     let body = Arc::new(body);
     let server = site(move |path, s| {
         if path != "/trap" {
@@ -726,7 +846,7 @@ fn serve_and_expect(body: String, limit: Duration) {
         html(s, &body);
         true
     });
-    expect(&server, limit, None);
+    expect_only(&server, limit, None, served);
 }
 
 #[test]
@@ -735,12 +855,22 @@ fn many_tel_links_and_digit_runs_finish() {
         .map(|i| format!("<a href=\"tel:+49309{i:06}\">x</a>"))
         .collect();
     let digits = "12 34 56 78 90 / ".repeat(60_000);
-    for body in [
+    let linked = |n: &str| {
+        n.strip_prefix("+49309")
+            .and_then(|i| i.parse::<u32>().ok())
+            .is_some_and(|i| i < 10_000)
+    };
+    serve_and_expect(
         format!("<html><body>{tel_links}</body></html>"),
+        Duration::from_secs(60),
+        linked,
+    );
+    // Digit runs are not numbers: nothing but the start page's is reported.
+    serve_and_expect(
         format!("<html><body><p>{digits}</p></body></html>"),
-    ] {
-        serve_and_expect(body, Duration::from_secs(60));
-    }
+        Duration::from_secs(60),
+        |_| false,
+    );
 }
 
 #[test]
@@ -866,6 +996,150 @@ fn retry_after_is_honoured_up_to_the_cap() {
         later.message.contains("longer than the 30 s cap") && later.message.contains("not retried"),
         "{}",
         later.message
+    );
+}
+
+/// Counts requests per path.
+#[derive(Default)]
+struct Asked(std::sync::Mutex<std::collections::HashMap<String, u32>>);
+
+impl Asked {
+    /// Counts this request; returns how often the path was asked before.
+    fn count(&self, path: &str) -> u32 {
+        let mut asked = self.0.lock().unwrap();
+        let n = asked.entry(path.to_owned()).or_default();
+        *n += 1;
+        *n - 1
+    }
+
+    fn times(&self, path: &str) -> u32 {
+        self.0.lock().unwrap().get(path).copied().unwrap_or(0)
+    }
+}
+
+/// The start page with links to `/p1` … `/p<n>`.
+fn start_with_pages(n: usize) -> String {
+    let links: String = (1..=n)
+        .map(|i| format!("<a href=\"/p{i}\">{i}</a>"))
+        .collect();
+    START.replace("</body>", &format!("{links}</body>"))
+}
+
+fn has_phone(report: &Report, e164: &str) -> bool {
+    report
+        .channels
+        .iter()
+        .any(|c| c.phone.as_ref().is_some_and(|p| p.e164 == e164))
+}
+
+/// A host that answers 429 to every page, whatever the pace: the crawl slows down, waits for one
+/// Retry-After, and after three busy answers in a row asks for nothing more.
+#[test]
+fn a_host_that_stays_busy_is_slowed_down_then_left_alone() {
+    let asked = Arc::new(Asked::default());
+    let log = asked.clone();
+    let start = start_with_pages(10);
+    let server = Hostile::serve(move |path, s| {
+        log.count(path);
+        match path {
+            "/" => html(s, &start),
+            p if p.starts_with("/p") => respond(
+                s,
+                "429 Too Many Requests",
+                &[("Retry-After", "1")],
+                b"slow down",
+            ),
+            _ => respond(s, "404 Not Found", &[], b""),
+        }
+    });
+    let crawl = CrawlOptions {
+        max_crawl_delay: Duration::from_secs(1),
+        ..crawl_options()
+    };
+    let (report, took) = scan(&server, crawl);
+    assert!(took < QUICK, "took {took:?}");
+    assert!(has_phone(&report, PHONE), "{:?}", report.crawl.errors);
+    let pages: u32 = (1..=10).map(|i| asked.times(&format!("/p{i}"))).sum();
+    assert_eq!(
+        pages, 3,
+        "two asks of the first page, one of the next, then none"
+    );
+    let notes: Vec<_> = report
+        .crawl
+        .errors
+        .iter()
+        .filter(|e| e.kind == ErrorKind::SlowedDown)
+        .map(|e| e.message.as_str())
+        .collect();
+    assert!(
+        notes.iter().any(|m| m.contains("at most once every 1 s")),
+        "{notes:?}"
+    );
+    assert!(
+        notes.iter().any(|m| m.contains("3 times in a row")),
+        "{notes:?}"
+    );
+    let left: Vec<_> = report
+        .crawl
+        .skipped
+        .iter()
+        .filter(|s| s.reason == reachaudit::model::SkipReason::HostBusy)
+        .collect();
+    assert_eq!(left.len(), 8, "{:?}", report.crawl.skipped);
+    assert_eq!(
+        report.crawl.limits.rate,
+        Some(1.0),
+        "the rate used is reported"
+    );
+}
+
+/// Each page is busy once and asks for a second: the crawl waits twice (its budget is twice
+/// `--max-crawl-delay`), then reports the rest instead of waiting on.
+#[test]
+fn retry_after_waits_have_a_budget_per_crawl() {
+    let asked = Arc::new(Asked::default());
+    let log = asked.clone();
+    let start = start_with_pages(3);
+    let server = Hostile::serve(move |path, s| {
+        let before = log.count(path);
+        match path {
+            "/" => html(s, &start),
+            p if p.starts_with("/p") && before == 0 => {
+                respond(s, "503 Service Unavailable", &[("Retry-After", "1")], b"")
+            }
+            p if p.starts_with("/p") => html(s, "<html><body><p>ok</p></body></html>"),
+            _ => respond(s, "404 Not Found", &[], b""),
+        }
+    });
+    let crawl = CrawlOptions {
+        max_crawl_delay: Duration::from_secs(1),
+        ..crawl_options()
+    };
+    let (report, took) = scan(&server, crawl);
+    assert!(
+        took >= Duration::from_secs(2) && took < QUICK,
+        "took {took:?}"
+    );
+    assert!(has_phone(&report, PHONE));
+    let twice = (1..=3)
+        .filter(|i| asked.times(&format!("/p{i}")) == 2)
+        .count();
+    let once: Vec<_> = (1..=3)
+        .filter(|i| asked.times(&format!("/p{i}")) == 1)
+        .collect();
+    assert_eq!((twice, once.len()), (2, 1), "two retried, one not");
+    let unretried = report
+        .crawl
+        .errors
+        .iter()
+        .find(|e| e.url.ends_with(&format!("/p{}", once[0])) && e.kind == ErrorKind::HttpStatus)
+        .expect("the page not retried is reported");
+    assert!(
+        unretried
+            .message
+            .contains("spent its 2 s for Retry-After waits"),
+        "{}",
+        unretried.message
     );
 }
 

@@ -412,7 +412,8 @@ pub struct CrawlArgs {
     pub rate: Option<f64>,
 
     /// Longest robots.txt Crawl-delay obeyed, in seconds [default: 30]; a longer one is capped
-    /// and the report says so.
+    /// and the report says so. Also the longest Retry-After waited for (all of a site's waits
+    /// together: twice this).
     #[arg(long, value_name = "SECS")]
     pub max_crawl_delay: Option<f64>,
 
@@ -459,7 +460,8 @@ pub struct CrawlArgs {
     pub no_allow_private: bool,
 
     /// Resolve HOST to ADDR instead of asking DNS, like curl --resolve (e.g. www.example.de:127.0.0.1).
-    /// The address is still checked against --allow-private.
+    /// A pinned name may point at a private address without --allow-private (you said where it
+    /// is); every other name and address the site leads to is still checked.
     #[arg(long, value_name = "HOST:ADDR")]
     pub resolve: Vec<String>,
 

@@ -73,6 +73,13 @@ pub const DEFAULT_MAX_CRAWL_DELAY: Duration = Duration::from_secs(30);
 pub const DEFAULT_PAGE_BUDGET: Duration = Duration::from_secs(5);
 /// Most sitemap files read per crawl (indexes included).
 const MAX_SITEMAP_FILES: usize = 10;
+/// 429 or 503 answers in a row after which a host's remaining pages are not requested.
+const BUSY_IN_A_ROW: u32 = 3;
+/// The pace a busy host is slowed to at least (when the crawl ran faster or without a limit).
+const MIN_BACKOFF: Duration = Duration::from_secs(1);
+/// Retry-After waits of one crawl, in total, as a multiple of `max_crawl_delay`: a site that asks
+/// for the cap on every page must not hold a batch worker for pages × cap.
+const RETRY_WAIT_BUDGET: u32 = 2;
 /// Most entries listed in `crawl.skipped` per reason; the rest are counted in a message.
 const MAX_SKIPPED_LISTED: usize = 100;
 /// Link texts kept per target to decide its page kind.
@@ -121,7 +128,8 @@ pub struct CrawlOptions {
     pub allow_private: bool,
     /// Ignore robots.txt (for auditing one's own site only).
     pub ignore_robots: bool,
-    /// Fixed name → address mappings, like curl's `--resolve` (still subject to the SSRF guard).
+    /// Fixed name → address mappings, like curl's `--resolve`; trusted by the SSRF guard, which
+    /// still checks every other name and address.
     pub resolve: HashMap<String, Vec<IpAddr>>,
     /// Origin for pages of a local directory or file.
     pub base_url: Option<Url>,
@@ -361,6 +369,7 @@ pub async fn crawl(
         robots_found: AtomicU32::new(0),
         site: Mutex::new(site_of(&start_url).unwrap_or_default()),
         used_rate: Mutex::new(options.rate),
+        retry_waited: Mutex::new(Duration::ZERO),
         hints,
         rendered: AtomicU32::new(0),
         render_failures: Mutex::new(Vec::new()),
@@ -379,10 +388,49 @@ struct Origin {
     robots: OnceCell<Robots>,
 }
 
-/// Per-host manners: a rate limiter (replaced once Crawl-delay is known) and a concurrency cap.
+/// Per-host manners: the pace (slowed by Crawl-delay and by busy answers) and a concurrency cap.
 struct Host {
-    limiter: Mutex<Option<Arc<DefaultDirectRateLimiter>>>,
+    pace: Mutex<Pace>,
     slots: Semaphore,
+}
+
+#[derive(Default)]
+struct Pace {
+    /// Time between requests; `None` = no limit.
+    period: Option<Duration>,
+    limiter: Option<Arc<DefaultDirectRateLimiter>>,
+    /// No request before this: an honoured Retry-After holds every request to the host, not only
+    /// the one retried.
+    not_before: Option<tokio::time::Instant>,
+    /// 429 and 503 answers to page requests in a row.
+    busy: u32,
+}
+
+impl Pace {
+    fn set_period(&mut self, period: Option<Duration>) {
+        self.period = period;
+        self.limiter = period.and_then(limiter);
+    }
+}
+
+impl Host {
+    /// Waits for this host's turn: the end of a Retry-After pause, then the rate limiter.
+    async fn turn(&self) {
+        let (not_before, limiter) = {
+            let pace = self.pace.lock().expect("lock");
+            (pace.not_before, pace.limiter.clone())
+        };
+        if let Some(at) = not_before {
+            tokio::time::sleep_until(at).await;
+        }
+        if let Some(limiter) = limiter {
+            limiter.until_ready().await;
+        }
+    }
+
+    fn given_up(&self) -> bool {
+        self.pace.lock().expect("lock").busy >= BUSY_IN_A_ROW
+    }
 }
 
 fn limiter(period: Duration) -> Option<Arc<DefaultDirectRateLimiter>> {
@@ -458,6 +506,8 @@ struct Crawler<'a> {
     robots_found: AtomicU32,
     site: Mutex<String>,
     used_rate: Mutex<Option<f64>>,
+    /// Time spent on Retry-After waits so far.
+    retry_waited: Mutex<Duration>,
     hints: &'a RenderHints,
     /// Renderings started (the `auto` budget).
     rendered: AtomicU32,
@@ -483,8 +533,10 @@ impl Crawler<'_> {
                     .rate
                     .filter(|_| !self.source.is_local())
                     .map(|r| Duration::from_secs_f64(1.0 / r));
+                let mut pace = Pace::default();
+                pace.set_period(period);
                 Arc::new(Host {
-                    limiter: Mutex::new(period.and_then(limiter)),
+                    pace: Mutex::new(pace),
                     slots: Semaphore::new(self.options.host_concurrency.max(1)),
                 })
             })
@@ -497,17 +549,31 @@ impl Crawler<'_> {
         url: &Url,
         want_body: impl Fn(Option<&str>) -> bool,
     ) -> Result<Hop, HopError> {
+        self.send(url, want_body, false)
+            .await
+            .expect("only page requests are held back")
+    }
+
+    /// [`Self::request`], but a page request (`page`) to a host given up as busy while the
+    /// request waited for its turn is not sent (`None`).
+    async fn send(
+        &self,
+        url: &Url,
+        want_body: impl Fn(Option<&str>) -> bool,
+        page: bool,
+    ) -> Option<Result<Hop, HopError>> {
         let host = self.host(url);
         let _slot = host.slots.acquire().await.expect("semaphore never closed");
-        let limiter = host.limiter.lock().expect("lock").clone();
-        if let Some(limiter) = limiter {
-            limiter.until_ready().await;
+        host.turn().await;
+        if page && host.given_up() {
+            return None;
         }
         let seq = self.requests.fetch_add(1, Ordering::Relaxed) + 1;
         let max = usize::try_from(self.options.max_bytes).unwrap_or(usize::MAX);
-        let mut hop = self.source.get(url, max, want_body).await?;
-        hop.seq = seq;
-        Ok(hop)
+        Some(self.source.get(url, max, want_body).await.map(|mut hop| {
+            hop.seq = seq;
+            hop
+        }))
     }
 
     /// The robots.txt rules for a URL's origin, fetched on first use.
@@ -585,15 +651,70 @@ impl Crawler<'_> {
             return;
         }
         let host = self.host(url);
-        let slower = limiter(Duration::from_secs_f64(delay));
-        if let Some(l) = &slower {
+        let mut pace = host.pace.lock().expect("lock");
+        pace.set_period(Some(Duration::from_secs_f64(delay)));
+        if let Some(l) = &pace.limiter {
             // The robots.txt request just used this host's turn.
             let _ = l.check();
         }
-        *host.limiter.lock().expect("lock") = slower;
+        self.note_rate(1.0 / delay);
+    }
+
+    /// Keeps the slowest rate used, for the report's limits.
+    fn note_rate(&self, rate: f64) {
         let mut used = self.used_rate.lock().expect("lock");
-        let rate = 1.0 / delay;
         *used = Some(used.map_or(rate, |r| r.min(rate)));
+    }
+
+    /// A page answered 429 or 503: the host is asked half as often from now on (at least
+    /// [`MIN_BACKOFF`] apart, at most `--max-crawl-delay`), as polite crawlers back off, and after
+    /// [`BUSY_IN_A_ROW`] such answers in a row it is not asked for further pages.
+    fn slow_down(&self, url: &Url, status: u16) {
+        if self.source.is_local() {
+            return;
+        }
+        let name = url.host_str().unwrap_or("the host");
+        let host = self.host(url);
+        let mut pace = host.pace.lock().expect("lock");
+        pace.busy += 1;
+        let message = if pace.busy == BUSY_IN_A_ROW {
+            format!(
+                "{name} answered HTTP {status} {BUSY_IN_A_ROW} times in a row, even after slowing down: its remaining pages are not requested"
+            )
+        } else {
+            let cap = self.options.max_crawl_delay;
+            let slower = pace
+                .period
+                .map_or(MIN_BACKOFF, |p| (p * 2).max(MIN_BACKOFF))
+                .min(cap);
+            if pace.busy > BUSY_IN_A_ROW || pace.period.is_some_and(|p| slower <= p) {
+                return;
+            }
+            pace.set_period(Some(slower));
+            self.note_rate(1.0 / slower.as_secs_f64());
+            format!(
+                "{name} answered HTTP {status}: from now on it is asked at most once every {} s",
+                slower.as_secs_f64()
+            )
+        };
+        self.notes.lock().expect("lock").push(CrawlError {
+            url: url.to_string(),
+            kind: ErrorKind::SlowedDown,
+            message,
+            status: Some(status),
+        });
+    }
+
+    /// Whether the crawl may wait `wait` for a Retry-After: each wait at most
+    /// `--max-crawl-delay`, all of them together at most [`RETRY_WAIT_BUDGET`] times that.
+    fn may_wait(&self, wait: Duration) -> bool {
+        let cap = self.options.max_crawl_delay;
+        let mut waited = self.retry_waited.lock().expect("lock");
+        if wait > cap || *waited + wait > cap * RETRY_WAIT_BUDGET {
+            return false;
+        }
+        *waited += wait;
+        true
     }
 
     /// Fetches one page, following redirects hop by hop with scope, robots and loop checks.
@@ -617,18 +738,43 @@ impl Crawler<'_> {
                 }
                 return Outcome::Skipped(current, SkipReason::RobotsTxt);
             }
-            let mut answer = self.request(&current, is_html_type).await;
-            // "429 Too Many Requests" or "503" with a Retry-After the cap allows: wait, then ask
-            // once more (a longer wait is reported, not waited for).
+            let host = self.host(&current);
+            let Some(mut answer) = self.send(&current, is_html_type, true).await else {
+                return Outcome::Skipped(current, SkipReason::HostBusy);
+            };
+            // "429 Too Many Requests" or "503": slow the host down; with a Retry-After the caps
+            // allow, hold the host that long and ask once more (a longer wait is reported, not
+            // waited for).
             if let Ok(hop) = &answer
-                && let Some(wait) = hop.retry_after
-                && wait <= self.options.max_crawl_delay
+                && matches!(hop.status, 429 | 503)
             {
-                tokio::time::sleep(wait).await;
-                answer = self.request(&current, is_html_type).await.map(|mut again| {
-                    again.waited = Some(wait);
-                    again
-                });
+                self.slow_down(&current, hop.status);
+                if let Some(wait) = hop.retry_after
+                    && !host.given_up()
+                    && self.may_wait(wait)
+                {
+                    {
+                        let mut pace = host.pace.lock().expect("lock");
+                        let until = tokio::time::Instant::now() + wait;
+                        pace.not_before = Some(pace.not_before.map_or(until, |t| t.max(until)));
+                    }
+                    if let Some(again) = self.send(&current, is_html_type, true).await {
+                        answer = again.map(|mut again| {
+                            again.waited = Some(wait);
+                            again
+                        });
+                    }
+                    if let Ok(hop) = &answer
+                        && matches!(hop.status, 429 | 503)
+                    {
+                        self.slow_down(&current, hop.status);
+                    }
+                }
+            }
+            if let Ok(hop) = &answer
+                && !matches!(hop.status, 429 | 503)
+            {
+                host.pace.lock().expect("lock").busy = 0;
             }
             let hop = match answer {
                 Ok(hop) => hop,
@@ -992,17 +1138,29 @@ impl Crawler<'_> {
             request: hop.seq,
         };
         if hop.status >= 400 {
-            let cap = self.options.max_crawl_delay.as_secs();
+            let cap = self.options.max_crawl_delay;
             let message = match (hop.retry_after, hop.waited) {
                 (_, Some(waited)) => format!(
                     "HTTP {} again after waiting {} s as Retry-After asked",
                     hop.status,
                     waited.as_secs()
                 ),
-                (Some(wait), None) => format!(
-                    "HTTP {} asking to retry after {} s, longer than the {cap} s cap (--max-crawl-delay): not retried",
+                (Some(wait), None) if wait > cap => format!(
+                    "HTTP {} asking to retry after {} s, longer than the {} s cap (--max-crawl-delay): not retried",
+                    hop.status,
+                    wait.as_secs(),
+                    cap.as_secs()
+                ),
+                (Some(wait), None) if self.host(&final_url).given_up() => format!(
+                    "HTTP {} asking to retry after {} s: not retried, the host answered busy too often",
                     hop.status,
                     wait.as_secs()
+                ),
+                (Some(wait), None) => format!(
+                    "HTTP {} asking to retry after {} s: not retried, this crawl has spent its {} s for Retry-After waits (twice --max-crawl-delay)",
+                    hop.status,
+                    wait.as_secs(),
+                    (cap * RETRY_WAIT_BUDGET).as_secs()
                 ),
                 (None, None) => format!("HTTP {}", hop.status),
             };
@@ -1341,10 +1499,7 @@ impl Crawler<'_> {
             }
             let host = self.host(&target);
             let _slot = host.slots.acquire().await.expect("semaphore never closed");
-            let limiter = host.limiter.lock().expect("lock").clone();
-            if let Some(limiter) = limiter {
-                limiter.until_ready().await;
-            }
+            host.turn().await;
             self.requests.fetch_add(1, Ordering::Relaxed);
             self.source
                 .get(&target, max, |_| true)
