@@ -1248,14 +1248,18 @@ impl Crawler<'_> {
                 .unwrap_or_else(|| final_url.clone());
             let mut targets = Vec::new();
             let (title, heading) = (facts.title.as_deref(), facts.heading.as_deref());
-            state.kinds_seen.extend(classify::page_kinds(
-                self.cues,
-                &final_url,
-                title,
-                heading,
-                state.anchors.get(&final_key).map_or(&[][..], Vec::as_slice),
-                false,
-            ));
+            // Kinds so far, for `--stop-when-found` only: the report's are judged at the end,
+            // with every link to the page known.
+            if self.options.stop_when_found {
+                state.kinds_seen.extend(classify::page_kinds(
+                    self.cues,
+                    &final_url,
+                    title,
+                    heading,
+                    state.anchors.get(&final_key).map_or(&[][..], Vec::as_slice),
+                    false,
+                ));
+            }
             let on_service_page = classify::is_service_page(self.cues, &final_url, title, heading);
             let mut traps = self.traps.lock().expect("lock");
             traps.observe(&final_url, facts.fingerprint);

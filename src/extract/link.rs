@@ -32,6 +32,14 @@ pub(super) fn observe(
     let found: Vec<Observation> = LINKS.with(|links| {
         view.document
             .select(links)
+            // Only the schemes read here; the other links (most of them) cost nothing more.
+            .filter(|a| {
+                let href = a.value().attr("href").unwrap_or("").trim_start();
+                ["tel:", "callto:", "mailto:"].iter().any(|s| {
+                    href.get(..s.len())
+                        .is_some_and(|h| h.eq_ignore_ascii_case(s))
+                })
+            })
             .filter(|a| {
                 !silenced.contains(&a.id())
                     && !a
@@ -46,17 +54,20 @@ pub(super) fn observe(
             .flat_map(|(_, a)| {
                 let href = a.value().attr("href").unwrap_or("").trim();
                 let scheme = href.split(':').next().unwrap_or("").to_ascii_lowercase();
-                let mut found: Vec<Observation> = match scheme.as_str() {
-                    "tel" | "callto" => tel(view, a, href, rules, region),
-                    "mailto" => mailto(view, a, href, plain, rules),
-                    _ => Vec::new(),
+                let text = collapse(&a.text().collect::<String>());
+                let mut found = if scheme == "mailto" {
+                    mailto(view, a, href, &text, plain, rules)
+                } else {
+                    tel(view, a, href, &text, rules, region)
                 };
+                if found.is_empty() {
+                    return found;
+                }
                 let block = block_of.get(&a.id()).copied();
                 // Where the link's text stands in its block, so only the words before it are
                 // read for whose it is.
                 let at = block.and_then(|i| {
-                    let shown = collapse(&a.text().collect::<String>());
-                    let shown = shown.trim();
+                    let shown = text.trim();
                     let text = &blocks.get(i)?.text;
                     let cursor = cursors.entry(i).or_default();
                     let at = (!shown.is_empty())
@@ -92,6 +103,7 @@ fn tel(
     view: &PageView<'_>,
     a: ElementRef<'_>,
     href: &str,
+    text: &str,
     rules: &Rules,
     region: Option<&str>,
 ) -> Vec<Observation> {
@@ -101,13 +113,12 @@ fn tel(
         .trim_start_matches('/');
     let raw = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
     let raw = raw.split(';').next().unwrap_or("");
-    let text = collapse(&a.text().collect::<String>());
     // A wrong href with a right visible number is common; the visible text is the fallback.
-    let Some(number) = phone::parse(raw, region).or_else(|| phone::parse(&text, region)) else {
+    let Some(number) = phone::parse(raw, region).or_else(|| phone::parse(text, region)) else {
         return Vec::new();
     };
     let before = text_before(a);
-    let window = labels::window(&format!("{before} {}", label_part(&text)), None);
+    let window = labels::window(&format!("{before} {}", label_part(text)), None);
     let label: Label = labels::read(&window, &rules.labels);
     let kind = if label.fax {
         ChannelKind::Fax
@@ -146,10 +157,10 @@ fn mailto(
     view: &PageView<'_>,
     a: ElementRef<'_>,
     href: &str,
+    text: &str,
     plain: &super::Plain<'_>,
     rules: &Rules,
 ) -> Vec<Observation> {
-    let text = collapse(&a.text().collect::<String>());
     let before = tail(&text_before(a), 48);
     email::from_mailto(href)
         .into_iter()
