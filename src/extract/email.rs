@@ -33,7 +33,10 @@ pub fn from_mailto(href: &str) -> Vec<String> {
         .collect()
 }
 
-/// A pragmatic address check: one `@`, a sane local part, and a domain of LDH labels with a dot.
+/// A pragmatic address check: one `@`, a sane local part, and a domain of LDH labels with a dot
+/// under a top-level domain that exists (the Public Suffix List's, or one reserved for examples
+/// and tests by RFC 2606). Text that only looks like an address — `x@y.ëÿrf` out of binary
+/// garbage, `admin@nas.local` — is not one.
 #[must_use]
 pub fn is_valid(address: &str) -> bool {
     let Some((local, domain)) = address.rsplit_once('@') else {
@@ -60,7 +63,16 @@ pub fn is_valid(address: &str) -> bool {
         && labels
             .last()
             .is_some_and(|tld| tld.chars().all(char::is_alphabetic) && tld.len() >= 2);
-    local_ok && domain_ok
+    local_ok && domain_ok && labels.last().is_some_and(|tld| known_tld(tld))
+}
+
+/// Top-level domains RFC 2606 reserves for documentation and tests, which example pages use.
+const RESERVED_TLDS: &[&str] = &["example", "test", "invalid"];
+
+fn known_tld(tld: &str) -> bool {
+    let tld = tld.to_lowercase();
+    RESERVED_TLDS.contains(&tld.as_str())
+        || psl::suffix(tld.as_bytes()).is_some_and(|s| s.is_known())
 }
 
 /// File names that look like addresses (`logo@2x.png`) have a file extension where a top-level
@@ -505,6 +517,13 @@ mod tests {
     #[test]
     fn syntax_and_no_reply() {
         assert!(is_valid("info@müller-shop.de"));
+        assert!(is_valid("kontakt@пример.рф"));
+        assert!(is_valid("hello@acme.shop"));
+        assert!(is_valid("info@acme.example"));
+        // Top-level domains that do not exist: binary garbage read as Latin-1, home networks.
+        assert!(!is_valid("áñ9@h.ëÿrf"));
+        assert!(!is_valid("admin@nas.local"));
+        assert!(!is_valid("root@build.lan"));
         assert!(!is_valid("a@b"));
         assert!(!is_valid("a..b@c.de"));
         assert!(!is_valid("a@-b.de"));
