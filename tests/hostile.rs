@@ -274,15 +274,15 @@ fn a_redirect_off_the_site_is_not_followed() {
 }
 
 /// The start page moves the site, as it may (example.de → example-group.com), but to an address
-/// inside the network the audit runs in: every spelling of it is refused before connecting. The
-/// site itself is reached under a name pinned with `--resolve` (the user's word), with
-/// `--allow-private` off, so the guard is as a real audit has it.
+/// inside the network the audit runs in: every spelling of it is refused before connecting. Only
+/// the start's own host and port may be private (`private_start`), so the guard is as a real
+/// audit has it for everything the site leads to.
 #[test]
 fn a_redirect_to_a_private_address_is_refused_before_connecting() {
     let canary = TcpListener::bind("127.0.0.1:0").unwrap();
     canary.set_nonblocking(true).unwrap();
     let port = canary.local_addr().unwrap().port();
-    let targets = [
+    let mut targets = vec![
         format!("http://127.0.0.1:{port}/"),
         // Not an address but a name: the resolver's answer is what gets checked.
         format!("http://localhost:{port}/"),
@@ -297,26 +297,34 @@ fn a_redirect_to_a_private_address_is_refused_before_connecting() {
         "http://10.0.0.1/admin".to_owned(),
         "http://[fd00::1]/".to_owned(),
     ];
-    let redirects = Arc::new(targets.clone());
+    let redirects = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let redirects_served = redirects.clone();
+    let asked = Arc::new(Asked::default());
+    let log = asked.clone();
     let server = Hostile::serve(move |path, s| {
         let n: usize = path
             .strip_prefix("/go/")
             .and_then(|n| n.parse().ok())
             .unwrap_or(usize::MAX);
-        match redirects.get(n) {
-            Some(to) => respond(s, "302 Found", &[("Location", to)], b""),
+        log.count(path);
+        let to = redirects_served.lock().unwrap().get(n).cloned();
+        match to {
+            Some(to) => respond(s, "302 Found", &[("Location", &to)], b""),
             None => respond(s, "404 Not Found", &[], b""),
         }
     });
+    // The start's own server under another name is another origin.
+    targets.push(format!("http://localhost:{}/", server.addr.port()));
+    redirects.lock().unwrap().clone_from(&targets);
     let guarded = CrawlOptions {
         allow_private: false,
-        resolve: [("www.hostile.test".to_owned(), vec![server.addr.ip()])].into(),
+        private_start: true,
         ..crawl_options()
     };
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let rules = Rules::embedded().unwrap();
     for (n, target) in targets.iter().enumerate() {
-        let url = format!("http://www.hostile.test:{}/go/{n}", server.addr.port());
+        let url = server.url(&format!("/go/{n}"));
         let options = AuditOptions {
             crawl: guarded.clone(),
             ..AuditOptions::default()
@@ -337,6 +345,8 @@ fn a_redirect_to_a_private_address_is_refused_before_connecting() {
             .iter()
             .find(|e| e.kind == ErrorKind::RefusedPrivate)
             .unwrap_or_else(|| panic!("{target}: not refused: {:?}", report.crawl.errors));
+        // The start itself was asked (its origin may be private); what it led to was refused.
+        assert_eq!(asked.times(&format!("/go/{n}")), 1, "{target}: {refused:?}");
         assert!(
             refused.message.contains("--allow-private"),
             "{}",
@@ -1032,26 +1042,49 @@ fn has_phone(report: &Report, e164: &str) -> bool {
         .any(|c| c.phone.as_ref().is_some_and(|p| p.e164 == e164))
 }
 
+/// A site whose start page links to `/p1` … `/p10` (and `/trap`), every one of them answering
+/// 429, with `retry_after` if given; returns the times each page was asked.
+fn busy_site(retry_after: Option<&'static str>) -> (Hostile, Arc<std::sync::Mutex<Vec<Instant>>>) {
+    let asked = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = asked.clone();
+    let start = start_with_pages(10);
+    let server = Hostile::serve(move |path, s| match path {
+        "/" => html(s, &start),
+        p if p.starts_with("/p") || p == "/trap" => {
+            log.lock().unwrap().push(Instant::now());
+            let headers: Vec<(&str, &str)> =
+                retry_after.iter().map(|v| ("Retry-After", *v)).collect();
+            respond(s, "429 Too Many Requests", &headers, b"slow down");
+        }
+        _ => respond(s, "404 Not Found", &[], b""),
+    });
+    (server, asked)
+}
+
+fn slowed_down(report: &Report) -> Vec<&str> {
+    report
+        .crawl
+        .errors
+        .iter()
+        .filter(|e| e.kind == ErrorKind::SlowedDown)
+        .map(|e| e.message.as_str())
+        .collect()
+}
+
+fn left_alone(report: &Report) -> usize {
+    report
+        .crawl
+        .skipped
+        .iter()
+        .filter(|s| s.reason == reachaudit::model::SkipReason::HostBusy)
+        .count()
+}
+
 /// A host that answers 429 to every page, whatever the pace: the crawl slows down, waits for one
 /// Retry-After, and after three busy answers in a row asks for nothing more.
 #[test]
 fn a_host_that_stays_busy_is_slowed_down_then_left_alone() {
-    let asked = Arc::new(Asked::default());
-    let log = asked.clone();
-    let start = start_with_pages(10);
-    let server = Hostile::serve(move |path, s| {
-        log.count(path);
-        match path {
-            "/" => html(s, &start),
-            p if p.starts_with("/p") => respond(
-                s,
-                "429 Too Many Requests",
-                &[("Retry-After", "1")],
-                b"slow down",
-            ),
-            _ => respond(s, "404 Not Found", &[], b""),
-        }
-    });
+    let (server, asked) = busy_site(Some("1"));
     let crawl = CrawlOptions {
         max_crawl_delay: Duration::from_secs(1),
         ..crawl_options()
@@ -1059,38 +1092,56 @@ fn a_host_that_stays_busy_is_slowed_down_then_left_alone() {
     let (report, took) = scan(&server, crawl);
     assert!(took < QUICK, "took {took:?}");
     assert!(has_phone(&report, PHONE), "{:?}", report.crawl.errors);
-    let pages: u32 = (1..=10).map(|i| asked.times(&format!("/p{i}"))).sum();
     assert_eq!(
-        pages, 3,
+        asked.lock().unwrap().len(),
+        3,
         "two asks of the first page, one of the next, then none"
     );
-    let notes: Vec<_> = report
-        .crawl
-        .errors
-        .iter()
-        .filter(|e| e.kind == ErrorKind::SlowedDown)
-        .map(|e| e.message.as_str())
-        .collect();
+    let notes = slowed_down(&report);
     assert!(
         notes.iter().any(|m| m.contains("at most once every 1 s")),
         "{notes:?}"
     );
-    assert!(
-        notes.iter().any(|m| m.contains("3 times in a row")),
+    assert_eq!(
+        notes
+            .iter()
+            .filter(|m| m.contains("3 times in a row"))
+            .count(),
+        1,
         "{notes:?}"
     );
-    let left: Vec<_> = report
-        .crawl
-        .skipped
-        .iter()
-        .filter(|s| s.reason == reachaudit::model::SkipReason::HostBusy)
-        .collect();
-    assert_eq!(left.len(), 8, "{:?}", report.crawl.skipped);
+    // Two of the eleven pages asked (the first twice); the other nine left.
+    assert_eq!(left_alone(&report), 9, "{:?}", report.crawl.skipped);
     assert_eq!(
         report.crawl.limits.rate,
         Some(1.0),
         "the rate used is reported"
     );
+}
+
+/// Without a Retry-After the crawl still backs off: the requests after a 429 come one, then
+/// two seconds apart, not at the old pace.
+#[test]
+fn a_busy_answer_without_retry_after_slows_the_host_down() {
+    let (server, asked) = busy_site(None);
+    let (report, took) = scan(&server, crawl_options());
+    assert!(took < QUICK, "took {took:?}");
+    assert!(has_phone(&report, PHONE));
+    let asked = asked.lock().unwrap().clone();
+    assert_eq!(asked.len(), 3, "three busy answers, then none");
+    let gaps: Vec<Duration> = asked.windows(2).map(|w| w[1] - w[0]).collect();
+    assert!(
+        gaps[0] >= Duration::from_millis(950) && gaps[1] >= Duration::from_millis(1950),
+        "{gaps:?}"
+    );
+    let notes = slowed_down(&report);
+    assert!(
+        notes.iter().any(|m| m.contains("at most once every 1 s"))
+            && notes.iter().any(|m| m.contains("at most once every 2 s")),
+        "{notes:?}"
+    );
+    // Three of the eleven pages asked once each; the other eight left.
+    assert_eq!(left_alone(&report), 8, "{:?}", report.crawl.skipped);
 }
 
 /// Each page is busy once and asks for a second: the crawl waits twice (its budget is twice

@@ -460,8 +460,7 @@ pub struct CrawlArgs {
     pub no_allow_private: bool,
 
     /// Resolve HOST to ADDR instead of asking DNS, like curl --resolve (e.g. www.example.de:127.0.0.1).
-    /// A pinned name may point at a private address without --allow-private (you said where it
-    /// is); every other name and address the site leads to is still checked.
+    /// The address is still checked against --allow-private.
     #[arg(long, value_name = "HOST:ADDR")]
     pub resolve: Vec<String>,
 

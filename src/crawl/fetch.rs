@@ -28,6 +28,19 @@ pub(crate) struct Hop {
     pub retry_after: Option<Duration>,
     /// How long the crawler waited before this answer, on an earlier answer's `Retry-After`.
     pub waited: Option<Duration>,
+    /// Why this answer's `Retry-After` was not waited for.
+    pub declined: Option<Declined>,
+}
+
+/// Why a `Retry-After` was not waited for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Declined {
+    /// Longer than `--max-crawl-delay`.
+    TooLong,
+    /// The crawl's waits together would exceed their budget.
+    Budget,
+    /// The host answered busy too often and is left alone.
+    HostBusy,
 }
 
 /// A `Retry-After` value (RFC 9110 §10.2.3): delay-seconds or an HTTP date.
@@ -56,6 +69,8 @@ pub(crate) enum Source {
     Http {
         client: reqwest::Client,
         allow_private: bool,
+        /// The start's own origin, allowed to be private when nothing else is.
+        start: Option<Box<TrustedOrigin>>,
     },
     Local {
         site: StaticSite,
@@ -63,45 +78,78 @@ pub(crate) enum Source {
     },
 }
 
+/// One host and port that may be private, with a client whose resolver lets it be.
+#[derive(Debug)]
+pub(crate) struct TrustedOrigin {
+    host: String,
+    port: Option<u16>,
+    client: reqwest::Client,
+}
+
+impl TrustedOrigin {
+    fn covers(&self, url: &Url) -> bool {
+        url.host_str() == Some(self.host.as_str()) && url.port_or_known_default() == self.port
+    }
+}
+
 /// Settings of the HTTP client.
 pub(crate) struct HttpSettings<'a> {
     pub user_agent: &'a str,
     pub timeout: Duration,
     pub allow_private: bool,
+    /// The start URL, when its own host and port may be private (`CrawlOptions::private_start`).
+    pub private_start: Option<&'a Url>,
     pub resolve: &'a HashMap<String, Vec<IpAddr>>,
     pub only_resolved: bool,
 }
 
 impl Source {
     pub(crate) fn http(settings: &HttpSettings<'_>) -> Result<Self, reqwest::Error> {
-        // reqwest is built without a default crypto provider so that we can pick ring (pure Rust
-        // + asm, no cmake); installing twice is harmless.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = reqwest::Client::builder()
-            .user_agent(settings.user_agent)
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(settings.timeout)
-            .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
-            .gzip(true)
-            .brotli(true)
-            .deflate(true)
-            // A proxy would resolve names itself and defeat the private-address check.
-            .no_proxy()
-            .dns_resolver(
-                GuardedResolver::new(settings.allow_private, settings.resolve.clone())
-                    .only_overrides(settings.only_resolved),
-            )
-            .build()?;
+        let start = match settings.private_start {
+            Some(url) if !settings.allow_private => Some(Box::new(TrustedOrigin {
+                host: url.host_str().unwrap_or_default().to_owned(),
+                port: url.port_or_known_default(),
+                client: client(settings, true)?,
+            })),
+            _ => None,
+        };
         Ok(Self::Http {
-            client,
+            client: client(settings, settings.allow_private)?,
             allow_private: settings.allow_private,
+            start,
         })
     }
 
     pub(crate) fn is_local(&self) -> bool {
         matches!(self, Self::Local { .. })
     }
+}
 
+fn client(
+    settings: &HttpSettings<'_>,
+    allow_private: bool,
+) -> Result<reqwest::Client, reqwest::Error> {
+    // reqwest is built without a default crypto provider so that we can pick ring (pure Rust
+    // + asm, no cmake); installing twice is harmless.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .user_agent(settings.user_agent)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(settings.timeout)
+        .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
+        .gzip(true)
+        .brotli(true)
+        .deflate(true)
+        // A proxy would resolve names itself and defeat the private-address check.
+        .no_proxy()
+        .dns_resolver(
+            GuardedResolver::new(allow_private, settings.resolve.clone())
+                .only_overrides(settings.only_resolved),
+        )
+        .build()
+}
+
+impl Source {
     /// Fetches one URL without following redirects. `want_body` false skips reading the body of
     /// responses we will not parse (images, PDFs).
     pub(crate) async fn get(
@@ -130,18 +178,24 @@ impl Source {
                     seq: 0,
                     retry_after: None,
                     waited: None,
+                    declined: None,
                 })
             }
             Self::Http {
                 client,
                 allow_private,
+                start,
             } => {
-                if let Some(host) = url.host() {
+                let trusted = start.as_deref().filter(|t| t.covers(url));
+                if trusted.is_none()
+                    && let Some(host) = url.host()
+                {
                     guard::check_host(&host, *allow_private).map_err(|e| HopError {
                         kind: ErrorKind::RefusedPrivate,
                         message: e.to_string(),
                     })?;
                 }
+                let client = trusted.map_or(client, |t| &t.client);
                 let mut response = client
                     .get(url.clone())
                     .send()
@@ -183,6 +237,7 @@ impl Source {
                     seq: 0,
                     retry_after,
                     waited: None,
+                    declined: None,
                 })
             }
         }

@@ -4,11 +4,6 @@
 //! The check is on the *resolved* address, inside the DNS resolver the HTTP client uses, so a host
 //! name that points at 127.0.0.1 or 10.0.0.5 (or is re-pointed between check and connect) is caught
 //! at the moment of connecting. IP-literal URLs bypass DNS and are checked by [`check_host`].
-//!
-//! A name the user pinned (`--resolve HOST:ADDR`) goes to its pinned address unchecked: the user
-//! said where it is, and nothing a site sends can add a pin. This lets one audit a staging server
-//! under its public name without `--allow-private`, which would also let the site's redirects
-//! and links into the network the audit runs in.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -107,8 +102,7 @@ fn check(host: &str, ip: IpAddr, allow_private: bool) -> Result<(), PrivateAddre
     }
 }
 
-/// DNS resolution with fixed overrides (like curl's `--resolve`, trusted as the user's word) and
-/// the private-address check for every other name.
+/// DNS resolution with fixed overrides (like curl's `--resolve`) and the private-address check.
 #[derive(Debug, Clone, Default)]
 pub struct GuardedResolver {
     allow_private: bool,
@@ -117,8 +111,7 @@ pub struct GuardedResolver {
 }
 
 impl GuardedResolver {
-    /// A resolver that refuses non-public addresses of names outside `overrides` unless
-    /// `allow_private`.
+    /// A resolver that refuses non-public addresses unless `allow_private`.
     #[must_use]
     pub fn new(allow_private: bool, overrides: HashMap<String, Vec<IpAddr>>) -> Self {
         Self {
@@ -144,11 +137,7 @@ impl Resolve for GuardedResolver {
         let only_overrides = self.only_overrides;
         Box::pin(async move {
             let addrs: Vec<SocketAddr> = match fixed {
-                // Pinned by the user: their word, not the site's.
-                Some(ips) => {
-                    let out: Addrs = Box::new(ips.into_iter().map(|ip| SocketAddr::new(ip, 0)));
-                    return Ok(out);
-                }
+                Some(ips) => ips.into_iter().map(|ip| SocketAddr::new(ip, 0)).collect(),
                 None if only_overrides => {
                     return Err(
                         format!("{host} is not among the resolved names (offline run)").into(),
@@ -198,29 +187,30 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn resolver_checks_resolved_addresses_but_trusts_pinned_names() {
+    async fn resolver_checks_the_resolved_address_not_the_name() {
         let overrides = HashMap::from([(
             "www.example.de".to_owned(),
             vec!["127.0.0.1".parse().unwrap()],
         )]);
-        let guarded = GuardedResolver::new(false, overrides);
-        let name: Name = "WWW.Example.de".parse().unwrap();
-        let addrs: Vec<_> = guarded.resolve(name).await.unwrap().collect();
-        assert_eq!(addrs, vec!["127.0.0.1:0".parse().unwrap()]);
-
-        // "localhost" is not pinned: the system resolver's answer is checked.
-        let name: Name = "localhost".parse().unwrap();
+        let guarded = GuardedResolver::new(false, overrides.clone());
+        let name: Name = "www.example.de".parse().unwrap();
         let err = guarded.resolve(name).await.err().unwrap().to_string();
         assert!(
             err.contains("loopback") && err.contains("--allow-private"),
             "{err}"
         );
+
+        let open = GuardedResolver::new(true, overrides);
+        let name: Name = "www.example.de".parse().unwrap();
+        let addrs: Vec<_> = open.resolve(name).await.unwrap().collect();
+        assert_eq!(addrs, vec!["127.0.0.1:0".parse().unwrap()]);
+
         let name: Name = "localhost".parse().unwrap();
         assert!(
-            GuardedResolver::new(true, HashMap::new())
+            GuardedResolver::new(false, HashMap::new())
                 .resolve(name)
                 .await
-                .is_ok()
+                .is_err()
         );
     }
 

@@ -37,7 +37,7 @@ use crate::model::{
     Skipped, Truncation,
 };
 use crate::rules::PageCues;
-use fetch::{Hop, HopError, HttpSettings, Source};
+use fetch::{Declined, Hop, HopError, HttpSettings, Source};
 use frontier::Frontier;
 use robots::Robots;
 
@@ -126,6 +126,10 @@ pub struct CrawlOptions {
     pub user_agent: String,
     /// Allow loopback, private and link-local addresses.
     pub allow_private: bool,
+    /// Allow them for the start URL's own host and port only: everything the site leads to
+    /// (redirects, other ports, other names) is still checked. For a library user auditing one
+    /// intranet host, and for tests that serve a site on loopback and check the guard.
+    pub private_start: bool,
     /// Ignore robots.txt (for auditing one's own site only).
     pub ignore_robots: bool,
     /// Fixed name → address mappings, like curl's `--resolve`; trusted by the SSRF guard, which
@@ -183,6 +187,7 @@ impl Default for CrawlOptions {
             max_redirects: DEFAULT_MAX_REDIRECTS,
             user_agent: DEFAULT_USER_AGENT.to_owned(),
             allow_private: false,
+            private_start: false,
             ignore_robots: false,
             resolve: HashMap::new(),
             base_url: None,
@@ -324,6 +329,7 @@ pub async fn crawl(
                 user_agent: &options.user_agent,
                 timeout: options.timeout,
                 allow_private: options.allow_private,
+                private_start: options.private_start.then_some(url),
                 resolve: &options.resolve,
                 only_resolved: options.only_resolved,
             };
@@ -404,6 +410,9 @@ struct Pace {
     not_before: Option<tokio::time::Instant>,
     /// 429 and 503 answers to page requests in a row.
     busy: u32,
+    /// [`BUSY_IN_A_ROW`] were reached: no further page is asked for, whatever comes back from
+    /// requests already under way.
+    gave_up: bool,
 }
 
 impl Pace {
@@ -414,22 +423,38 @@ impl Pace {
 }
 
 impl Host {
-    /// Waits for this host's turn: the end of a Retry-After pause, then the rate limiter.
+    /// Waits for this host's turn: the end of a Retry-After pause, then the rate limiter. A
+    /// pause or a slower pace set while waiting (another request's 429) is waited for too.
     async fn turn(&self) {
-        let (not_before, limiter) = {
-            let pace = self.pace.lock().expect("lock");
-            (pace.not_before, pace.limiter.clone())
-        };
-        if let Some(at) = not_before {
-            tokio::time::sleep_until(at).await;
-        }
-        if let Some(limiter) = limiter {
+        loop {
+            let (not_before, limiter) = {
+                let pace = self.pace.lock().expect("lock");
+                (pace.not_before, pace.limiter.clone())
+            };
+            if let Some(at) = not_before.filter(|at| *at > tokio::time::Instant::now()) {
+                tokio::time::sleep_until(at).await;
+                continue;
+            }
+            let Some(limiter) = limiter else {
+                return;
+            };
             limiter.until_ready().await;
+            let pace = self.pace.lock().expect("lock");
+            let moved = pace
+                .not_before
+                .is_some_and(|at| at > tokio::time::Instant::now());
+            let replaced = !pace
+                .limiter
+                .as_ref()
+                .is_some_and(|now| Arc::ptr_eq(now, &limiter));
+            if !moved && !replaced {
+                return;
+            }
         }
     }
 
     fn given_up(&self) -> bool {
-        self.pace.lock().expect("lock").busy >= BUSY_IN_A_ROW
+        self.pace.lock().expect("lock").gave_up
     }
 }
 
@@ -462,6 +487,8 @@ struct State {
     budget_used: u32,
     /// Trap URLs listed in `skipped` so far (the families count the rest).
     traps_listed: usize,
+    /// Pages of hosts left alone as busy listed in `skipped` so far.
+    busy_listed: usize,
     /// Kinds of the pages fetched so far, judged by URL and title (for `--stop-when-found`).
     kinds_seen: HashSet<PageKind>,
     /// Why the crawl stopped before its budget.
@@ -563,6 +590,10 @@ impl Crawler<'_> {
         page: bool,
     ) -> Option<Result<Hop, HopError>> {
         let host = self.host(url);
+        // Before waiting for a turn, so a host's queue drains at once when it is left alone.
+        if page && host.given_up() {
+            return None;
+        }
         let _slot = host.slots.acquire().await.expect("semaphore never closed");
         host.turn().await;
         if page && host.given_up() {
@@ -676,10 +707,14 @@ impl Crawler<'_> {
         let name = url.host_str().unwrap_or("the host");
         let host = self.host(url);
         let mut pace = host.pace.lock().expect("lock");
+        if pace.gave_up {
+            return;
+        }
         pace.busy += 1;
-        let message = if pace.busy == BUSY_IN_A_ROW {
+        let message = if pace.busy >= BUSY_IN_A_ROW {
+            pace.gave_up = true;
             format!(
-                "{name} answered HTTP {status} {BUSY_IN_A_ROW} times in a row, even after slowing down: its remaining pages are not requested"
+                "{name} answered HTTP {status} {BUSY_IN_A_ROW} times in a row (a retry counts), even after slowing down: its remaining pages are not requested"
             )
         } else {
             let cap = self.options.max_crawl_delay;
@@ -687,10 +722,14 @@ impl Crawler<'_> {
                 .period
                 .map_or(MIN_BACKOFF, |p| (p * 2).max(MIN_BACKOFF))
                 .min(cap);
-            if pace.busy > BUSY_IN_A_ROW || pace.period.is_some_and(|p| slower <= p) {
+            if slower.is_zero() || pace.period.is_some_and(|p| slower <= p) {
                 return;
             }
             pace.set_period(Some(slower));
+            if let Some(l) = &pace.limiter {
+                // The busy answer used this turn: the next request waits a whole new period.
+                let _ = l.check();
+            }
             self.note_rate(1.0 / slower.as_secs_f64());
             format!(
                 "{name} answered HTTP {status}: from now on it is asked at most once every {} s",
@@ -707,14 +746,17 @@ impl Crawler<'_> {
 
     /// Whether the crawl may wait `wait` for a Retry-After: each wait at most
     /// `--max-crawl-delay`, all of them together at most [`RETRY_WAIT_BUDGET`] times that.
-    fn may_wait(&self, wait: Duration) -> bool {
+    fn may_wait(&self, wait: Duration) -> Result<(), Declined> {
         let cap = self.options.max_crawl_delay;
         let mut waited = self.retry_waited.lock().expect("lock");
-        if wait > cap || *waited + wait > cap * RETRY_WAIT_BUDGET {
-            return false;
+        if wait > cap {
+            return Err(Declined::TooLong);
+        }
+        if *waited + wait > cap * RETRY_WAIT_BUDGET {
+            return Err(Declined::Budget);
         }
         *waited += wait;
-        true
+        Ok(())
     }
 
     /// Fetches one page, following redirects hop by hop with scope, robots and loop checks.
@@ -745,36 +787,48 @@ impl Crawler<'_> {
             // "429 Too Many Requests" or "503": slow the host down; with a Retry-After the caps
             // allow, hold the host that long and ask once more (a longer wait is reported, not
             // waited for).
-            if let Ok(hop) = &answer
+            if let Ok(hop) = &mut answer
                 && matches!(hop.status, 429 | 503)
             {
                 self.slow_down(&current, hop.status);
-                if let Some(wait) = hop.retry_after
-                    && !host.given_up()
-                    && self.may_wait(wait)
-                {
-                    {
-                        let mut pace = host.pace.lock().expect("lock");
-                        let until = tokio::time::Instant::now() + wait;
-                        pace.not_before = Some(pace.not_before.map_or(until, |t| t.max(until)));
-                    }
-                    if let Some(again) = self.send(&current, is_html_type, true).await {
-                        answer = again.map(|mut again| {
-                            again.waited = Some(wait);
-                            again
-                        });
-                    }
-                    if let Ok(hop) = &answer
-                        && matches!(hop.status, 429 | 503)
-                    {
-                        self.slow_down(&current, hop.status);
+                if let Some(wait) = hop.retry_after {
+                    let may = if host.given_up() {
+                        Err(Declined::HostBusy)
+                    } else {
+                        self.may_wait(wait)
+                    };
+                    hop.declined = may.err();
+                    if may.is_ok() {
+                        {
+                            let mut pace = host.pace.lock().expect("lock");
+                            let until = tokio::time::Instant::now() + wait;
+                            pace.not_before = Some(pace.not_before.map_or(until, |t| t.max(until)));
+                        }
+                        match self.send(&current, is_html_type, true).await {
+                            Some(again) => {
+                                answer = again.map(|mut again| {
+                                    again.waited = Some(wait);
+                                    again
+                                });
+                                if let Ok(hop) = &answer
+                                    && matches!(hop.status, 429 | 503)
+                                {
+                                    self.slow_down(&current, hop.status);
+                                }
+                            }
+                            // Another page's answer left the host alone while this one waited.
+                            None => hop.declined = Some(Declined::HostBusy),
+                        }
                     }
                 }
             }
             if let Ok(hop) = &answer
                 && !matches!(hop.status, 429 | 503)
             {
-                host.pace.lock().expect("lock").busy = 0;
+                let mut pace = host.pace.lock().expect("lock");
+                if !pace.gave_up {
+                    pace.busy = 0;
+                }
             }
             let hop = match answer {
                 Ok(hop) => hop,
@@ -1139,30 +1193,28 @@ impl Crawler<'_> {
         };
         if hop.status >= 400 {
             let cap = self.options.max_crawl_delay;
-            let message = match (hop.retry_after, hop.waited) {
-                (_, Some(waited)) => format!(
-                    "HTTP {} again after waiting {} s as Retry-After asked",
-                    hop.status,
-                    waited.as_secs()
+            let status = hop.status;
+            let secs = |d: Duration| d.as_secs_f64();
+            let message = match (hop.retry_after, hop.waited, hop.declined) {
+                (_, Some(waited), _) => format!(
+                    "HTTP {status} again after waiting {} s as Retry-After asked",
+                    secs(waited)
                 ),
-                (Some(wait), None) if wait > cap => format!(
-                    "HTTP {} asking to retry after {} s, longer than the {} s cap (--max-crawl-delay): not retried",
-                    hop.status,
-                    wait.as_secs(),
-                    cap.as_secs()
+                (Some(wait), None, Some(Declined::TooLong)) => format!(
+                    "HTTP {status} asking to retry after {} s, longer than the {} s cap (--max-crawl-delay): not retried",
+                    secs(wait),
+                    secs(cap)
                 ),
-                (Some(wait), None) if self.host(&final_url).given_up() => format!(
-                    "HTTP {} asking to retry after {} s: not retried, the host answered busy too often",
-                    hop.status,
-                    wait.as_secs()
+                (Some(wait), None, Some(Declined::Budget)) => format!(
+                    "HTTP {status} asking to retry after {} s: not retried, this crawl has spent its {} s for Retry-After waits (twice --max-crawl-delay)",
+                    secs(wait),
+                    secs(cap * RETRY_WAIT_BUDGET)
                 ),
-                (Some(wait), None) => format!(
-                    "HTTP {} asking to retry after {} s: not retried, this crawl has spent its {} s for Retry-After waits (twice --max-crawl-delay)",
-                    hop.status,
-                    wait.as_secs(),
-                    (cap * RETRY_WAIT_BUDGET).as_secs()
+                (Some(wait), None, _) => format!(
+                    "HTTP {status} asking to retry after {} s: not retried, the host answered busy too often (slowed_down)",
+                    secs(wait)
                 ),
-                (None, None) => format!("HTTP {}", hop.status),
+                (None, _, _) => format!("HTTP {status}"),
             };
             state.error(&final_url, ErrorKind::HttpStatus, message, Some(hop.status));
         }
@@ -1597,6 +1649,13 @@ impl State {
     }
 
     fn skip(&mut self, url: &str, reason: SkipReason) {
+        if reason == SkipReason::HostBusy {
+            // The `slowed_down` error says why; a long queue is not listed page by page.
+            if self.busy_listed >= MAX_SKIPPED_LISTED {
+                return;
+            }
+            self.busy_listed += 1;
+        }
         if self.skipped_seen.insert(url.to_owned()) {
             self.skipped.push(Skipped {
                 url: url.to_owned(),

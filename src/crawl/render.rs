@@ -345,6 +345,7 @@ where
                             seq: 0,
                             retry_after: None,
                             waited: None,
+                            declined: None,
                         }),
                     ))));
                 } else if skipped(&event.resource_type) || !matches!(method.as_str(), "GET" | "HEAD") {

@@ -34,8 +34,8 @@ pub fn from_mailto(href: &str) -> Vec<String> {
 }
 
 /// A pragmatic address check: one `@`, a sane local part, and a domain of LDH labels with a dot
-/// under a top-level domain that exists (the Public Suffix List's, or one reserved for examples
-/// and tests by RFC 2606). Text that only looks like an address — `x@y.ëÿrf` out of binary
+/// under a top-level domain that exists (the Public Suffix List's, or one reserved for examples,
+/// tests and private networks). Text that only looks like an address — `x@y.ëÿrf` out of binary
 /// garbage, `admin@nas.local` — is not one.
 #[must_use]
 pub fn is_valid(address: &str) -> bool {
@@ -66,8 +66,9 @@ pub fn is_valid(address: &str) -> bool {
     local_ok && domain_ok && labels.last().is_some_and(|tld| known_tld(tld))
 }
 
-/// Top-level domains RFC 2606 reserves for documentation and tests, which example pages use.
-const RESERVED_TLDS: &[&str] = &["example", "test", "invalid"];
+/// Top-level domains reserved for documentation and tests (RFC 2606), which example pages use,
+/// and for private networks (`.internal`, ICANN 2024), which intranet pages use.
+const RESERVED_TLDS: &[&str] = &["example", "test", "invalid", "internal"];
 
 fn known_tld(tld: &str) -> bool {
     let tld = tld.to_lowercase();
@@ -520,6 +521,7 @@ mod tests {
         assert!(is_valid("kontakt@пример.рф"));
         assert!(is_valid("hello@acme.shop"));
         assert!(is_valid("info@acme.example"));
+        assert!(is_valid("it-hilfe@corp.internal"));
         // Top-level domains that do not exist: binary garbage read as Latin-1, home networks.
         assert!(!is_valid("áñ9@h.ëÿrf"));
         assert!(!is_valid("admin@nas.local"));

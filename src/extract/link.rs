@@ -32,14 +32,6 @@ pub(super) fn observe(
     let found: Vec<Observation> = LINKS.with(|links| {
         view.document
             .select(links)
-            // Only the schemes read here; the other links (most of them) cost nothing more.
-            .filter(|a| {
-                let href = a.value().attr("href").unwrap_or("").trim_start();
-                ["tel:", "callto:", "mailto:"].iter().any(|s| {
-                    href.get(..s.len())
-                        .is_some_and(|h| h.eq_ignore_ascii_case(s))
-                })
-            })
             .filter(|a| {
                 !silenced.contains(&a.id())
                     && !a
@@ -54,15 +46,14 @@ pub(super) fn observe(
             .flat_map(|(_, a)| {
                 let href = a.value().attr("href").unwrap_or("").trim();
                 let scheme = href.split(':').next().unwrap_or("").to_ascii_lowercase();
+                // Every link's text is read, contact links or not: it moves the place in the
+                // block where the next link's text is looked for.
                 let text = collapse(&a.text().collect::<String>());
-                let mut found = if scheme == "mailto" {
-                    mailto(view, a, href, &text, plain, rules)
-                } else {
-                    tel(view, a, href, &text, rules, region)
+                let mut found: Vec<Observation> = match scheme.as_str() {
+                    "tel" | "callto" => tel(view, a, href, &text, rules, region),
+                    "mailto" => mailto(view, a, href, &text, plain, rules),
+                    _ => Vec::new(),
                 };
-                if found.is_empty() {
-                    return found;
-                }
                 let block = block_of.get(&a.id()).copied();
                 // Where the link's text stands in its block, so only the words before it are
                 // read for whose it is.
