@@ -575,3 +575,34 @@ fn open_in_calc(csv: &std::path::Path, dir: &std::path::Path) -> String {
         )
     })
 }
+
+/// A statement that fails (here: a table gone) names the database it failed in, for `batch` and
+/// for `report` alike, instead of a bare "no such table".
+#[test]
+fn a_failing_statement_names_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let list = dir.path().join("one.txt");
+    std::fs::write(&list, format!("http://127.0.0.1:{closed}/\n")).unwrap();
+    let db = dir.path().join("broken.db");
+    let (list, db_arg) = (list.to_str().unwrap(), db.to_str().unwrap());
+    let batch = ["batch", list, "--db", db_arg, "--allow-private"];
+    let (code, _, err) = reachaudit(&batch);
+    assert_eq!(code, 3, "{err}");
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute_batch("DROP TABLE site;")
+        .unwrap();
+    for args in [&batch[..], &["report", "--runs", "--db", db_arg][..]] {
+        let (code, _, err) = reachaudit(args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(
+            err.contains(&format!("--db {db_arg}: database: no such table: site")),
+            "{args:?}: {err}"
+        );
+    }
+}

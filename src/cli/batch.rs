@@ -51,75 +51,78 @@ pub(super) fn run(a: BatchArgs) -> Result<Exit> {
         ),
     };
     let db = database(a.db.as_deref(), &cfg)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    // Opened inside the runtime: a PostgreSQL connection is driven by it.
-    let store = runtime.block_on(RunStore::open(&db))?;
-    let rules_version = options.rules.version();
-    let now = crate::store::now;
-    let tool = env!("CARGO_PKG_VERSION");
-    let shown_list = a.list.display().to_string();
-    let groups = host_groups(&list.entries);
-    let worker = WorkerId::current();
-    let joined = runtime.block_on(store.join(
-        &JoinRequest {
-            list: &shown_list,
-            digest: &list.digest,
-            tool_version: tool,
-            rules_version: &rules_version,
-            rerun: a.rerun,
-            retry_failed: a.retry_failed,
-            groups: &groups,
-        },
-        now(),
-    ))?;
-    let Some(Joined { run, how }) = joined else {
-        bail!(
-            "--retry-failed: {shown_list} has no earlier run to retry; run it once without the flag"
-        );
-    };
-    match how {
-        How::Retrying(n) => {
-            eprintln!(
-                "reachaudit: retrying {n} failed site(s) of run {} of {shown_list}",
+    let shown_db = db.shown();
+    // Everything that touches the database, so that its errors can say which one it was.
+    let audited = (move || -> Result<Exit> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the async runtime")?;
+        // Opened inside the runtime: a PostgreSQL connection is driven by it.
+        let store = runtime.block_on(RunStore::open(&db))?;
+        let rules_version = options.rules.version();
+        let now = crate::store::now;
+        let tool = env!("CARGO_PKG_VERSION");
+        let shown_list = a.list.display().to_string();
+        let groups = host_groups(&list.entries);
+        let worker = WorkerId::current();
+        let joined = runtime.block_on(store.join(
+            &JoinRequest {
+                list: &shown_list,
+                digest: &list.digest,
+                tool_version: tool,
+                rules_version: &rules_version,
+                rerun: a.rerun,
+                retry_failed: a.retry_failed,
+                groups: &groups,
+            },
+            now(),
+        ))?;
+        let Some(Joined { run, how }) = joined else {
+            bail!(
+                "--retry-failed: {shown_list} has no earlier run to retry; run it once without the flag"
+            );
+        };
+        match how {
+            How::Retrying(n) => {
+                eprintln!(
+                    "reachaudit: retrying {n} failed site(s) of run {} of {shown_list}",
+                    run.id
+                );
+            }
+            How::Resumed => eprintln!(
+                "reachaudit: resuming run {} of {shown_list} (started {} s ago)",
+                run.id,
+                now() - run.started_at
+            ),
+            How::Finished => eprintln!(
+                "reachaudit: run {} of this list finished already; writing its exports again (--rerun audits anew and keeps both)",
                 run.id
+            ),
+            How::Started => {}
+        }
+        if run.rules_version != rules_version && run.finished_at.is_none() {
+            eprintln!(
+                "reachaudit: warning: run {} began with rules {}, these are {}; pass --rerun for comparable results",
+                run.id, run.rules_version, rules_version
             );
         }
-        How::Resumed => eprintln!(
-            "reachaudit: resuming run {} of {shown_list} (started {} s ago)",
-            run.id,
-            now() - run.started_at
-        ),
-        How::Finished => eprintln!(
-            "reachaudit: run {} of this list finished already; writing its exports again (--rerun audits anew and keeps both)",
-            run.id
-        ),
-        How::Started => {}
-    }
-    if run.rules_version != rules_version && run.finished_at.is_none() {
-        eprintln!(
-            "reachaudit: warning: run {} began with rules {}, these are {}; pass --rerun for comparable results",
-            run.id, run.rules_version, rules_version
+        let total = list.entries.len();
+        let before = runtime.block_on(store.progress(run.id, &worker))?;
+        let mut progress = Progress::new(
+            total,
+            usize::try_from(before.done + before.failed).unwrap_or(0),
         );
-    }
-    let total = list.entries.len();
-    let before = runtime.block_on(store.progress(run.id, &worker))?;
-    let mut progress = Progress::new(
-        total,
-        usize::try_from(before.done + before.failed).unwrap_or(0),
-    );
-    if run.finished_at.is_none() {
-        // One browser for the whole run: every site's pages open as tabs of it.
-        let (audit, renderer) = options.with_browser(&runtime)?;
-        let plan = Work {
-            run_id: run.id,
-            worker: &worker,
-            lease,
-            concurrency,
-        };
-        let worked = runtime.block_on(crate::batch::work(
+        if run.finished_at.is_none() {
+            // One browser for the whole run: every site's pages open as tabs of it.
+            let (audit, renderer) = options.with_browser(&runtime)?;
+            let plan = Work {
+                run_id: run.id,
+                worker: &worker,
+                lease,
+                concurrency,
+            };
+            let worked = runtime.block_on(crate::batch::work(
             &store,
             &list.entries,
             plan,
@@ -137,46 +140,61 @@ pub(super) fn run(a: BatchArgs) -> Result<Exit> {
                 Ok(())
             },
         ));
-        super::options::stop_browser(&runtime, audit, renderer);
-        worked?;
-    }
-    progress.done();
-    // Read again: the run may have finished just now.
-    let run = runtime
-        .block_on(store.runs(Some(&list.digest)))?
-        .into_iter()
-        .find(|r| r.id == run.id)
-        .unwrap_or(run);
-    let written = runtime.block_on(write(&store, &run, &exports, &options.rules, &list.columns))?;
-    let (done, failed) = runtime.block_on(store.site_counts(run.id))?;
-    let files: Vec<String> = a
-        .output
-        .iter()
-        .filter_map(|o| o.split_once('=').map(|(_, p)| p.to_owned()))
-        .collect();
-    eprintln!(
-        "reachaudit: run {}: {written} site(s) stored in {} ({done} evaluated, {failed} failed){}",
-        run.id,
-        db.shown(),
-        if files.is_empty() {
-            "; add -o csv=PATH (or jsonl, json, channels, html) for files".to_owned()
-        } else {
-            format!("; wrote {}", files.join(", "))
+            super::options::stop_browser(&runtime, audit, renderer);
+            worked?;
         }
-    );
-    // Like scan: nothing evaluated is exit 3, some sites failed is exit 1 (retry them alone
-    // with --retry-failed), all evaluated is 0.
-    Ok(if done == 0 && failed > 0 {
-        Exit::NotEvaluated
-    } else if failed > 0 {
+        progress.done();
+        // Read again: the run may have finished just now.
+        let run = runtime
+            .block_on(store.runs(Some(&list.digest)))?
+            .into_iter()
+            .find(|r| r.id == run.id)
+            .unwrap_or(run);
+        let written =
+            runtime.block_on(write(&store, &run, &exports, &options.rules, &list.columns))?;
+        let (done, failed) = runtime.block_on(store.site_counts(run.id))?;
+        let files: Vec<String> = a
+            .output
+            .iter()
+            .filter_map(|o| o.split_once('=').map(|(_, p)| p.to_owned()))
+            .collect();
         eprintln!(
-            "reachaudit: {failed} site(s) failed; `reachaudit batch {} --retry-failed` audits only those again",
-            a.list.display()
+            "reachaudit: run {}: {written} site(s) stored in {} ({done} evaluated, {failed} failed){}",
+            run.id,
+            db.shown(),
+            if files.is_empty() {
+                "; add -o csv=PATH (or jsonl, json, channels, html) for files".to_owned()
+            } else {
+                format!("; wrote {}", files.join(", "))
+            }
         );
-        Exit::AssertionFailed
+        // Like scan: nothing evaluated is exit 3, some sites failed is exit 1 (retry them alone
+        // with --retry-failed), all evaluated is 0.
+        Ok(if done == 0 && failed > 0 {
+            Exit::NotEvaluated
+        } else if failed > 0 {
+            eprintln!(
+                "reachaudit: {failed} site(s) failed; `reachaudit batch {} --retry-failed` audits only those again",
+                a.list.display()
+            );
+            Exit::AssertionFailed
+        } else {
+            Exit::Ok
+        })
+    })();
+    audited.map_err(|e| name_db(e, &shown_db))
+}
+
+/// An SQLite statement's error does not say which file it was about; the others name it already.
+pub(super) fn name_db(error: anyhow::Error, shown: &str) -> anyhow::Error {
+    if matches!(
+        error.downcast_ref::<crate::store::StoreError>(),
+        Some(crate::store::StoreError::Sql(_))
+    ) {
+        error.context(format!("--db {shown}"))
     } else {
-        Exit::Ok
-    })
+        error
+    }
 }
 
 /// The batch database: `--db`, else `[batch] db`, else `reachaudit.db`; a PostgreSQL password

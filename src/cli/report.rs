@@ -99,6 +99,7 @@ fn is_jsonl(path: &Path) -> bool {
 struct RunsDb {
     runtime: tokio::runtime::Runtime,
     store: RunStore,
+    shown: String,
 }
 
 impl RunsDb {
@@ -116,20 +117,33 @@ impl RunsDb {
             .enable_all()
             .build()
             .context("cannot start the async runtime")?;
-        let store = runtime.block_on(RunStore::open_existing(db))?;
-        Ok(Self { runtime, store })
+        let shown = db.shown();
+        let store = runtime
+            .block_on(RunStore::open_existing(db))
+            .map_err(|e| super::batch::name_db(e.into(), &shown))?;
+        Ok(Self {
+            runtime,
+            store,
+            shown,
+        })
     }
 
     fn runs(&self) -> Result<Vec<Run>> {
-        Ok(self.runtime.block_on(self.store.runs(None))?)
+        self.runtime
+            .block_on(self.store.runs(None))
+            .map_err(|e| super::batch::name_db(e.into(), &self.shown))
     }
 
     fn site_counts(&self, run: i64) -> Result<(i64, i64)> {
-        Ok(self.runtime.block_on(self.store.site_counts(run))?)
+        self.runtime
+            .block_on(self.store.site_counts(run))
+            .map_err(|e| super::batch::name_db(e.into(), &self.shown))
     }
 
     fn each_site(&self, run: i64, each: impl FnMut(SiteRow) -> Result<()>) -> Result<()> {
-        self.runtime.block_on(self.store.each_site(run, each))
+        self.runtime
+            .block_on(self.store.each_site(run, each))
+            .map_err(|e| super::batch::name_db(e, &self.shown))
     }
 }
 
