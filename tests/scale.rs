@@ -11,16 +11,11 @@
 mod memory;
 use memory::peak_kib;
 
-use std::convert::Infallible;
+#[path = "support/ports.rs"]
+mod ports;
+
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-use bytes::Bytes;
-use http_body_util::Full;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
 
 /// Text a company site has besides its contacts, so pages weigh what real ones do (~6 KB).
 const FILLER: &str = "Unsere Produkte werden in Deutschland gefertigt und geprüft. Wir liefern innerhalb von drei Werktagen, versandkostenfrei ab 50 Euro. ";
@@ -84,62 +79,9 @@ struct Sites {
 }
 
 fn serve(count: usize) -> Sites {
-    let listeners: Vec<std::net::TcpListener> = (0..count)
-        .map(|_| {
-            let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
-            l.set_nonblocking(true).unwrap();
-            l
-        })
-        .collect();
-    let urls = listeners
-        .iter()
-        .map(|l| format!("http://{}/", l.local_addr().unwrap()))
-        .collect();
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async move {
-            for (i, std_listener) in listeners.into_iter().enumerate() {
-                let listener = tokio::net::TcpListener::from_std(std_listener).unwrap();
-                tokio::spawn(async move {
-                    loop {
-                        let Ok((stream, _)) = listener.accept().await else {
-                            continue;
-                        };
-                        tokio::spawn(async move {
-                            let service =
-                                service_fn(move |req: Request<hyper::body::Incoming>| async move {
-                                    let response = match site_page(i, req.uri().path()) {
-                                        Some(body) => Response::builder()
-                                            .header(
-                                                "content-type",
-                                                if req.uri().path().ends_with(".txt") {
-                                                    "text/plain"
-                                                } else {
-                                                    "text/html; charset=utf-8"
-                                                },
-                                            )
-                                            .body(Full::new(Bytes::from(body))),
-                                        None => Response::builder()
-                                            .status(404)
-                                            .body(Full::new(Bytes::from_static(b"not found"))),
-                                    };
-                                    Ok::<_, Infallible>(response.unwrap())
-                                });
-                            let _ = http1::Builder::new()
-                                .serve_connection(TokioIo::new(stream), service)
-                                .await;
-                        });
-                    }
-                });
-            }
-            std::future::pending::<()>().await;
-        });
-    });
-    Sites { urls }
+    Sites {
+        urls: ports::serve(count, Duration::ZERO, site_page).homes,
+    }
 }
 
 /// Requests per second per site: fast by default, `REACHAUDIT_SCALE_RATE=2` for the polite

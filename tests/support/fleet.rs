@@ -5,26 +5,12 @@
 
 #![allow(dead_code)] // each user takes what it needs
 
-use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::Full;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
-
-/// One request as the server saw it.
-#[derive(Debug, Clone)]
-pub struct Hit {
-    pub port: u16,
-    pub path: String,
-    pub agent: String,
-    pub start: Instant,
-    pub end: Instant,
-}
+#[path = "ports.rs"]
+mod ports;
+pub use ports::Hit;
 
 pub struct Fleet {
     /// The list's URLs: each company's home, and the shop of every fourth.
@@ -85,87 +71,16 @@ fn page(i: usize, path: &str) -> Option<String> {
 
 /// `sites` companies, each on its own loopback port, every answer `delay` late.
 pub fn serve(sites: usize, delay: Duration) -> Fleet {
-    let listeners: Vec<std::net::TcpListener> = (0..sites)
-        .map(|_| {
-            let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
-            l.set_nonblocking(true).unwrap();
-            l
-        })
-        .collect();
+    let served = ports::serve(sites, delay, page);
     let mut entries = Vec::new();
-    for (i, l) in listeners.iter().enumerate() {
-        let home = format!("http://{}/", l.local_addr().unwrap());
+    for (i, home) in served.homes.into_iter().enumerate() {
         if i % 4 == 0 {
             entries.push(format!("{home}shop/"));
         }
         entries.push(home);
     }
-    let hits = Arc::new(Mutex::new(Vec::new()));
-    let log = Arc::clone(&hits);
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async move {
-            for (i, std_listener) in listeners.into_iter().enumerate() {
-                let port = std_listener.local_addr().unwrap().port();
-                let listener = tokio::net::TcpListener::from_std(std_listener).unwrap();
-                let log = Arc::clone(&log);
-                tokio::spawn(async move {
-                    loop {
-                        let Ok((stream, _)) = listener.accept().await else {
-                            continue;
-                        };
-                        let log = Arc::clone(&log);
-                        tokio::spawn(async move {
-                            let service = service_fn(move |req: Request<hyper::body::Incoming>| {
-                                let log = Arc::clone(&log);
-                                async move {
-                                    let start = Instant::now();
-                                    tokio::time::sleep(delay).await;
-                                    let path = req.uri().path().to_owned();
-                                    let agent = req
-                                        .headers()
-                                        .get("user-agent")
-                                        .and_then(|v| v.to_str().ok())
-                                        .unwrap_or_default()
-                                        .to_owned();
-                                    let response = match page(i, &path) {
-                                        Some(body) => Response::builder()
-                                            .header(
-                                                "content-type",
-                                                if path.ends_with(".txt") {
-                                                    "text/plain"
-                                                } else {
-                                                    "text/html; charset=utf-8"
-                                                },
-                                            )
-                                            .body(Full::new(Bytes::from(body))),
-                                        None => Response::builder()
-                                            .status(404)
-                                            .body(Full::new(Bytes::from_static(b"not found"))),
-                                    };
-                                    log.lock().unwrap().push(Hit {
-                                        port,
-                                        path,
-                                        agent,
-                                        start,
-                                        end: Instant::now(),
-                                    });
-                                    Ok::<_, Infallible>(response.unwrap())
-                                }
-                            });
-                            let _ = http1::Builder::new()
-                                .serve_connection(TokioIo::new(stream), service)
-                                .await;
-                        });
-                    }
-                });
-            }
-            std::future::pending::<()>().await;
-        });
-    });
-    Fleet { entries, hits }
+    Fleet {
+        entries,
+        hits: served.hits,
+    }
 }
