@@ -362,11 +362,7 @@ fn a_failing_site_is_recorded_and_bad_lists_are_refused_with_the_line() {
     let dir = tempfile::tempdir().unwrap();
     let good = TestServer::fixture("acme-shop");
     // A port nobody listens on: the connection is refused.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let closed = closed_port();
     let list = dir.path().join("shops.txt");
     std::fs::write(
         &list,
@@ -581,11 +577,7 @@ fn open_in_calc(csv: &std::path::Path, dir: &std::path::Path) -> String {
 #[test]
 fn a_failing_statement_names_the_database() {
     let dir = tempfile::tempdir().unwrap();
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let closed = closed_port();
     let list = dir.path().join("one.txt");
     std::fs::write(&list, format!("http://127.0.0.1:{closed}/\n")).unwrap();
     let db = dir.path().join("broken.db");
@@ -605,4 +597,13 @@ fn a_failing_statement_names_the_database() {
             "{args:?}: {err}"
         );
     }
+}
+
+/// A loopback port nobody listens on: a connection to it is refused.
+fn closed_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }

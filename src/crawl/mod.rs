@@ -132,8 +132,7 @@ pub struct CrawlOptions {
     pub private_start: bool,
     /// Ignore robots.txt (for auditing one's own site only).
     pub ignore_robots: bool,
-    /// Fixed name → address mappings, like curl's `--resolve`; trusted by the SSRF guard, which
-    /// still checks every other name and address.
+    /// Fixed name → address mappings, like curl's `--resolve` (still subject to the SSRF guard).
     pub resolve: HashMap<String, Vec<IpAddr>>,
     /// Origin for pages of a local directory or file.
     pub base_url: Option<Url>,
@@ -419,6 +418,12 @@ impl Pace {
     fn set_period(&mut self, period: Option<Duration>) {
         self.period = period;
         self.limiter = period.and_then(limiter);
+    }
+
+    /// Holds every request to the host for `wait` from now (or longer, if already held).
+    fn pause(&mut self, wait: Duration) {
+        let until = tokio::time::Instant::now() + wait;
+        self.not_before = Some(self.not_before.map_or(until, |t| t.max(until)));
     }
 }
 
@@ -799,11 +804,7 @@ impl Crawler<'_> {
                     };
                     hop.declined = may.err();
                     if may.is_ok() {
-                        {
-                            let mut pace = host.pace.lock().expect("lock");
-                            let until = tokio::time::Instant::now() + wait;
-                            pace.not_before = Some(pace.not_before.map_or(until, |t| t.max(until)));
-                        }
+                        host.pace.lock().expect("lock").pause(wait);
                         match self.send(&current, is_html_type, true).await {
                             Some(again) => {
                                 answer = again.map(|mut again| {

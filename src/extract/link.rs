@@ -46,15 +46,18 @@ pub(super) fn observe(
             .flat_map(|(_, a)| {
                 let href = a.value().attr("href").unwrap_or("").trim();
                 let scheme = href.split(':').next().unwrap_or("").to_ascii_lowercase();
-                // Every link's text is read, contact links or not: it moves the place in the
-                // block where the next link's text is looked for.
+                let block = block_of.get(&a.id()).copied();
+                if block.is_none() && !matches!(scheme.as_str(), "tel" | "callto" | "mailto") {
+                    return Vec::new();
+                }
+                // The text of every link in a block is read, contact link or not: it moves the
+                // place in the block where the next link's text is looked for.
                 let text = collapse(&a.text().collect::<String>());
                 let mut found: Vec<Observation> = match scheme.as_str() {
                     "tel" | "callto" => tel(view, a, href, &text, rules, region),
                     "mailto" => mailto(view, a, href, &text, plain, rules),
                     _ => Vec::new(),
                 };
-                let block = block_of.get(&a.id()).copied();
                 // Where the link's text stands in its block, so only the words before it are
                 // read for whose it is.
                 let at = block.and_then(|i| {
